@@ -22,13 +22,13 @@ class Snapshot:
     ts_ms: int
     seq: int
     mode: str  # "demo" | "paper" | "live" | "replay"
-    instruments: Mapping[str, Instrument] = field(default=_EMPTY)
-    tickers: Mapping[str, Ticker] = field(default=_EMPTY)
-    books: Mapping[str, Book] = field(default=_EMPTY)
-    trades: Mapping[str, tuple[Trade, ...]] = field(default=_EMPTY)
-    bars: Mapping[str, Bars] = field(default=_EMPTY)
+    instruments: Mapping[str, Instrument] = field(default_factory=lambda: _EMPTY)
+    tickers: Mapping[str, Ticker] = field(default_factory=lambda: _EMPTY)
+    books: Mapping[str, Book] = field(default_factory=lambda: _EMPTY)
+    trades: Mapping[str, tuple[Trade, ...]] = field(default_factory=lambda: _EMPTY)
+    bars: Mapping[str, Bars] = field(default_factory=lambda: _EMPTY)
     account: Account | None = None
-    venues: Mapping[str, VenueStatus] = field(default=_EMPTY)
+    venues: Mapping[str, VenueStatus] = field(default_factory=lambda: _EMPTY)
 
     def age_ms(self, ts_ms: int) -> int:
         """Age of an item stamped ``ts_ms`` relative to this snapshot."""

@@ -1,0 +1,220 @@
+"""The Store: the one place that owns the latest state (DESIGN.md "How data flows").
+
+Feeds and brokers push updates in; everyone else reads immutable
+:class:`~cockpit.model.Snapshot` objects. The Store is also the boundary
+check for market data: a NaN, infinite, zero or negative price is rejected
+with a logged reason and the last good state stays. Market listeners (the
+paper broker) only ever see updates that passed that check.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import time
+from collections import deque
+from collections.abc import Callable
+from dataclasses import replace
+from types import MappingProxyType
+
+import numpy as np
+
+from cockpit.model import (
+    Account,
+    Bars,
+    Book,
+    Instrument,
+    Snapshot,
+    Ticker,
+    Trade,
+    VenueStatus,
+)
+
+log = logging.getLogger("cockpit.store")
+
+TRADES_KEPT = 200  # per symbol
+_LOG_EVERY_S = 10.0
+
+
+def _bad_price(value: float | None, name: str, optional: bool = False) -> str | None:
+    if value is None:
+        return None if optional else f"{name} missing"
+    if not math.isfinite(value):
+        return f"{name} is {value}"
+    if value <= 0:
+        return f"{name} is {value} (must be > 0)"
+    return None
+
+
+def ticker_problem(t: Ticker) -> str | None:
+    """Why a ticker cannot be used, or None. Bid/ask may be absent (0) on a one-sided book."""
+    for name in ("mark", "index", "last"):
+        if reason := _bad_price(getattr(t, name), name):
+            return reason
+    for name in ("bid", "ask"):
+        v = getattr(t, name)
+        if not math.isfinite(v) or v < 0:
+            return f"{name} is {v}"
+    for name in ("underlying_price", "mark_iv"):
+        if reason := _bad_price(getattr(t, name), name, optional=True):
+            return reason
+    if t.funding_rate is not None and not math.isfinite(t.funding_rate):
+        return f"funding_rate is {t.funding_rate}"
+    return None
+
+
+def book_problem(b: Book) -> str | None:
+    for side, levels in (("bids", b.bids), ("asks", b.asks)):
+        arr = np.asarray(levels, dtype=float)
+        if arr.ndim != 2 or (arr.size and arr.shape[1] != 2):
+            return f"{side} has shape {arr.shape}, expected (N, 2)"
+        if arr.size and (not np.isfinite(arr).all() or (arr[:, 0] <= 0).any() or (arr[:, 1] < 0).any()):
+            return f"{side} holds a NaN, infinite or non-positive price/amount"
+    return None
+
+
+def _frozen(arr) -> np.ndarray:
+    out = np.array(arr, dtype=float, copy=True)
+    out.setflags(write=False)
+    return out
+
+
+class Store:
+    """Merges updates; :meth:`snapshot` returns the latest immutable view.
+
+    ``clock`` gives the data source's time in ms (the simulated clock in
+    the demo), so snapshot timestamps and staleness follow the data.
+    """
+
+    def __init__(self, mode: str = "demo", clock: Callable[[], int] | None = None) -> None:
+        self.mode = mode
+        self.clock = clock or (lambda: int(time.time() * 1000))
+        self._instruments: dict[str, Instrument] = {}
+        self._tickers: dict[str, Ticker] = {}
+        self._books: dict[str, Book] = {}
+        self._trades: dict[str, deque[Trade]] = {}
+        self._bars: dict[str, Bars] = {}
+        self._venues: dict[str, VenueStatus] = {}
+        self._account: Account | None = None
+        self._seq = 0
+        self._snap: Snapshot | None = None
+        self._listeners: list[object] = []
+        self._last_warned: dict[tuple[str, str], float] = {}
+        self.rejected = 0
+
+    # -- wiring ---------------------------------------------------------------
+    def add_market_listener(self, listener: object) -> None:
+        """Forward every accepted market update to ``listener`` (e.g. the paper broker)."""
+        self._listeners.append(listener)
+
+    def _forward(self, method: str, item: object) -> None:
+        for listener in self._listeners:
+            fn = getattr(listener, method, None)
+            if fn is not None:
+                try:
+                    fn(item)
+                except Exception:  # a listener bug must not stop the market
+                    log.exception("market listener %s.%s failed", type(listener).__name__, method)
+
+    def _changed(self) -> None:
+        self._seq += 1
+        self._snap = None
+
+    def _reject(self, symbol: str, kind: str, reason: str) -> None:
+        self.rejected += 1
+        now = time.monotonic()
+        key = (symbol, kind)
+        if now - self._last_warned.get(key, -1e9) >= _LOG_EVERY_S:
+            self._last_warned[key] = now
+            log.warning("rejected %s for %s: %s; keeping the last good one", kind, symbol, reason)
+
+    # -- MarketSink -------------------------------------------------------------
+    def on_instruments(self, instruments: list[Instrument]) -> None:
+        for inst in instruments:
+            self._instruments[inst.symbol] = inst
+        self._forward("on_instruments", instruments)
+        self._changed()
+
+    def on_ticker(self, ticker: Ticker) -> None:
+        if reason := ticker_problem(ticker):
+            self._reject(ticker.symbol, "ticker", reason)
+            return
+        self._tickers[ticker.symbol] = ticker
+        self._forward("on_ticker", ticker)
+        self._changed()
+
+    def on_book(self, book: Book) -> None:
+        if reason := book_problem(book):
+            self._reject(book.symbol, "book", reason)
+            return
+        if book.bids.flags.writeable or book.asks.flags.writeable:
+            book = replace(book, bids=_frozen(book.bids), asks=_frozen(book.asks))
+        self._books[book.symbol] = book
+        self._forward("on_book", book)
+        self._changed()
+
+    def on_trade(self, trade: Trade) -> None:
+        if reason := _bad_price(trade.price, "price") or (
+            None if math.isfinite(trade.amount) and trade.amount > 0 else f"amount is {trade.amount}"
+        ):
+            self._reject(trade.symbol, "trade", reason)
+            return
+        self._trades.setdefault(trade.symbol, deque(maxlen=TRADES_KEPT)).append(trade)
+        self._forward("on_trade", trade)
+        self._changed()
+
+    def on_bars(self, bars: Bars) -> None:
+        arrays = (bars.open, bars.high, bars.low, bars.close)
+        if any(not np.isfinite(a).all() or (np.asarray(a) <= 0).any() for a in arrays):
+            self._reject(bars.symbol, "bars", "NaN, infinite or non-positive OHLC")
+            return
+        old = self._bars.get(bars.symbol)
+        if old is not None and len(bars) and len(old) and bars.ts_ms[0] > old.ts_ms[-1]:
+            bars = _concat(old, bars)
+        elif old is not None and len(bars) == 1 and len(old) and bars.ts_ms[0] == old.ts_ms[-1]:
+            bars = _concat(_drop_last(old), bars)
+        self._bars[bars.symbol] = bars
+        self._changed()
+
+    def on_venue_status(self, status: VenueStatus) -> None:
+        self._venues[status.venue] = status
+        self._changed()
+
+    # -- AccountSink --------------------------------------------------------------
+    def on_account(self, account: Account) -> None:
+        self._account = account
+        self._changed()
+
+    # -- readers -------------------------------------------------------------------
+    @property
+    def seq(self) -> int:
+        return self._seq
+
+    def snapshot(self) -> Snapshot:
+        """The latest state; the same object is returned until something changes."""
+        if self._snap is None:
+            self._snap = Snapshot(
+                ts_ms=self.clock(),
+                seq=self._seq,
+                mode=self.mode,
+                instruments=MappingProxyType(dict(self._instruments)),
+                tickers=MappingProxyType(dict(self._tickers)),
+                books=MappingProxyType(dict(self._books)),
+                trades=MappingProxyType({k: tuple(v) for k, v in self._trades.items()}),
+                bars=MappingProxyType(dict(self._bars)),
+                account=self._account,
+                venues=MappingProxyType(dict(self._venues)),
+            )
+        return self._snap
+
+
+_BAR_FIELDS = ("ts_ms", "open", "high", "low", "close", "volume")
+_MAX_BARS = 5000
+
+
+def _concat(a: Bars, b: Bars) -> Bars:
+    return replace(a, **{f: _frozen(np.concatenate([getattr(a, f), getattr(b, f)])[-_MAX_BARS:]) for f in _BAR_FIELDS})
+
+
+def _drop_last(a: Bars) -> Bars:
+    return replace(a, **{f: getattr(a, f)[:-1] for f in _BAR_FIELDS})
