@@ -1,0 +1,151 @@
+"""Assemble one running cockpit from the two axes of DESIGN.md: a MarketFeed and a Broker.
+
+| mode   | feed                  | broker                         |
+|--------|-----------------------|--------------------------------|
+| demo   | built-in market (sim) | paper                          |
+| paper  | a venue's public data | paper                          |
+| live   | a venue's public data | the venue's private API (ccxt) |
+| replay | a recording on disk   | paper                          |
+
+The demo path imports neither ccxt nor arch (start-up stays light).
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from cockpit.config import Config, VenueConfig
+from cockpit.store import Store
+from cockpit.venues.base import Broker, MarketFeed
+
+log = logging.getLogger("cockpit.runtime")
+
+
+class RuntimeError_(Exception):
+    """A start-up problem phrased as one line for the trader."""
+
+
+@dataclass
+class Runtime:
+    mode: str  # demo | paper | live | replay
+    venue: str
+    config: Config
+    store: Store
+    feed: MarketFeed
+    broker: Broker
+    state_path: Path | None
+    notes: list[str] = field(default_factory=list)  # shown in the event log at start
+
+
+def data_dir() -> Path:
+    from platformdirs import user_data_path
+
+    path = user_data_path("cockpit")
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def _paper_broker(store: Store, feed: MarketFeed, state_path: Path | None, instruments=()):
+    from cockpit.paper import PaperBroker
+
+    broker = PaperBroker(
+        instruments, state_path=state_path, clock=feed.now_ms, on_account=store.on_account
+    )
+    store.add_market_listener(broker)
+    return broker
+
+
+def _reset(path: Path | None) -> None:
+    if path is None:
+        return
+    for suffix in ("", "-wal", "-shm"):
+        p = Path(str(path) + suffix)
+        if p.exists():
+            p.unlink()
+
+
+def build_demo(config: Config, *, seed=None, tick_hz=None, acceleration=None,
+               state_path: Path | None = None, reset: bool = False,
+               start_ms: int | None = None) -> Runtime:
+    """The built-in market with the seeded paper account (``state_path=None``: in memory)."""
+    from cockpit.demo import DEMO_BALANCES, demo_positions
+    from cockpit.venues.sim import SimFeed, SimMarket
+
+    demo = config.demo
+    market = SimMarket(
+        seed=demo.seed if seed is None else seed,
+        tick_hz=demo.tick_hz if tick_hz is None else tick_hz,
+        acceleration=demo.acceleration if acceleration is None else acceleration,
+        start_ms=start_ms,
+    )
+    feed = SimFeed(market)
+    store = Store(mode="demo", clock=feed.now_ms)
+    if reset:
+        _reset(state_path)
+    broker = _paper_broker(store, feed, state_path, market.instruments())
+    # Prime the store so the first frame has prices, books and history.
+    store.on_instruments(market.instruments())
+    for bars in market.bars():
+        store.on_bars(bars)
+    for update in market.step():
+        _push(store, update)
+    notes = []
+    if broker.seed(dict(DEMO_BALANCES), demo_positions(market)):
+        notes.append("demo account seeded: BTC perp long, ETH perp short, BTC short strangle, long call")
+    else:
+        notes.append(f"paper account restored from {state_path}")
+    return Runtime("demo", "sim", config, store, feed, broker, state_path, notes)
+
+
+def _push(sink, update) -> None:
+    from cockpit.model import Bars, Book, Ticker, Trade
+
+    if isinstance(update, Ticker):
+        sink.on_ticker(update)
+    elif isinstance(update, Book):
+        sink.on_book(update)
+    elif isinstance(update, Trade):
+        sink.on_trade(update)
+    elif isinstance(update, Bars):
+        sink.on_bars(update)
+
+
+def build_runtime(args, config: Config) -> Runtime:
+    """From parsed CLI arguments; raises :class:`RuntimeError_` with one line on a bad set-up."""
+    if args.replay:
+        from cockpit.venues.replay import ReplayFeed
+
+        feed = ReplayFeed(args.replay, speed=args.speed)
+        store = Store(mode="replay", clock=feed.now_ms)
+        state = args.state  # replay is throwaway unless asked
+        if args.reset:
+            _reset(state)
+        broker = _paper_broker(store, feed, state)
+        return Runtime("replay", getattr(feed, "venue", "replay"), config, store, feed, broker, state)
+    if args.venue:
+        from cockpit.venues.registry import make_broker, make_feed
+
+        cfg = config.venues.get(args.venue) or VenueConfig()
+        feed = make_feed(args.venue, cfg)
+        live = args.live or cfg.live
+        mode = "live" if live and not args.paper else "paper"
+        store = Store(mode=mode, clock=feed.now_ms)
+        if mode == "live":
+            from cockpit.keys import CredentialError, resolve_credentials
+
+            try:
+                creds = resolve_credentials(args.venue, cfg, config.path)
+            except CredentialError as exc:
+                raise RuntimeError_(str(exc)) from None
+            broker = make_broker(args.venue, cfg, creds)
+            return Runtime(mode, args.venue, config, store, feed, broker, None)
+        state = args.state or data_dir() / f"paper-{args.venue}.sqlite"
+        if args.reset:
+            _reset(state)
+        broker = _paper_broker(store, feed, state)
+        return Runtime(mode, args.venue, config, store, feed, broker, state)
+    state = args.state or data_dir() / "demo.sqlite"
+    return build_demo(config, seed=args.seed, tick_hz=args.tick_hz,
+                      acceleration=args.acceleration, state_path=state, reset=args.reset)
