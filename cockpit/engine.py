@@ -1,0 +1,95 @@
+"""EngineRunner: runs the sizing policy on a Snapshot, off the UI's event loop.
+
+The App calls :meth:`EngineRunner.run` from a Textual thread worker, at most
+one at a time; the result comes back as a message. The runner owns a small
+cache of GARCH forecasts (one per bar series), refitted only when a new bar
+has closed and warm-started from the previous fit, so a run with forecasts
+cached costs milliseconds. Nothing here mutates the Store.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from cockpit.model import Snapshot
+
+log = logging.getLogger("cockpit.engine")
+
+HOURS_PER_YEAR = 24 * 365  # crypto trades every day
+
+
+@dataclass(frozen=True, slots=True)
+class EngineResult:
+    """One policy run. ``decisions`` are ``sizing.policy.Decision`` objects;
+    ``forecasts`` maps a bar symbol to its ``GarchForecast``. ``error`` is a
+    one-line reason when the run failed (decisions then empty)."""
+
+    seq: int
+    snapshot_ts_ms: int
+    decisions: tuple = ()
+    forecasts: Mapping = field(default_factory=dict)
+    duration_ms: float = 0.0
+    refits: int = 0
+    error: str | None = None
+
+
+def log_returns(close: np.ndarray) -> np.ndarray:
+    c = np.asarray(close, dtype=float)
+    if len(c) < 2:
+        return np.empty(0)
+    return np.diff(np.log(c))
+
+
+class EngineRunner:
+    """Holds policy settings and the forecast cache; :meth:`run` is thread-safe
+    only in the sense that the App never runs two at once."""
+
+    def __init__(self, settings, *, forecast_horizon_h: int = 24) -> None:
+        self.settings = settings
+        self.horizon = forecast_horizon_h
+        self._forecasts: dict[str, object] = {}
+        self._fitted_at: dict[str, int] = {}
+
+    def forecasts(self, snapshot: Snapshot) -> tuple[dict, int]:
+        """GARCH forecasts per bar series; refit only where a new bar closed."""
+        from sizing.volatility import garch_forecast
+
+        refits = 0
+        for symbol, bars in snapshot.bars.items():
+            if not len(bars):
+                continue
+            last = int(bars.ts_ms[-1])
+            if self._fitted_at.get(symbol) == last and symbol in self._forecasts:
+                continue
+            rets = log_returns(bars.close)[-2000:]
+            self._forecasts[symbol] = garch_forecast(
+                rets, HOURS_PER_YEAR, horizon=self.horizon, previous=self._forecasts.get(symbol)
+            )
+            self._fitted_at[symbol] = last
+            refits += 1
+        return dict(self._forecasts), refits
+
+    def run(self, snapshot: Snapshot) -> EngineResult:
+        from cockpit.engine_input import state_from_snapshot
+        from sizing.policy import decide
+
+        t0 = time.perf_counter()
+        try:
+            forecasts, refits = self.forecasts(snapshot)
+            state = state_from_snapshot(snapshot, forecasts=forecasts)
+            decisions = tuple(decide(state, self.settings, forecasts=forecasts))
+        except Exception as exc:  # the UI shows it; previous suggestions go stale
+            log.exception("engine run failed")
+            return EngineResult(
+                snapshot.seq, snapshot.ts_ms, (), dict(self._forecasts),
+                (time.perf_counter() - t0) * 1e3, 0, f"{type(exc).__name__}: {exc}".splitlines()[0],
+            )
+        return EngineResult(
+            snapshot.seq, snapshot.ts_ms, decisions, forecasts,
+            (time.perf_counter() - t0) * 1e3, refits,
+        )
