@@ -1,0 +1,314 @@
+"""Plain view types the panels render (built by ``cockpit.views`` from a Snapshot).
+
+Every number a panel shows is already computed here; widgets only format.
+A value that could not be computed is ``None`` (or NaN) and the row carries a
+one-line ``note`` saying why, so the panel can show "—" and the reason.
+
+Units follow the field names: ``_usd`` in US dollars, ``_coin`` in the
+underlying coin, ``_bps`` in basis points, vols are annualised fractions
+(0.55 = 55 %), ratios are fractions, times are epoch milliseconds.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+__all__ = [
+    "DepthBand",
+    "DepthView",
+    "GreeksRow",
+    "GreeksView",
+    "LadderLevel",
+    "LogEntry",
+    "MarginView",
+    "OrderRow",
+    "PositionMarginRow",
+    "PositionRow",
+    "PositionsView",
+    "StatusView",
+    "SuggestionRow",
+    "SuggestionsView",
+    "VenueRow",
+    "VolView",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class PositionMarginRow:
+    """One position's distance to liquidation.
+
+    ``distance_pct`` is |liquidation - mark| / mark as a fraction;
+    ``distance_sigmas`` the same distance in daily standard deviations of log
+    price at the forecast vol; ``expected_days`` the median time to touch it
+    (see ``sizing.margin.liquidation_distance``). ``note`` says why any is None.
+    """
+
+    symbol: str
+    side: str
+    contracts: float
+    mark: float
+    liquidation_price: float | None
+    distance_pct: float | None
+    distance_sigmas: float | None
+    expected_days: float | None
+    forecast_vol: float | None
+    price_decimals: int = 2
+    worst: bool = False
+    note: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class MarginView:
+    """Account margin health. ``margin_ratio`` = MM / equity (liquidation at 1);
+    the gauge turns amber at ``amber_ratio`` and red at ``red_ratio``;
+    ``drawdown`` is (peak - equity) / peak as a fraction."""
+
+    equity_usd: float
+    available_usd: float
+    initial_margin_usd: float
+    maintenance_margin_usd: float
+    margin_ratio: float
+    amber_ratio: float
+    red_ratio: float
+    unrealised_pnl_usd: float
+    drawdown: float | None
+    rows: tuple[PositionMarginRow, ...] = ()
+    worst_symbol: str = ""
+    empty_reason: str = ""
+
+    @property
+    def level(self) -> str:
+        """"ok", "amber" or "red" for the gauge and the panel's state class."""
+        if self.margin_ratio >= self.red_ratio:
+            return "red"
+        if self.margin_ratio >= self.amber_ratio:
+            return "amber"
+        return "ok"
+
+
+@dataclass(frozen=True, slots=True)
+class GreeksRow:
+    """Greeks of one position (or a total line, ``is_total``).
+
+    delta_coin: coin-equivalent exposure; delta_usd = delta_coin x underlying.
+    gamma_coin: change of delta_coin per 1 USD of underlying;
+    gamma_usd: change of delta_usd for a 1 % move of the underlying.
+    vega per 1 vol point, theta per calendar day. ``source`` is "venue"
+    (the venue's published Greeks), "model" (``sizing.greeks.black76``) or
+    "linear" (perpetuals/futures: delta only).
+    """
+
+    symbol: str
+    underlying: str
+    contracts: float
+    source: str
+    delta_coin: float | None
+    delta_usd: float | None
+    gamma_coin: float | None
+    gamma_usd: float | None
+    vega_coin: float | None
+    vega_usd: float | None
+    theta_coin: float | None
+    theta_usd: float | None
+    is_total: bool = False
+    note: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class GreeksView:
+    """Per-position Greeks, totals per underlying, and the portfolio delta band
+    (USD, +/- ``delta_band_usd``; ``breach`` when the portfolio is outside)."""
+
+    rows: tuple[GreeksRow, ...] = ()
+    totals: tuple[GreeksRow, ...] = ()
+    portfolio_delta_usd: float | None = None
+    delta_band_usd: float | None = None
+    breach: bool = False
+    empty_reason: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class LadderLevel:
+    """One price level: ``amount`` in contracts, ``cumulative`` from the best price."""
+
+    price: float
+    amount: float
+    cumulative: float
+
+
+@dataclass(frozen=True, slots=True)
+class DepthBand:
+    """Contracts resting within ``bps`` of mid on each side."""
+
+    bps: float
+    bid_amount: float
+    ask_amount: float
+
+
+@dataclass(frozen=True, slots=True)
+class DepthView:
+    """Order-book ladder for one instrument, best first on each side.
+
+    ``spread_bps`` = (ask - bid) / mid x 1e4. ``suggestion_slippage_bps`` is
+    what the selected suggestion's order would pay walking this book (VWAP
+    against the best price, positive = worse), ``None`` with
+    ``suggestion_note`` when there is nothing to walk.
+    """
+
+    symbol: str
+    bids: tuple[LadderLevel, ...] = ()
+    asks: tuple[LadderLevel, ...] = ()
+    best_bid: float | None = None
+    best_ask: float | None = None
+    spread: float | None = None
+    spread_bps: float | None = None
+    bands: tuple[DepthBand, ...] = ()
+    suggestion_text: str = ""
+    suggestion_slippage_bps: float | None = None
+    suggestion_filled: float | None = None
+    suggestion_note: str = ""
+    price_decimals: int = 2
+    amount_decimals: int = 3
+    age_s: float | None = None
+    stale: bool = False
+    empty_reason: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class PositionRow:
+    """An open position; ``pnl_usd`` unrealised; ``leverage`` = notional / equity."""
+
+    symbol: str
+    side: str
+    contracts: float
+    entry: float
+    mark: float
+    pnl_usd: float
+    leverage: float
+    price_decimals: int = 2
+    amount_decimals: int = 3
+
+
+@dataclass(frozen=True, slots=True)
+class OrderRow:
+    """An open (or just finished) order; ``price`` None for market orders."""
+
+    id: str
+    symbol: str
+    side: str
+    type: str
+    amount: float
+    filled: float
+    price: float | None
+    status: str
+    reduce_only: bool = False
+    reason: str = ""
+    price_decimals: int = 2
+    amount_decimals: int = 3
+
+
+@dataclass(frozen=True, slots=True)
+class PositionsView:
+    positions: tuple[PositionRow, ...] = ()
+    orders: tuple[OrderRow, ...] = ()
+    empty_reason: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class VolView:
+    """Volatility of one underlying. ``realised_vol`` close-to-close over
+    ``realised_window`` hourly bars; ``forecast_vol`` the engine's forecast
+    (``model`` names it, e.g. "garch-t" or "ewma (fallback: short)");
+    ``atm_iv`` the nearest-expiry at-the-money implied vol. Each None has
+    its ``*_note``. ``price_history``/``vol_history`` oldest first."""
+
+    underlying: str
+    symbol: str = ""
+    realised_vol: float | None = None
+    realised_window: int = 0
+    realised_note: str = ""
+    forecast_vol: float | None = None
+    model: str = ""
+    forecast_note: str = ""
+    atm_iv: float | None = None
+    atm_symbol: str = ""
+    atm_note: str = ""
+    price_history: tuple[float, ...] = ()
+    vol_history: tuple[float, ...] = ()
+    empty_reason: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class SuggestionRow:
+    """One resize proposal as the trader reads it.
+
+    ``current``/``target`` in contracts; ``orders`` a short text of the
+    planned order(s); ``order_side``/``order_amount`` the net order (for the
+    book walk). ``stale`` suggestions cannot be approved (``stale_reason``).
+    """
+
+    id: str
+    symbol: str
+    current: float
+    target: float
+    orders: str
+    binding: str
+    slippage_bps: float | None
+    margin_ratio_after: float | None
+    liq_sigmas_after: float | None
+    reason: str
+    stale: bool = False
+    stale_reason: str = ""
+    reduces_risk: bool = False
+    order_side: str = ""
+    order_amount: float = 0.0
+    amount_decimals: int = 3
+
+    @property
+    def approvable(self) -> bool:
+        return not self.stale and self.order_amount > 0
+
+
+@dataclass(frozen=True, slots=True)
+class SuggestionsView:
+    rows: tuple[SuggestionRow, ...] = ()
+    empty_reason: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class VenueRow:
+    """Connection of one venue; ``age_s`` = snapshot time - newest data time."""
+
+    venue: str
+    connected: bool
+    age_s: float | None
+    retrying: bool = False
+    message: str = ""
+    dead_man: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class StatusView:
+    """The status bar: mode ("demo", "paper", "live", "replay"), venues,
+    engine state, auto-execute, tripped breakers and the data clock."""
+
+    mode: str
+    clock_ms: int
+    venues: tuple[VenueRow, ...] = ()
+    engine_state: str = "waiting"  # "waiting" | "running" | "idle" | "failed"
+    engine_last_run_ms: int | None = None
+    engine_duration_ms: float | None = None
+    engine_next_run_s: float | None = None
+    engine_error: str = ""
+    auto_execute: bool = False
+    breakers: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class LogEntry:
+    """One event-log line. ``kind``: "suggestion", "approval", "rejection",
+    "order", "fill", "auto", "error" or "info"."""
+
+    ts_ms: int
+    kind: str
+    text: str

@@ -1,0 +1,83 @@
+"""Liquidity depth panel: price ladder with cumulative sizes and bars, spread,
+depth within N bps of mid, and the selected suggestion's slippage."""
+
+from __future__ import annotations
+
+from rich.console import Group, RenderableType
+from rich.text import Text
+
+from cockpit.model.views import DepthView, LadderLevel
+from widgets import format as f
+from widgets.cells import Cell, Row, build_table
+from widgets.palette import DEFAULT_PALETTE, Palette, style
+from widgets.panel import Panel
+
+BAR_WIDTH = 16
+COLUMNS = (("Price", "right"), ("Size", "right"), ("Cum", "right"), ("Depth", "left"))
+
+
+def ladder_rows(view: DepthView, bar_width: int = BAR_WIDTH) -> list[Row]:
+    """Asks from the worst shown down to the best, then bids from the best down,
+    so the spread sits in the middle as on a trading ladder."""
+    deepest = max([lv.cumulative for lv in view.bids + view.asks] or [0.0])
+
+    def row(side: str, lv: LadderLevel) -> Row:
+        frac = lv.cumulative / deepest if deepest > 0 else 0.0
+        return Row(
+            (side, lv.price),
+            (
+                Cell(f.num(lv.price, view.price_decimals), side),
+                Cell(f.num(lv.amount, view.amount_decimals)),
+                Cell(f.num(lv.cumulative, view.amount_decimals)),
+                Cell(f.bar(frac, bar_width), side),
+            ),
+        )
+
+    asks = [row("ask", lv) for lv in reversed(view.asks)]
+    bids = [row("bid", lv) for lv in view.bids]
+    return asks + bids
+
+
+def info_text(view: DepthView, palette: Palette) -> Text:
+    text = Text()
+    text.append(f"Spread {f.num(view.spread, view.price_decimals)} ({f.bps(view.spread_bps)})")
+    if view.age_s is not None:
+        text.append(f"  age {f.age(view.age_s)}", style=style(palette, "stale" if view.stale else "muted"))
+    for band in view.bands:
+        text.append(f"\n±{band.bps:g} bp  ")
+        text.append(f"bid {f.num(band.bid_amount, view.amount_decimals)}", style=style(palette, "bid"))
+        text.append("  ")
+        text.append(f"ask {f.num(band.ask_amount, view.amount_decimals)}", style=style(palette, "ask"))
+    if view.suggestion_text:
+        text.append(f"\n{view.suggestion_text}: ")
+        if view.suggestion_slippage_bps is None:
+            text.append(f"{f.MISSING} {view.suggestion_note}", style=style(palette, "muted"))
+        else:
+            text.append(f"slippage {f.bps(view.suggestion_slippage_bps)}")
+            if view.suggestion_note:
+                text.append(f" ({view.suggestion_note})", style=style(palette, "amber"))
+    return text
+
+
+def render_depth(
+    view: DepthView, palette: Palette = DEFAULT_PALETTE, previous: DepthView | None = None,
+    bar_width: int = BAR_WIDTH,
+) -> RenderableType:
+    title = Text(view.symbol or "no instrument selected", style=style(palette, "header"))
+    if view.empty_reason:
+        return Group(title, Text(view.empty_reason, style=style(palette, "muted")))
+    prev = ladder_rows(previous, bar_width) if previous and previous.symbol == view.symbol else None
+    table = build_table(COLUMNS, ladder_rows(view, bar_width), palette, prev)
+    return Group(title, table, info_text(view, palette))
+
+
+class DepthPanel(Panel):
+    """Depth ladder. ``show(DepthView)``; class -stale when the book is old."""
+
+    placeholder = "select an instrument to see its book"
+
+    def state_classes(self, view: DepthView) -> dict[str, bool]:
+        return {"-stale": view.stale}
+
+    def render_view(self, view, palette, previous):
+        return render_depth(view, palette, previous)

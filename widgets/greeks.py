@@ -1,0 +1,89 @@
+"""Greeks panel: per position and per underlying, in coin and USD, with the
+source of each line (venue-published or model) and the portfolio delta band."""
+
+from __future__ import annotations
+
+from rich.console import Group, RenderableType
+from rich.text import Text
+
+from cockpit.model.views import GreeksRow, GreeksView
+from widgets import format as f
+from widgets.cells import Cell, Row, build_table
+from widgets.palette import DEFAULT_PALETTE, Palette, style
+from widgets.panel import Panel
+
+COLUMNS = (
+    ("Instrument", "left"),
+    ("Src", "left"),
+    ("Δ coin", "right"),
+    ("Δ $", "right"),
+    ("Γ coin/$", "right"),
+    ("Γ $/1%", "right"),
+    ("Vega coin", "right"),
+    ("Vega $", "right"),
+    ("Θ coin/d", "right"),
+    ("Θ $/d", "right"),
+    ("Note", "left"),
+)
+
+
+def _signed(x: float | None, decimals: int) -> Cell:
+    return Cell(f.num(x, decimals, sign=True), f.sign_class(x))
+
+
+def greeks_cells(r: GreeksRow) -> tuple[Cell, ...]:
+    return (
+        Cell(r.symbol, "header" if r.is_total else ""),
+        Cell(r.source, "muted"),
+        _signed(r.delta_coin, 4),
+        _signed(r.delta_usd, 0),
+        _signed(r.gamma_coin, 6),
+        _signed(r.gamma_usd, 0),
+        _signed(r.vega_coin, 4),
+        _signed(r.vega_usd, 0),
+        _signed(r.theta_coin, 5),
+        _signed(r.theta_usd, 0),
+        Cell(r.note, "muted"),
+    )
+
+
+def greeks_rows(view: GreeksView) -> list[Row]:
+    rows = [Row(r.symbol, greeks_cells(r)) for r in view.rows]
+    rows += [Row(("total", r.symbol), greeks_cells(r)) for r in view.totals]
+    return rows
+
+
+def band_text(view: GreeksView, palette: Palette) -> Text:
+    """"Portfolio Δ +$12,345 inside band ±$25,000" (breach-styled outside)."""
+    text = Text("Portfolio Δ ")
+    d = view.portfolio_delta_usd
+    text.append(f.usd(d, sign=True), style=style(palette, f.sign_class(d)))
+    if view.delta_band_usd is None:
+        text.append("  (no delta band configured)", style=style(palette, "muted"))
+    elif view.breach:
+        text.append(f"  OUTSIDE band ±{f.usd(view.delta_band_usd)}", style=style(palette, "breach"))
+    else:
+        text.append(f"  inside band ±{f.usd(view.delta_band_usd)}", style=style(palette, "muted"))
+    return text
+
+
+def render_greeks(
+    view: GreeksView, palette: Palette = DEFAULT_PALETTE, previous: GreeksView | None = None
+) -> RenderableType:
+    if not view.rows:
+        return Text(view.empty_reason or "no positions", style=style(palette, "muted"))
+    prev = greeks_rows(previous) if previous else None
+    table = build_table(COLUMNS, greeks_rows(view), palette, prev)
+    return Group(table, band_text(view, palette))
+
+
+class GreeksPanel(Panel):
+    """Greeks. ``show(GreeksView)``; class -breach when delta is outside its band."""
+
+    placeholder = "waiting for positions"
+
+    def state_classes(self, view: GreeksView) -> dict[str, bool]:
+        return {"-breach": view.breach}
+
+    def render_view(self, view, palette, previous):
+        return render_greeks(view, palette, previous)

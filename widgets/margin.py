@@ -1,0 +1,112 @@
+"""Margin health panel: account margin, the margin-ratio gauge and each
+position's distance to liquidation (worst one marked)."""
+
+from __future__ import annotations
+
+from rich.console import Group, RenderableType
+from rich.text import Text
+
+from cockpit.model.views import MarginView, PositionMarginRow
+from widgets import format as f
+from widgets.cells import Cell, Row, build_table
+from widgets.palette import DEFAULT_PALETTE, Palette, style
+from widgets.panel import Panel
+
+GAUGE_WIDTH = 30
+
+POSITION_COLUMNS = (
+    ("", "left"),
+    ("Instrument", "left"),
+    ("Side", "left"),
+    ("Size", "right"),
+    ("Mark", "right"),
+    ("Liq price", "right"),
+    ("Dist", "right"),
+    ("Dist σ/d", "right"),
+    ("Time to liq", "right"),
+    ("Note", "left"),
+)
+
+
+def summary_rows(view: MarginView) -> list[Row]:
+    dd = None if view.drawdown is None else -view.drawdown
+    return [
+        Row("equity", (Cell("Equity"), Cell(f.usd(view.equity_usd)),
+                       Cell("Avail"), Cell(f.usd(view.available_usd),
+                                             "loss" if view.available_usd < 0 else ""))),
+        Row("margin", (Cell("IM"), Cell(f.usd(view.initial_margin_usd)),
+                       Cell("MM"), Cell(f.usd(view.maintenance_margin_usd)))),
+        Row("pnl", (Cell("uPnL"), Cell(f.usd(view.unrealised_pnl_usd, sign=True),
+                                       f.sign_class(view.unrealised_pnl_usd)),
+                    Cell("Drawdown"), Cell(f.pct(dd, 1), f.sign_class(dd)))),
+    ]
+
+
+def position_rows(view: MarginView) -> list[Row]:
+    rows = []
+    for r in view.rows:
+        rows.append(Row(r.symbol, _position_cells(r), "breach" if r.worst else ""))
+    return rows
+
+
+def _position_cells(r: PositionMarginRow) -> tuple[Cell, ...]:
+    return (
+        Cell("▶" if r.worst else ""),
+        Cell(r.symbol),
+        Cell(r.side, "profit" if r.side == "long" else "loss" if r.side == "short" else ""),
+        Cell(f.num(r.contracts, 3, sign=True)),
+        Cell(f.num(r.mark, r.price_decimals)),
+        Cell(f.num(r.liquidation_price, r.price_decimals)),
+        Cell(f.pct(r.distance_pct, 1)),
+        Cell(f.sigmas(r.distance_sigmas)),
+        Cell(f.duration_days(r.expected_days)),
+        Cell(r.note, "muted"),
+    )
+
+
+def gauge_text(view: MarginView, palette: Palette, width: int = GAUGE_WIDTH) -> Text:
+    """"Margin ratio  23.4% [█████▏      ] amber 50% red 80%", coloured by level."""
+    level_style = {"ok": "ok", "amber": "amber", "red": "breach"}[view.level]
+    ratio = view.margin_ratio
+    text = Text("Margin ratio ")
+    text.append(f.pct(ratio, 1).rjust(7), style=style(palette, level_style))
+    text.append(" [")
+    text.append(f.bar(ratio, width), style=style(palette, level_style))
+    text.append("] ")
+    text.append(f"amber {f.pct(view.amber_ratio, 0)} red {f.pct(view.red_ratio, 0)}",
+                style=style(palette, "muted"))
+    return text
+
+
+def render_margin(
+    view: MarginView, palette: Palette = DEFAULT_PALETTE, previous: MarginView | None = None
+) -> RenderableType:
+    """The whole panel as one Rich renderable (pure: no App needed)."""
+    prev_summary = summary_rows(previous) if previous else None
+    summary = build_table([("", "left"), ("", "right"), ("", "left"), ("", "right")],
+                          summary_rows(view), palette, prev_summary, show_header=False)
+    parts: list[RenderableType] = [summary, gauge_text(view, palette)]
+    if view.empty_reason and not view.rows:
+        parts.append(Text(view.empty_reason, style=style(palette, "muted")))
+    else:
+        prev_rows = position_rows(previous) if previous else None
+        parts.append(build_table(POSITION_COLUMNS, position_rows(view), palette, prev_rows))
+        if view.worst_symbol:
+            parts.append(Text(f"closest to liquidation: {view.worst_symbol}",
+                              style=style(palette, "amber")))
+    return Group(*parts)
+
+
+class MarginPanel(Panel):
+    """Margin health. ``show(MarginView)``; classes -amber / -breach follow the gauge."""
+
+    placeholder = "waiting for the first account update"
+
+    def state_classes(self, view: MarginView) -> dict[str, bool]:
+        return {"-amber": view.level == "amber", "-breach": view.level == "red"}
+
+    def render_view(self, view, palette, previous):
+        return render_margin(view, palette, previous)
+
+
+__all__ = ["MarginPanel", "gauge_text", "position_rows", "render_margin", "summary_rows"]

@@ -1,0 +1,126 @@
+"""Positions and orders panel: two DataTables updated in place; moving the
+cursor onto a row posts ``InstrumentSelected(symbol)``."""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.containers import Vertical
+from textual.widgets import DataTable, Static
+
+from cockpit.model.views import OrderRow, PositionRow, PositionsView
+from widgets import format as f
+from widgets.cells import Cell, Row
+from widgets.messages import InstrumentSelected
+from widgets.panel import app_palette
+from widgets.table_sync import setup_columns, sync_table
+
+POSITION_COLUMNS = (
+    ("Instrument", "left"), ("Side", "left"), ("Size", "right"), ("Entry", "right"),
+    ("Mark", "right"), ("PnL $", "right"), ("Lev", "right"),
+)
+ORDER_COLUMNS = (
+    ("Instrument", "left"), ("Side", "left"), ("Type", "left"), ("Amount", "right"),
+    ("Filled", "right"), ("Price", "right"), ("Status", "left"), ("Note", "left"),
+)
+
+
+def position_rows(view: PositionsView) -> list[Row]:
+    return [Row(p.symbol, _position_cells(p)) for p in view.positions]
+
+
+def _position_cells(p: PositionRow) -> tuple[Cell, ...]:
+    return (
+        Cell(p.symbol),
+        Cell(p.side, "profit" if p.side == "long" else "loss" if p.side == "short" else ""),
+        Cell(f.num(p.contracts, p.amount_decimals, sign=True)),
+        Cell(f.num(p.entry, p.price_decimals)),
+        Cell(f.num(p.mark, p.price_decimals)),
+        Cell(f.num(p.pnl_usd, 2, sign=True), f.sign_class(p.pnl_usd)),
+        Cell(f.num(p.leverage, 2) + "x" if not f.is_missing(p.leverage) else f.MISSING),
+    )
+
+
+def order_rows(view: PositionsView) -> list[Row]:
+    return [Row(o.id, _order_cells(o)) for o in view.orders]
+
+
+def _order_cells(o: OrderRow) -> tuple[Cell, ...]:
+    price = "market" if o.price is None else f.num(o.price, o.price_decimals)
+    note = ("reduce-only " if o.reduce_only else "") + o.reason
+    return (
+        Cell(o.symbol),
+        Cell(o.side, "bid" if o.side == "buy" else "ask"),
+        Cell(o.type),
+        Cell(f.num(o.amount, o.amount_decimals)),
+        Cell(f.num(o.filled, o.amount_decimals)),
+        Cell(price),
+        Cell(o.status, "loss" if o.status == "rejected" else ""),
+        Cell(note.strip(), "muted"),
+    )
+
+
+class PositionsPanel(Vertical):
+    """Positions (row key = symbol) and open orders (row key = order id).
+
+    ``show(PositionsView)`` updates both tables in place.
+    """
+
+    def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
+        super().__init__(id=id, classes=classes)
+        self.view: PositionsView | None = None
+        self.previous: PositionsView | None = None
+        self._symbols: dict[str, str] = {}  # order id -> symbol
+        self._last_selected = ""
+
+    def compose(self) -> ComposeResult:
+        yield DataTable(id="positions-table", cursor_type="row", zebra_stripes=False)
+        yield Static("", id="positions-empty", classes="empty-reason")
+        yield DataTable(id="orders-table", cursor_type="row", zebra_stripes=False)
+        yield Static("no open orders", id="orders-empty", classes="empty-reason")
+
+    def on_mount(self) -> None:
+        setup_columns(self.query_one("#positions-table", DataTable), POSITION_COLUMNS)
+        setup_columns(self.query_one("#orders-table", DataTable), ORDER_COLUMNS)
+        self.watch(self.app, "theme", lambda _t: self._repaint(force=True), init=False)
+        self._repaint()
+
+    def show(self, view: PositionsView) -> None:
+        self.previous, self.view = self.view, view
+        self._symbols = {o.id: o.symbol for o in view.orders}
+        if self.is_mounted:
+            self._repaint()
+
+    def _repaint(self, force: bool = False) -> None:
+        view = self.view or PositionsView(empty_reason="waiting for the first account update")
+        prev = None if force else self.previous
+        palette = app_palette(self)
+        positions = self.query_one("#positions-table", DataTable)
+        orders = self.query_one("#orders-table", DataTable)
+        sync_table(positions, position_rows(view), POSITION_COLUMNS, palette,
+                   position_rows(prev) if prev else None)
+        sync_table(orders, order_rows(view), ORDER_COLUMNS, palette,
+                   order_rows(prev) if prev else None)
+        empty = self.query_one("#positions-empty", Static)
+        empty.update(view.empty_reason or "no open positions")
+        empty.display = not view.positions
+        self.query_one("#orders-empty", Static).display = not view.orders
+
+    def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        event.stop()
+        key = event.row_key.value if event.row_key is not None else None
+        if key is None:
+            return
+        symbol = key if event.data_table.id == "positions-table" else self._symbols.get(key, "")
+        if symbol and symbol != self._last_selected:
+            self._last_selected = symbol
+            self.post_message(InstrumentSelected(symbol))
+
+    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+        # Enter re-selects even the same instrument (e.g. after the app changed it).
+        event.stop()
+        key = event.row_key.value if event.row_key is not None else None
+        table_id = event.data_table.id
+        symbol = key if table_id == "positions-table" else self._symbols.get(key or "", "")
+        if symbol:
+            self._last_selected = symbol
+            self.post_message(InstrumentSelected(symbol))

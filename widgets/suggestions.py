@@ -1,0 +1,131 @@
+"""Suggestions panel: the engine's resize proposals in a DataTable keyed by
+suggestion id. Moving the cursor posts ``SuggestionSelected``; the App's keys
+call ``approve_selected`` / ``reject_selected``, which post
+``SuggestionApproved`` / ``SuggestionRejected`` — or ``SuggestionRefused``
+for a stale proposal, which cannot be approved until the engine refreshes it."""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.containers import Vertical
+from textual.widgets import DataTable, Static
+
+from cockpit.model.views import SuggestionRow, SuggestionsView
+from widgets import format as f
+from widgets.cells import Cell, Row
+from widgets.messages import (
+    SuggestionApproved,
+    SuggestionRefused,
+    SuggestionRejected,
+    SuggestionSelected,
+)
+from widgets.panel import app_palette
+from widgets.table_sync import setup_columns, sync_table
+
+COLUMNS = (
+    ("", "left"), ("Instrument", "left"), ("Current → Target", "right"), ("Orders", "left"),
+    ("Binding", "left"), ("Slip", "right"), ("MR after", "right"), ("Liq σ after", "right"),
+    ("Reason", "left"),
+)
+
+
+def suggestion_cells(s: SuggestionRow) -> tuple[Cell, ...]:
+    d = s.amount_decimals
+    change = f"{f.num(s.current, d, sign=True)} → {f.num(s.target, d, sign=True)}"
+    if s.stale:
+        flag = Cell("STALE", "amber")
+    else:
+        flag = Cell("▼ risk" if s.reduces_risk else "▲ risk", "profit" if s.reduces_risk else "amber")
+    reason = s.reason + (f" [stale: {s.stale_reason}]" if s.stale and s.stale_reason else "")
+    return (
+        flag,
+        Cell(s.symbol),
+        Cell(change),
+        Cell(s.orders),
+        Cell(s.binding),
+        Cell(f.bps(s.slippage_bps)),
+        Cell(f.pct(s.margin_ratio_after)),
+        Cell(f.sigmas(s.liq_sigmas_after)),
+        Cell(reason, "muted"),
+    )
+
+
+def suggestion_rows(view: SuggestionsView) -> list[Row]:
+    return [Row(s.id, suggestion_cells(s), "stale" if s.stale else "") for s in view.rows]
+
+
+class SuggestionsPanel(Vertical):
+    """Suggestions. ``show(SuggestionsView)``; the cursor stays on its suggestion id."""
+
+    def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
+        super().__init__(id=id, classes=classes)
+        self.view: SuggestionsView | None = None
+        self.previous: SuggestionsView | None = None
+        self._last_selected = ""
+
+    def compose(self) -> ComposeResult:
+        yield DataTable(id="suggestions-table", cursor_type="row", zebra_stripes=False)
+        yield Static("", id="suggestions-empty", classes="empty-reason")
+
+    def on_mount(self) -> None:
+        setup_columns(self.table, COLUMNS)
+        self.watch(self.app, "theme", lambda _t: self._repaint(force=True), init=False)
+        self._repaint()
+
+    @property
+    def table(self) -> DataTable:
+        return self.query_one("#suggestions-table", DataTable)
+
+    def show(self, view: SuggestionsView) -> None:
+        self.previous, self.view = self.view, view
+        self.set_class(any(s.stale for s in view.rows), "-stale")
+        if self.is_mounted:
+            self._repaint()
+
+    def _repaint(self, force: bool = False) -> None:
+        view = self.view or SuggestionsView(empty_reason="waiting for the first engine run")
+        prev = None if force else self.previous
+        sync_table(self.table, suggestion_rows(view), COLUMNS, app_palette(self),
+                   suggestion_rows(prev) if prev else None)
+        empty = self.query_one("#suggestions-empty", Static)
+        empty.update(view.empty_reason or "no resize proposed: every position is inside its limits")
+        empty.display = not view.rows
+
+    def selected(self) -> SuggestionRow | None:
+        """The suggestion under the cursor, or None."""
+        table = self.table
+        if self.view is None or not table.row_count:
+            return None
+        if not table.is_valid_row_index(table.cursor_row):
+            return None
+        key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
+        return next((s for s in self.view.rows if s.id == key), None)
+
+    def approve_selected(self) -> bool:
+        """Post ``SuggestionApproved`` for the selected suggestion if approvable,
+        else ``SuggestionRefused`` with the reason. Returns whether it was approved."""
+        s = self.selected()
+        if s is None:
+            return False
+        if s.stale:
+            self.post_message(SuggestionRefused(s.id, f"stale: {s.stale_reason or 'refresh first'}"))
+            return False
+        if not s.approvable:
+            self.post_message(SuggestionRefused(s.id, "nothing to trade"))
+            return False
+        self.post_message(SuggestionApproved(s.id))
+        return True
+
+    def reject_selected(self) -> bool:
+        s = self.selected()
+        if s is None:
+            return False
+        self.post_message(SuggestionRejected(s.id))
+        return True
+
+    def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        event.stop()
+        key = event.row_key.value if event.row_key is not None else None
+        if key and key != self._last_selected:
+            self._last_selected = key
+            self.post_message(SuggestionSelected(key))
