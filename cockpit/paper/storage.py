@@ -1,0 +1,224 @@
+"""SQLite persistence of the paper account (standard library ``sqlite3``).
+
+One writer connection, WAL journal, ``synchronous=FULL``: a transaction that has
+returned from COMMIT survives ``kill -9`` and power loss. Each execution (an
+order's update, its fills, the balances and positions they move) is written in
+ONE transaction; fill ids are UNIQUE, so re-applying a fill is refused as a
+whole and nothing is booked twice. ``path=None`` keeps everything in memory.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from cockpit.model import Fill, Order
+
+__all__ = ["FundingEntry", "LoadedState", "PaperStorage"]
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS balances (currency TEXT PRIMARY KEY, total REAL NOT NULL);
+CREATE TABLE IF NOT EXISTS positions (
+    symbol TEXT PRIMARY KEY, contracts REAL NOT NULL, entry_price REAL NOT NULL);
+CREATE TABLE IF NOT EXISTS orders (
+    id TEXT PRIMARY KEY, client_order_id TEXT NOT NULL UNIQUE, symbol TEXT NOT NULL,
+    side TEXT NOT NULL, type TEXT NOT NULL, amount REAL NOT NULL, price REAL,
+    filled REAL NOT NULL, average REAL, status TEXT NOT NULL, reduce_only INTEGER NOT NULL,
+    post_only INTEGER NOT NULL, ts_ms INTEGER NOT NULL, reason TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS fills (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT NOT NULL UNIQUE, order_id TEXT NOT NULL,
+    symbol TEXT NOT NULL, side TEXT NOT NULL, amount REAL NOT NULL, price REAL NOT NULL,
+    fee REAL NOT NULL, fee_currency TEXT NOT NULL, ts_ms INTEGER NOT NULL,
+    maker INTEGER NOT NULL, liquidation INTEGER NOT NULL, realised_pnl REAL NOT NULL);
+CREATE TABLE IF NOT EXISTS funding (
+    symbol TEXT NOT NULL, funding_ms INTEGER NOT NULL, contracts REAL NOT NULL,
+    mark REAL NOT NULL, rate REAL NOT NULL, payment REAL NOT NULL, currency TEXT NOT NULL,
+    UNIQUE (symbol, funding_ms));
+"""
+
+_ORDER_COLS = (
+    "id, client_order_id, symbol, side, type, amount, price, filled, average, status,"
+    " reduce_only, post_only, ts_ms, reason"
+)
+_FILL_COLS = "id, order_id, symbol, side, amount, price, fee, fee_currency, ts_ms, maker, liquidation"
+
+
+@dataclass(frozen=True, slots=True)
+class FundingEntry:
+    """One funding payment: ``payment`` is what the position paid (negative = received)."""
+
+    symbol: str
+    funding_ms: int
+    contracts: float
+    mark: float
+    rate: float
+    payment: float
+    currency: str
+
+
+@dataclass(slots=True)
+class LoadedState:
+    balances: dict[str, float] = field(default_factory=dict)
+    positions: dict[str, tuple[float, float]] = field(default_factory=dict)
+    orders: dict[str, Order] = field(default_factory=dict)
+    meta: dict[str, str] = field(default_factory=dict)
+
+
+def _order_row(o: Order) -> tuple:
+    return (o.id, o.client_order_id, o.symbol, o.side, o.type, o.amount, o.price, o.filled,
+            o.average, o.status, int(o.reduce_only), int(o.post_only), o.ts_ms, o.reason)
+
+
+def _order_from_row(r: tuple) -> Order:
+    return Order(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8], r[9],
+                 bool(r[10]), bool(r[11]), r[12], r[13])
+
+
+def _fill_from_row(r: tuple) -> Fill:
+    return Fill(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8], bool(r[9]), bool(r[10]))
+
+
+class PaperStorage:
+    """The paper account's tables behind one connection (thread-shareable, caller serialises)."""
+
+    def __init__(self, path: Path | str | None = None) -> None:
+        self.path = Path(path) if path is not None else None
+        if self.path is not None:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        target = str(self.path) if self.path is not None else ":memory:"
+        # isolation_level=None: we issue BEGIN IMMEDIATE / COMMIT ourselves.
+        self._db = sqlite3.connect(target, isolation_level=None, check_same_thread=False)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=FULL")
+        self._db.execute("PRAGMA busy_timeout=5000")
+        self._db.executescript(_SCHEMA)
+
+    def close(self) -> None:
+        self._db.close()
+
+    # -- reading ------------------------------------------------------------------------
+
+    def load(self) -> LoadedState:
+        st = LoadedState()
+        db = self._db
+        st.balances = {c: t for c, t in db.execute("SELECT currency, total FROM balances")}
+        st.positions = {
+            s: (c, e) for s, c, e in db.execute("SELECT symbol, contracts, entry_price FROM positions")
+        }
+        st.orders = {
+            r[0]: _order_from_row(r) for r in db.execute(f"SELECT {_ORDER_COLS} FROM orders")
+        }
+        st.meta = {k: v for k, v in db.execute("SELECT key, value FROM meta")}
+        return st
+
+    def is_empty(self) -> bool:
+        for table in ("balances", "positions", "orders", "fills", "meta"):
+            if self._db.execute(f"SELECT 1 FROM {table} LIMIT 1").fetchone():
+                return False
+        return True
+
+    def fills(self, since_ms: int | None = None, limit: int | None = None) -> list[Fill]:
+        """Fills oldest first; ``limit`` keeps the most recent ones."""
+        sql = f"SELECT {_FILL_COLS} FROM fills"
+        args: tuple = ()
+        if since_ms is not None:
+            sql += " WHERE ts_ms >= ?"
+            args = (since_ms,)
+        if limit is not None:
+            rows = self._db.execute(sql + f" ORDER BY seq DESC LIMIT {int(limit)}", args)
+            return [_fill_from_row(r) for r in rows][::-1]
+        return [_fill_from_row(r) for r in self._db.execute(sql + " ORDER BY seq", args)]
+
+    def realised_pnl(self) -> dict[str, float]:
+        """Realised PnL per fee currency summed over all fills (audit figure)."""
+        rows = self._db.execute("SELECT fee_currency, SUM(realised_pnl) FROM fills GROUP BY 1")
+        return {c: s for c, s in rows}
+
+    def funding(self) -> list[FundingEntry]:
+        rows = self._db.execute(
+            "SELECT symbol, funding_ms, contracts, mark, rate, payment, currency FROM funding"
+            " ORDER BY funding_ms, symbol"
+        )
+        return [FundingEntry(*r) for r in rows]
+
+    def has_fill(self, fill_id: str) -> bool:
+        return self._db.execute("SELECT 1 FROM fills WHERE id = ?", (fill_id,)).fetchone() is not None
+
+    # -- writing: every public method is one transaction ---------------------------------
+
+    def _write(self, statements: list[tuple[str, tuple]]) -> bool:
+        """Run ``statements`` in one transaction; False (and nothing written) on a
+        UNIQUE violation, i.e. a fill or funding entry that was already booked."""
+        db = self._db
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            for sql, args in statements:
+                db.execute(sql, args)
+        except sqlite3.IntegrityError:
+            db.execute("ROLLBACK")
+            return False
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+        db.execute("COMMIT")
+        return True
+
+    @staticmethod
+    def _state_statements(
+        balances: dict[str, float], positions: dict[str, tuple[float, float] | None],
+        meta: dict[str, str],
+    ) -> list[tuple[str, tuple]]:
+        out: list[tuple[str, tuple]] = []
+        for cur, total in balances.items():
+            out.append(("INSERT OR REPLACE INTO balances VALUES (?, ?)", (cur, total)))
+        for sym, pos in positions.items():
+            if pos is None:
+                out.append(("DELETE FROM positions WHERE symbol = ?", (sym,)))
+            else:
+                out.append(("INSERT OR REPLACE INTO positions VALUES (?, ?, ?)", (sym, *pos)))
+        for key, value in meta.items():
+            out.append(("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, value)))
+        return out
+
+    def write_execution(
+        self,
+        orders: list[Order],
+        fills: list[tuple[Fill, float]],
+        balances: dict[str, float],
+        positions: dict[str, tuple[float, float] | None],
+        meta: dict[str, str] | None = None,
+    ) -> bool:
+        """Orders (inserted or updated), fills with their realised PnL, and the balances
+        and positions they leave, in ONE transaction. False if any fill id exists."""
+        stmts: list[tuple[str, tuple]] = [
+            (f"INSERT OR REPLACE INTO orders ({_ORDER_COLS}) VALUES ({', '.join('?' * 14)})",
+             _order_row(o))
+            for o in orders
+        ]
+        for f, realised in fills:
+            stmts.append((
+                f"INSERT INTO fills ({_FILL_COLS}, realised_pnl) VALUES ({', '.join('?' * 12)})",
+                (f.id, f.order_id, f.symbol, f.side, f.amount, f.price, f.fee, f.fee_currency,
+                 f.ts_ms, int(f.maker), int(f.liquidation), realised),
+            ))
+        stmts += self._state_statements(balances, positions, meta or {})
+        return self._write(stmts)
+
+    def write_funding(self, entries: list[FundingEntry], balances: dict[str, float]) -> bool:
+        """Funding entries and the balances they move, in one transaction (once per time)."""
+        stmts = [
+            ("INSERT INTO funding VALUES (?, ?, ?, ?, ?, ?, ?)",
+             (e.symbol, e.funding_ms, e.contracts, e.mark, e.rate, e.payment, e.currency))
+            for e in entries
+        ]
+        return self._write(stmts + self._state_statements(balances, {}, {}))
+
+    def write_state(
+        self,
+        balances: dict[str, float] | None = None,
+        positions: dict[str, tuple[float, float] | None] | None = None,
+        meta: dict[str, str] | None = None,
+    ) -> None:
+        self._write(self._state_statements(balances or {}, positions or {}, meta or {}))
