@@ -1,0 +1,433 @@
+"""The built-in market: a deterministic, steppable simulated venue, and its feed.
+
+``SimMarket`` is pure Python + numpy (no asyncio, no ccxt, no arch): each
+``step()`` advances the simulated clock by ``acceleration / tick_hz`` seconds
+and returns the updates it produced, as ``cockpit.model`` types. ``SimFeed``
+drives it on the event loop at ``tick_hz`` and pushes into a ``MarketSink``.
+
+What it lists (details in ``cockpit.sim.instruments``): ``BTC/USDT:USDT`` and
+``ETH/USDT:USDT`` linear perps (Binance USD-M style), and a Deribit-style
+coin-settled BTC option chain ``BTC/USD:BTC-YYMMDD-STRIKE-C|P`` (>= 4 expiries
+x >= 15 strikes, calls and puts). Prices follow ``cockpit.sim.process``
+(log-OU stochastic vol with jumps; BTC expected vol 58 %, ETH 1.2x BTC,
+correlation 0.8), books ``cockpit.sim.book``, options ``cockpit.sim.surface``.
+
+Updates and their cadence
+-------------------------
+* Perps every tick: Ticker (index, mark, funding_rate per 8 h,
+  next_funding_ms at 00/08/16 UTC, 24 h volume), a 25-level Book, and 0-4
+  Trade prints.
+* Options round-robin: ``ceil(n / tick_hz)`` options a tick, so the whole chain
+  refreshes once per real second; Ticker (mark/bid/ask in BTC,
+  underlying_price = index in USD, mark_iv as a fraction, ``greeks=None`` so
+  the cockpit computes its own) and a 5-level Book (fewer bids for options
+  worth under a tick). The forward is the BTC index: no basis, no rates.
+* Bars when an hour closes: the complete rolling window of hourly bars
+  (replace, do not append), ``history_bars`` long.
+* At a funding time (00/08/16 UTC) a perp Ticker stamped at that time carries
+  the rate that settled there.
+* At an expiry (08:00 UTC) each option of that expiry gets a final Ticker
+  stamped at expiry with bid = ask = mark = its settlement value in coin
+  (max(F - K, 0) / F for calls) and ``mark_iv=None``; then it stops updating
+  and leaves ``instruments()``, and the next listed expiry is rolled in with
+  strikes around the current index (``instruments_version`` increments;
+  ``SimFeed`` re-sends the instrument list).
+
+Determinism: the same seed and ``start_ms`` give identical updates for the
+same sequence of calls. ``start_ms`` defaults to the wall clock (so expiries
+look current); the price path depends on the seed only.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import math
+import time
+from dataclasses import replace
+
+import numpy as np
+
+from cockpit.model import Bars, Book, Instrument, Ticker, Trade, VenueStatus
+from cockpit.sim import book as sim_book
+from cockpit.sim import instruments as sim_inst
+from cockpit.sim import process, surface
+from cockpit.sim.history import SUB_STEPS, BarSeries, backfill_ohlc
+from cockpit.sim.perp import PerpState
+from cockpit.venues.base import MarketFeed, MarketSink
+
+HOUR_MS = sim_inst.HOUR_MS
+YEAR_MS = 365.0 * sim_inst.DAY_MS
+OPTION_LEVELS = 5
+START_PRICES = {"BTC": 90_000.0, "ETH": 3_000.0}
+HOURLY_VOLUME = {"BTC": 8_000.0, "ETH": 150_000.0}  # coin per hour at 50 % vol
+LIQUIDITY = {
+    "BTC": sim_book.Liquidity(touch_size=2.0, median_trade=0.05, trades_per_second=4.0),
+    "ETH": sim_book.Liquidity(touch_size=40.0, median_trade=1.0, trades_per_second=3.0),
+}
+OPTION_TOUCH_SIZE = 5.0  # BTC contracts at the touch in a calm market
+
+Update = Ticker | Book | Trade | Bars
+
+
+class SimMarket:
+    """A deterministic simulated derivatives venue (see module docstring).
+
+    Parameters
+    ----------
+    seed : int
+        Random seed; the same seed gives the same market.
+    tick_hz : float
+        Steps per real second the feed runs at (default 10).
+    acceleration : float
+        Simulated seconds per real second (3600: an hour per real second).
+    start_ms : int, optional
+        The simulated clock at start (ms since epoch); default the wall clock.
+    history_bars : int
+        Hourly bars back-filled before start (and kept as a rolling window).
+    """
+
+    def __init__(
+        self,
+        seed: int = 7,
+        tick_hz: float = 10.0,
+        acceleration: float = 1.0,
+        start_ms: int | None = None,
+        history_bars: int = 2160,
+    ) -> None:
+        if not (isinstance(tick_hz, int | float) and math.isfinite(tick_hz) and tick_hz > 0):
+            raise ValueError(f"tick_hz: {tick_hz!r}; pass a positive number of ticks per second")
+        if not (
+            isinstance(acceleration, int | float)
+            and math.isfinite(acceleration)
+            and acceleration > 0
+        ):
+            raise ValueError(f"acceleration: {acceleration!r}; pass a positive factor (1 = real time)")
+        if not (isinstance(history_bars, int) and history_bars >= 25):
+            raise ValueError(f"history_bars: {history_bars!r}; pass an integer >= 25")
+        self.params = process.VolParams()
+        self.tick_hz = float(tick_hz)
+        self.acceleration = float(acceleration)
+        self._rng = np.random.default_rng(seed)
+        self._start_ms = int(time.time() * 1000) if start_ms is None else int(start_ms)
+        self._now_ms = self._start_ms
+        self._ticks = 0
+        self._seq = 0
+        self._trade_id = 0
+        self._variance_mean = process.expected_variance(self.params)
+        self._perps = {inst.base: inst for inst in sim_inst.perp_instruments()}
+        self._perp_state = {base: PerpState() for base in self._perps}
+        self._last_return = {base: 0.0 for base in self._perps}
+        self._tickers: dict[str, Ticker] = {}
+        self._books: dict[str, Book] = {}
+        self._backfill(history_bars)
+        self._options: list[Instrument] = []
+        self._expiries: list[int] = []
+        self.instruments_version = 0
+        self._roll_expiries()
+        self._option_cursor = 0
+        self._publish_perps(dt_seconds=0.0)
+        self._publish_options(self._options)
+
+    # ---- public accessors -------------------------------------------------
+
+    def now_ms(self) -> int:
+        """The simulated clock (ms since epoch)."""
+        return self._now_ms
+
+    def instruments(self) -> list[Instrument]:
+        """Listed instruments: the two perps and the unexpired options."""
+        return list(self._perps.values()) + list(self._options)
+
+    def bars(self) -> list[Bars]:
+        """Hourly bars per perp, the complete rolling window, oldest first."""
+        return [self._bars[base].bars() for base in self._perps]
+
+    def ticker(self, symbol: str) -> Ticker:
+        """The latest ticker published for ``symbol``."""
+        try:
+            return self._tickers[symbol]
+        except KeyError:
+            raise ValueError(f"symbol: {symbol!r} is not listed; see instruments()") from None
+
+    def book(self, symbol: str) -> Book:
+        """The latest order book published for ``symbol``."""
+        try:
+            return self._books[symbol]
+        except KeyError:
+            raise ValueError(f"symbol: {symbol!r} is not listed; see instruments()") from None
+
+    def index_price(self, base: str = "BTC") -> float:
+        """The index (spot) price in USD; the BTC index is the options' forward."""
+        return self._index[base]
+
+    def vol_annual(self, base: str = "BTC") -> float:
+        """The instantaneous (diffusive) annualised vol of ``base`` now."""
+        ratio = self.params.eth_vol_ratio if base == "ETH" else 1.0
+        return ratio * math.exp(0.5 * self._log_var)
+
+    def expected_vol_annual(self, base: str = "BTC") -> float:
+        """The model's unconditional vol of log returns, jumps included."""
+        ratio = self.params.eth_vol_ratio if base == "ETH" else 1.0
+        return process.expected_vol_annual(self.params, ratio)
+
+    def set_vol_regime(self, vol_annual: float) -> None:
+        """Force BTC's instantaneous vol (ETH follows at 1.2x) and republish books:
+        for tests and demos of storms. The process mean-reverts from there."""
+        if not (math.isfinite(vol_annual) and vol_annual > 0):
+            raise ValueError(f"vol_annual: {vol_annual!r}; pass a positive annual fraction")
+        self._log_var = 2.0 * math.log(vol_annual)
+        self._publish_perps(dt_seconds=0.0)
+        self._publish_options(self._options)
+
+    def full_update(self) -> list[Update]:
+        """Every latest ticker and book (what a new subscriber needs first)."""
+        return [*self._tickers.values(), *self._books.values()]
+
+    # ---- stepping ----------------------------------------------------------
+
+    def step(self) -> list[Update]:
+        """Advance one tick (``acceleration / tick_hz`` simulated seconds)."""
+        self._ticks += 1
+        end_ms = self._start_ms + round(self._ticks * 1000.0 * self.acceleration / self.tick_hz)
+        out: list[Update] = []
+        while self._now_ms < end_ms:
+            boundary = (self._now_ms // HOUR_MS + 1) * HOUR_MS
+            segment_end = min(boundary, end_ms)
+            self._advance(segment_end - self._now_ms)
+            self._now_ms = segment_end
+            if segment_end == boundary:
+                out.extend(self._on_hour(boundary))
+        dt_seconds = self.acceleration / self.tick_hz
+        out.extend(self._publish_perps(dt_seconds))
+        n = len(self._options)
+        if n:
+            chunk = min(math.ceil(n / self.tick_hz), n)
+            start = self._option_cursor % n
+            picked = [self._options[(start + i) % n] for i in range(chunk)]
+            self._option_cursor = (start + chunk) % n
+            out.extend(self._publish_options(picked))
+        return out
+
+    def _advance(self, dt_ms: int) -> None:
+        dt_years = dt_ms / YEAR_MS
+        self._log_var, r_btc, r_eth = process.step(self.params, self._log_var, dt_years, self._rng)
+        for base, r in (("BTC", r_btc), ("ETH", r_eth)):
+            self._index[base] *= math.exp(r)
+            self._last_return[base] = r
+            series = self._bars[base]
+            vol = self.vol_annual(base)
+            hours = dt_ms / HOUR_MS
+            volume = HOURLY_VOLUME[base] * max(vol, 0.05) / 0.5 * hours
+            series.update(self._index[base], volume)
+            return_24h = math.log(self._index[base] / series.close_hours_ago(24))
+            self._perp_state[base].advance(hours, vol, return_24h, self._rng)
+
+    def _on_hour(self, boundary_ms: int) -> list[Update]:
+        out: list[Update] = []
+        for base, series in self._bars.items():
+            series.close_live()
+            series.start_live(boundary_ms, self._index[base])
+            out.append(series.bars())
+        if boundary_ms % sim_inst.FUNDING_INTERVAL_MS == 0:
+            for base, state in self._perp_state.items():
+                settled = state.settle()
+                out.append(self._perp_ticker(base, boundary_ms, funding=settled))
+        if boundary_ms in self._expiries:
+            out.extend(self._settle_expiry(boundary_ms))
+        return out
+
+    def _settle_expiry(self, expiry_ms: int) -> list[Update]:
+        forward = self._index["BTC"]
+        out: list[Update] = []
+        for inst in (o for o in self._options if o.expiry_ms == expiry_ms):
+            value = surface.intrinsic_coin(forward, inst.strike, inst.is_call)
+            ticker = Ticker(inst.symbol, expiry_ms, value, value, value, value, forward,
+                            underlying_price=forward)
+            self._tickers.pop(inst.symbol, None)
+            self._books.pop(inst.symbol, None)
+            out.append(ticker)
+        self._options = [o for o in self._options if o.expiry_ms != expiry_ms]
+        self._roll_expiries()
+        return out
+
+    def _roll_expiries(self) -> None:
+        wanted = sim_inst.option_expiries(self._now_ms)
+        self._expiries = [e for e in self._expiries if e > self._now_ms]
+        new = [e for e in wanted if e not in self._expiries]
+        for expiry in new:
+            self._options.extend(sim_inst.option_chain(expiry, self._index["BTC"], self._now_ms))
+        self._expiries = sorted(self._expiries + new)
+        self._options.sort(key=lambda o: (o.expiry_ms, o.strike, o.option_type))
+        self.instruments_version += 1
+        if self._tickers:  # new listings get quotes straight away
+            self._publish_options([o for o in self._options if o.symbol not in self._tickers])
+
+    # ---- back-fill -----------------------------------------------------------
+
+    def _backfill(self, n_bars: int) -> None:
+        p = self.params
+        # start the variance from its stationary law so history is typical
+        log_var0 = p.log_var_mean + p.log_var_sd * float(self._rng.standard_normal())
+        hour0 = self._start_ms // HOUR_MS * HOUR_MS
+        minute = 1.0 / (process.HOURS_PER_YEAR * SUB_STEPS)
+        path = process.simulate(p, n_bars * SUB_STEPS, minute, log_var0, self._rng)
+        self._log_var = path.last_log_var
+        hourly_vol = np.sqrt(np.exp(path.log_var).reshape(n_bars, SUB_STEPS).mean(axis=1))
+        ts = hour0 - HOUR_MS * np.arange(n_bars, 0, -1, dtype=np.int64)
+        self._index = {}
+        self._bars = {}
+        for base, returns in (("BTC", path.btc_returns), ("ETH", path.eth_returns)):
+            o, h, lo, c = backfill_ohlc(returns, START_PRICES[base], n_bars)
+            ratio = p.eth_vol_ratio if base == "ETH" else 1.0
+            noise = self._rng.lognormal(0.0, 0.3, n_bars)
+            volume = HOURLY_VOLUME[base] * ratio * hourly_vol / 0.5 * noise
+            self._bars[base] = BarSeries(self._perps[base].symbol, n_bars, ts, o, h, lo, c, volume)
+            self._index[base] = START_PRICES[base]
+            self._bars[base].start_live(hour0, START_PRICES[base])
+        if self._start_ms > hour0:  # the partial hour before start
+            self._advance(self._start_ms - hour0)
+
+    # ---- publishing ------------------------------------------------------------
+
+    def _perp_ticker(self, base: str, ts_ms: int, funding: float | None = None) -> Ticker:
+        inst = self._perps[base]
+        state = self._perp_state[base]
+        mark = self._index[base] * (1.0 + state.basis)
+        book = self._books.get(inst.symbol)
+        bid, ask = (book.best_bid, book.best_ask) if book is not None else (mark, mark)
+        previous = self._tickers.get(inst.symbol)
+        last = previous.last if previous is not None else mark
+        return Ticker(
+            symbol=inst.symbol,
+            ts_ms=ts_ms,
+            bid=bid,
+            ask=ask,
+            last=last,
+            mark=mark,
+            index=self._index[base],
+            funding_rate=state.predicted_rate() if funding is None else funding,
+            next_funding_ms=sim_inst.next_funding_ms(ts_ms),
+            volume_24h=self._bars[base].volume_24h(),
+        )
+
+    def _publish_perps(self, dt_seconds: float) -> list[Update]:
+        out: list[Update] = []
+        for base, inst in self._perps.items():
+            state = self._perp_state[base]
+            mark = self._index[base] * (1.0 + state.basis)
+            vol = self.vol_annual(base)
+            liquidity = LIQUIDITY[base]
+            bids, asks = sim_book.perp_levels(
+                mark, vol, inst.price_step, inst.amount_step, liquidity, self._rng
+            )
+            self._seq += 1
+            book = Book(inst.symbol, self._now_ms, bids, asks, self._seq)
+            self._books[inst.symbol] = book
+            prints = sim_book.trade_prints(
+                bids, asks, vol, self._last_return[base], dt_seconds, inst.amount_step,
+                liquidity, self._rng,
+            )
+            trades = []
+            for price, amount, side in prints:
+                self._trade_id += 1
+                trades.append(Trade(inst.symbol, self._now_ms, price, amount, side,
+                                    f"sim-{self._trade_id}"))
+            ticker = self._perp_ticker(base, self._now_ms)
+            if trades:
+                ticker = _with_last(ticker, trades[-1].price)
+            self._tickers[inst.symbol] = ticker
+            out.extend([ticker, book, *trades])
+        return out
+
+    def _publish_options(self, options: list[Instrument]) -> list[Update]:
+        if not options:
+            return []
+        forward = self._index["BTC"]
+        strikes = np.array([o.strike for o in options])
+        is_call = np.array([o.is_call for o in options])
+        years = np.maximum(surface.years_between(self._now_ms, [o.expiry_ms for o in options]),
+                           surface.MIN_YEARS)
+        variance_now = math.exp(self._log_var)
+        atm = surface.atm_vol(variance_now, self._variance_mean, years)
+        vols = surface.implied_vol(atm, forward, strikes, years)
+        half = surface.half_spread_vol(self.vol_annual("BTC"))
+        marks, bid_px, ask_px = surface.quote_ladder(
+            forward, strikes, years, vols, is_call, half, OPTION_LEVELS
+        )
+        sizes = OPTION_TOUCH_SIZE * 0.5 / max(self.vol_annual("BTC"), 0.05)
+        size_noise = self._rng.lognormal(0.0, 0.35, (len(options), 2, OPTION_LEVELS))
+        amounts = np.maximum(np.round(np.floor(sizes * size_noise * 10 + 1e-9) / 10, 1), 0.1)
+        out: list[Update] = []
+        for i, inst in enumerate(options):
+            has_bid = bid_px[i] > 0
+            bids = np.stack((bid_px[i][has_bid], amounts[i, 0][has_bid]), axis=1)
+            asks = np.stack((ask_px[i], amounts[i, 1]), axis=1)
+            bids.setflags(write=False)
+            asks.setflags(write=False)
+            self._seq += 1
+            book = Book(inst.symbol, self._now_ms, bids, asks, self._seq)
+            mark = float(marks[i])
+            ticker = Ticker(
+                symbol=inst.symbol,
+                ts_ms=self._now_ms,
+                bid=float(bid_px[i, 0]),
+                ask=float(ask_px[i, 0]),
+                last=mark,
+                mark=mark,
+                index=forward,
+                mark_iv=float(vols[i]),
+                underlying_price=forward,
+            )
+            self._books[inst.symbol] = book
+            self._tickers[inst.symbol] = ticker
+            out.extend([ticker, book])
+        return out
+
+
+def _with_last(ticker: Ticker, last: float) -> Ticker:
+    return replace(ticker, last=last)
+
+
+class SimFeed(MarketFeed):
+    """The built-in market as a ``MarketFeed`` (venue ``"sim"``)."""
+
+    venue = "sim"
+    websocket = True
+    option_greeks = False
+
+    def __init__(self, market: SimMarket | None = None, **market_args) -> None:
+        self.market = market if market is not None else SimMarket(**market_args)
+
+    def now_ms(self) -> int:
+        return self.market.now_ms()
+
+    async def run(self, sink: MarketSink) -> None:
+        """Push instruments, history, status and the first quotes, then one step per tick."""
+        market = self.market
+        sink.on_instruments(market.instruments())
+        for bars in market.bars():
+            sink.on_bars(bars)
+        sink.on_venue_status(
+            VenueStatus(self.venue, True, market.now_ms(), "simulated market")
+        )
+        _dispatch(sink, market.full_update())
+        version = market.instruments_version
+        while True:
+            await asyncio.sleep(1.0 / market.tick_hz)
+            updates = market.step()
+            if market.instruments_version != version:
+                version = market.instruments_version
+                sink.on_instruments(market.instruments())
+            _dispatch(sink, updates)
+
+
+def _dispatch(sink: MarketSink, updates: list[Update]) -> None:
+    for update in updates:
+        if isinstance(update, Ticker):
+            sink.on_ticker(update)
+        elif isinstance(update, Book):
+            sink.on_book(update)
+        elif isinstance(update, Trade):
+            sink.on_trade(update)
+        elif isinstance(update, Bars):
+            sink.on_bars(update)
