@@ -49,6 +49,15 @@ def _num(value: Any, default: float = NAN) -> float:
         return default
 
 
+def _first(*values: Any) -> float:
+    """The first parsable number, else NaN (a missing mark is NaN, never zero)."""
+    for v in values:
+        x = _num(v)
+        if not math.isnan(x):
+            return x
+    return NAN
+
+
 def _opt(value: Any) -> float | None:
     v = _num(value)
     return None if math.isnan(v) else v
@@ -279,12 +288,9 @@ def to_ticker(adapter: VenueAdapter, ticker: dict, market: dict, *,
     info = ticker.get("info") or {}
     greeks = greeks or {}
     funding = funding or {}
-    mark = _num(ticker.get("markPrice"))
-    if math.isnan(mark):
-        mark = _num(greeks.get("markPrice"))
-    index = _num(ticker.get("indexPrice"))
-    if math.isnan(index):
-        index = _num(adapter.index_price(info) if isinstance(info, dict) else None)
+    mark = _first(ticker.get("markPrice"), greeks.get("markPrice"), funding.get("markPrice"))
+    index = _first(ticker.get("indexPrice"), funding.get("indexPrice"),
+                   adapter.index_price(info) if isinstance(info, dict) else None)
     iv_raw = greeks.get("markImpliedVolatility")
     underlying = _opt(greeks.get("underlyingPrice"))
     ts = ticker.get("timestamp") or greeks.get("timestamp") or funding.get("timestamp") or 0
