@@ -17,7 +17,7 @@ References
 Binance USD-M, "Leverage and Margin of USDⓈ-M Futures" (tiers, maintenance amount).
 BitMEX, "Inverse Contracts" (inverse PnL = contracts x (1/entry - 1/exit)).
 Deribit, "Fees" (options: 0.03 % of the underlying, capped at 12.5 % of the option price).
-Deribit, "Margin" help page (option initial and maintenance margin, quoted below).
+Deribit, "Margin requirements - Options" (via ``sizing.margin.deribit_option_margin``).
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import replace
 
 from cockpit.model import Account, Balance, Instrument, MarginTier, Position
-from sizing.margin import initial_margin, maintenance_margin
+from sizing.margin import deribit_option_margin, initial_margin, maintenance_margin
 
 __all__ = [
     "DEFAULT_TIERS",
@@ -35,11 +35,11 @@ __all__ = [
     "apply_trade",
     "build_account",
     "contract_pnl",
-    "deribit_option_margin",
     "fill_fee",
     "funding_payment",
     "liquidation_price",
     "notional_usd",
+    "option_margin",
     "position_margin",
     "value_position",
 ]
@@ -124,31 +124,29 @@ def funding_payment(inst: Instrument, contracts: float, mark: float, rate: float
     return contracts * inst.contract_size * mark * rate
 
 
-def deribit_option_margin(
+def option_margin(
     mark_coin: float, underlying_usd: float, strike: float, is_call: bool, coins: float, short: bool
 ) -> tuple[float, float]:
     """Initial and maintenance margin in coin of an option position on ``coins`` of underlying.
 
     Notes
     -----
-    Deribit "Margin" help page, options (per 1 BTC of contracts, in BTC)::
+    Shorts follow Deribit's standard margin (``sizing.margin.deribit_option_margin``)::
 
-        short call IM = max(0.15 - OTM amount / underlying, 0.10) + mark
-        short put  IM = max(max(0.15 - OTM amount / underlying, 0.10) + mark, MM)
-        short      MM = 0.075 + mark
-        long       MM = 0 (the premium is the most it can lose)
+        short call IM = max(0.15 - OTM amount / underlying, 0.10) + mark,  MM = 0.075 + mark
 
-    OTM amount is ``max(strike - underlying, 0)`` for calls and
-    ``max(underlying - strike, 0)`` for puts. For a long option we return the
-    premium at mark as IM (see the module note on futures-style booking).
+    A long option has no maintenance margin (the premium is the most it can lose);
+    as we book options futures-style (premium not taken from the balance) its
+    initial margin is the premium at mark, so "available" matches the cash a
+    venue would show after paying the premium.
+
+    References
+    ----------
+    Deribit, "Margin requirements - Options" (standard margin).
     """
-    size = abs(coins)
     if not short:
-        return size * mark_coin, 0.0
-    otm = max(strike - underlying_usd, 0.0) if is_call else max(underlying_usd - strike, 0.0)
-    mm = 0.075 + mark_coin
-    im = max(max(0.15 - otm / underlying_usd, 0.10) + mark_coin, mm)
-    return size * im, size * mm
+        return abs(coins) * mark_coin, 0.0
+    return deribit_option_margin(mark_coin, underlying_usd, strike, is_call, coins, short=True)
 
 
 def position_margin(
@@ -171,7 +169,7 @@ def position_margin(
         return 0.0, 0.0
     if inst.is_option:
         under = underlying_usd if underlying_usd is not None else coin_usd
-        im, mm = deribit_option_margin(
+        im, mm = option_margin(
             mark, under, float(inst.strike or 0.0), inst.is_call,
             contracts * inst.contract_size, short=contracts < 0,
         )
