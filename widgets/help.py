@@ -24,13 +24,14 @@ def keys_from_bindings(
     """One line per action: its keys (merged, in display form), description and id.
     Bindings without a description are internal and left out."""
     items = bindings.values() if isinstance(bindings, Mapping) else bindings
-    merged: dict[str, list] = {}
+    merged: dict[tuple[str, str], list] = {}
     for item in items:
         binding = item.binding if isinstance(item, ActiveBinding) else item
         if not binding.description:
             continue
         label = app.get_key_display(binding) if app is not None else binding.key
-        entry = merged.setdefault(binding.action, [[], binding.description, binding.id or ""])
+        key = (binding.action, binding.description)
+        entry = merged.setdefault(key, [[], binding.description, binding.id or ""])
         if label not in entry[0]:
             entry[0].append(label)
     return [(" / ".join(keys), desc, bid) for keys, desc, bid in merged.values()]
