@@ -95,6 +95,10 @@ class VenueAdapter:
         """contracts -> the amount ccxt's create_order expects for this venue."""
         return contracts
 
+    def contract_size(self, market: dict) -> float:
+        """Coin (or USD, inverse) per contract; ccxt's ``contractSize`` unless overridden."""
+        return _num(market.get("contractSize"), 1.0)
+
     def mark_iv(self, raw: Any) -> float | None:
         """The venue's implied vol as an annualised fraction (0.65), None if absent."""
         v = _opt(raw)
@@ -264,7 +268,7 @@ def to_instrument(adapter: VenueAdapter, market: dict,
         quote=market.get("quote") or "",
         settle=market.get("settle") or market.get("quote") or "",
         linear=bool(market.get("linear")) and not market.get("inverse"),
-        contract_size=_num(market.get("contractSize"), 1.0),
+        contract_size=adapter.contract_size(market),
         amount_step=amount_step,
         price_step=_num(precision.get("price"), 0.0),
         min_amount=min_amount or amount_step,
@@ -380,7 +384,7 @@ def to_position(adapter: VenueAdapter, p: dict, market: dict) -> Position:
     settle = market.get("settle") or market.get("quote") or ""
     index = _opt(adapter.index_price(info) if isinstance(info, dict) else None)
     rate = settle_usd_rate(settle, mark, index, market)
-    size = _num(market.get("contractSize"), 1.0)
+    size = adapter.contract_size(market)
     if market.get("inverse") and not market.get("option"):
         notional_usd = abs(contracts) * size
     elif settle in USD_LIKE:

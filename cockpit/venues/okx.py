@@ -1,6 +1,7 @@
 """OKX through ccxt: USDT and coin-margined swaps, futures and BTC/ETH options.
 
-* Amounts are contracts (ccxt keeps OKX's ``sz``); ``contract_size`` converts to coin.
+* Amounts are contracts (ccxt keeps OKX's ``sz``); one contract is ``ctVal x ctMult``
+  (ccxt's ``contractSize`` is ``ctVal`` alone, wrong for options where ctMult is 0.01).
 * IV (``markVol``) is already a fraction.
 * Option greeks: OKX publishes price-adjusted greeks in coin (``delta``, ``vega`` ...)
   and Black-Scholes greeks in USD (``deltaBS``, ``gammaBS``, ``thetaBS`` per day,
@@ -39,9 +40,18 @@ class OkxAdapter(VenueAdapter):
     duplicate_id_codes = ("51016",)
     book_continuity = "seq"
 
+    def contract_size(self, market: dict) -> float:
+        # ccxt takes ctVal alone; a contract is ctVal x ctMult (options: 1 x 0.01 BTC).
+        info = market.get("info") or {}
+        ct_val = _opt(info.get("ctVal"))
+        ct_mult = _opt(info.get("ctMult"))
+        if ct_val is None:
+            return super().contract_size(market)
+        return ct_val * (ct_mult if ct_mult is not None else 1.0)
+
     def venue_greeks(self, greeks: dict, market: dict) -> VenueGreeks | None:
         info = greeks.get("info") or {}
-        size = float(market.get("contractSize") or 1.0)
+        size = self.contract_size(market)
         d, g, v, t = (_opt(info.get(k)) for k in ("deltaBS", "gammaBS", "vegaBS", "thetaBS"))
         if d is None:
             return super().venue_greeks(greeks, market)
@@ -52,6 +62,9 @@ class OkxAdapter(VenueAdapter):
             vega=(v if v is not None else nan) * size,
             theta=(t if t is not None else nan) * size,
         )
+
+    def index_price(self, info: dict) -> float | None:
+        return _opt(info.get("idxPx"))
 
     async def fetch_by_client_id(self, exchange: Any, symbol: str, client_order_id: str):
         from ccxt.base.errors import OrderNotFound

@@ -16,7 +16,7 @@ from cockpit.venues.ccxt_base import (
     to_ticker,
 )
 from sizing.margin import maintenance_margin
-from tests.venues.recorded_http import recorded_exchange
+from tests.venues.recorded_http import shared_exchange
 
 ROUTES = [
     ("/fapi/v1/exchangeInfo", "exchangeInfo.json"),
@@ -33,12 +33,10 @@ ADA = "ADA/USDT:USDT"
 
 
 @pytest.fixture
-async def binance():
+def binance():
     adapter = BinanceUsdmAdapter()
-    ex, http = recorded_exchange(adapter, ROUTES, {})
-    await ex.load_markets()
-    yield adapter, ex, http
-    await ex.close()
+    ex, http = shared_exchange(adapter, ROUTES, {})
+    return adapter, ex, http
 
 
 async def test_instrument_steps_and_min_notional(binance):

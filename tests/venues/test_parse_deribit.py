@@ -19,7 +19,7 @@ from cockpit.venues.ccxt_base import (
     to_ticker,
 )
 from cockpit.venues.deribit import DeribitAdapter
-from tests.venues.recorded_http import recorded_exchange
+from tests.venues.recorded_http import shared_exchange
 
 ROUTES = [
     ("public/get_currencies", "get_currencies.json"),
@@ -35,12 +35,10 @@ OPTION = "BTC/USD:BTC-240927-40000-C"
 
 
 @pytest.fixture
-async def deribit():
+def deribit():
     adapter = DeribitAdapter()
-    ex, http = recorded_exchange(adapter, ROUTES, {"jsonrpc": "2.0", "result": []})
-    await ex.load_markets()
-    yield adapter, ex, http
-    await ex.close()
+    ex, http = shared_exchange(adapter, ROUTES, {"jsonrpc": "2.0", "result": []})
+    return adapter, ex, http
 
 
 async def test_instruments_in_contracts(deribit):
