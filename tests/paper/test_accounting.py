@@ -11,7 +11,7 @@ import pytest
 from cockpit.model import OrderRequest
 from cockpit.paper import PaperBroker
 from cockpit.paper.accounting import apply_trade, contract_pnl, option_margin
-from tests.paper.conftest import BTC_CALL, BTC_INVERSE, BTC_PERP, BTC_PUT, T0, book, ticker
+from tests.paper.specs import BTC_CALL, BTC_INVERSE, BTC_PERP, BTC_PUT, T0, book, ticker
 
 FREE = replace(BTC_PERP, maker_fee=0.0, taker_fee=0.0, min_cost=0.0)
 FREE_INV = replace(BTC_INVERSE, maker_fee=0.0, taker_fee=0.0)

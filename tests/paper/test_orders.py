@@ -8,7 +8,7 @@ import pytest
 
 from cockpit.model import OrderRequest, Trade
 from cockpit.paper import OrderRejected, PaperBroker
-from tests.paper.conftest import BTC_CALL, BTC_PERP, T0, book, ticker
+from tests.paper.specs import BTC_CALL, BTC_PERP, T0, book, ticker
 
 SYM = BTC_PERP.symbol
 ASKS = [[60_000.0, 0.5], [60_010.0, 1.0], [60_050.0, 2.0]]
