@@ -201,7 +201,7 @@ def greeks_view(snapshot: Snapshot, delta_band_usd: float | None = None) -> Gree
         if delta_band_usd is not None and _finite(total.delta_usd) \
                 and abs(total.delta_usd) > delta_band_usd:
             breach = True
-            total = replace(total, note=(total.note + " outside delta band").strip())
+            total = replace(total, note="; ".join(filter(None, [total.note, "outside delta band"])))
         totals.append(total)
     deltas = [t.delta_usd for t in totals if _finite(t.delta_usd)]
     return GreeksView(rows=tuple(rows), totals=tuple(totals),

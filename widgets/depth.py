@@ -17,8 +17,8 @@ COLUMNS = (("Price", "right"), ("Size", "right"), ("Cum", "right"), ("Depth", "l
 
 
 def ladder_rows(view: DepthView, bar_width: int = BAR_WIDTH) -> list[Row]:
-    """Asks from the worst shown down to the best, then bids from the best down,
-    so the spread sits in the middle as on a trading ladder."""
+    """Asks from the worst shown down to the best, a spread line, then bids from
+    the best down: the spread sits in the middle as on a trading ladder."""
     deepest = max([lv.cumulative for lv in view.bids + view.asks] or [0.0])
 
     def row(side: str, lv: LadderLevel) -> Row:
@@ -35,14 +35,18 @@ def ladder_rows(view: DepthView, bar_width: int = BAR_WIDTH) -> list[Row]:
 
     asks = [row("ask", lv) for lv in reversed(view.asks)]
     bids = [row("bid", lv) for lv in view.bids]
-    return asks + bids
+    spread = Row("spread", (Cell(f.num(view.spread, view.price_decimals), "muted"),
+                            Cell("spread", "muted"), Cell(f.bps(view.spread_bps), "muted"),
+                            Cell("")))
+    return asks + [spread] + bids
 
 
 def info_text(view: DepthView, palette: Palette) -> Text:
     text = Text()
     text.append(f"Spread {f.num(view.spread, view.price_decimals)} ({f.bps(view.spread_bps)})")
     if view.age_s is not None:
-        text.append(f"  age {f.age(view.age_s)}", style=style(palette, "stale" if view.stale else "muted"))
+        text.append(f"  book age {f.age(view.age_s)}",
+                    style=style(palette, "stale" if view.stale else "muted"))
     for band in view.bands:
         text.append(f"\n±{band.bps:g} bp  ")
         text.append(f"bid {f.num(band.bid_amount, view.amount_decimals)}", style=style(palette, "bid"))
@@ -73,6 +77,8 @@ def render_depth(
 
 class DepthPanel(Panel):
     """Depth ladder. ``show(DepthView)``; class -stale when the book is old."""
+
+    BORDER_TITLE = "Liquidity depth"
 
     placeholder = "select an instrument to see its book"
 

@@ -36,6 +36,8 @@ def render_entry(entry: LogEntry, palette: Palette = DEFAULT_PALETTE) -> Text:
 class EventLog(RichLog):
     """Bounded, auto-scrolling log. ``add(LogEntry)`` appends one line."""
 
+    BORDER_TITLE = "Event log"
+
     def __init__(self, *, max_lines: int = MAX_LINES, id: str | None = None,
                  classes: str | None = None) -> None:
         super().__init__(max_lines=max_lines, wrap=False, markup=False, highlight=False,

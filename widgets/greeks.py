@@ -80,6 +80,8 @@ def render_greeks(
 class GreeksPanel(Panel):
     """Greeks. ``show(GreeksView)``; class -breach when delta is outside its band."""
 
+    BORDER_TITLE = "Greeks"
+
     placeholder = "waiting for positions"
 
     def state_classes(self, view: GreeksView) -> dict[str, bool]:

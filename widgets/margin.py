@@ -100,6 +100,8 @@ def render_margin(
 class MarginPanel(Panel):
     """Margin health. ``show(MarginView)``; classes -amber / -breach follow the gauge."""
 
+    BORDER_TITLE = "Margin health"
+
     placeholder = "waiting for the first account update"
 
     def state_classes(self, view: MarginView) -> dict[str, bool]:

@@ -65,6 +65,8 @@ class PositionsPanel(Vertical):
     ``show(PositionsView)`` updates both tables in place.
     """
 
+    BORDER_TITLE = "Positions and orders"
+
     def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
         super().__init__(id=id, classes=classes)
         self.view: PositionsView | None = None

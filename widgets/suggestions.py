@@ -57,6 +57,8 @@ def suggestion_rows(view: SuggestionsView) -> list[Row]:
 class SuggestionsPanel(Vertical):
     """Suggestions. ``show(SuggestionsView)``; the cursor stays on its suggestion id."""
 
+    BORDER_TITLE = "Suggestions"
+
     def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
         super().__init__(id=id, classes=classes)
         self.view: SuggestionsView | None = None

@@ -53,6 +53,8 @@ def render_vol(
 class VolatilityPanel(Panel):
     """Volatility of the selected underlying. ``show(VolView)``."""
 
+    BORDER_TITLE = "Volatility"
+
     placeholder = "waiting for the first engine run"
 
     def render_view(self, view, palette, previous):

@@ -202,11 +202,13 @@ def test_depth_ladder_order_and_bars():
     )
     rows = ladder_rows(view, bar_width=8)
     prices = [r.cells[0].text for r in rows]
-    assert prices == ["101.0", "100.5", "100.0", "99.5"]  # asks worst->best, then bids
+    # asks worst -> best, the spread line, then bids best -> worst
+    assert prices == ["101.0", "100.5", "0.5", "100.0", "99.5"]
+    assert rows[2].key == "spread" and rows[2].cells[2].text == "49.9 bp"
     bars = [r.cells[3].text for r in rows]
     assert bars[0] == "█" * 8  # deepest cumulative (8) fills the bar
-    assert bars[3] == "████    "  # 4 of 8
-    assert rows[0].cells[0].style == "ask" and rows[3].cells[0].style == "bid"
+    assert bars[4] == "████    "  # 4 of 8
+    assert rows[0].cells[0].style == "ask" and rows[4].cells[0].style == "bid"
     out = text_of(render_depth(view))
     assert "Spread 0.5 (49.9 bp)" in out and "slippage 24.9 bp" in out and "±50 bp" in out
     empty = text_of(render_depth(DepthView("ETH/USDT:USDT", empty_reason="no book for ETH yet")))
