@@ -89,13 +89,14 @@ def build_demo(config: Config, *, seed=None, tick_hz=None, acceleration=None,
     store.on_instruments(market.instruments())
     for bars in market.bars():
         store.on_bars(bars)
-    for update in market.step():
+    for update in market.full_update():
         _push(store, update)
     notes = []
     if broker.seed(dict(DEMO_BALANCES), demo_positions(market)):
         notes.append("demo account seeded: BTC perp long, ETH perp short, BTC short strangle, long call")
     else:
         notes.append(f"paper account restored from {state_path}")
+    store.on_account(broker.account())
     return Runtime("demo", "sim", config, store, feed, broker, state_path, notes)
 
 
@@ -133,12 +134,13 @@ def build_runtime(args, config: Config) -> Runtime:
         mode = "live" if live and not args.paper else "paper"
         store = Store(mode=mode, clock=feed.now_ms)
         if mode == "live":
-            from cockpit.keys import CredentialError, resolve_credentials
+            from cockpit.keys import CredentialsError, install_redaction, load_credentials
 
             try:
-                creds = resolve_credentials(args.venue, cfg, config.path)
-            except CredentialError as exc:
+                creds = load_credentials(args.venue, cfg, config_path=config.path)
+            except CredentialsError as exc:
                 raise RuntimeError_(str(exc)) from None
+            install_redaction(creds)
             broker = make_broker(args.venue, cfg, creds)
             return Runtime(mode, args.venue, config, store, feed, broker, None)
         state = args.state or data_dir() / f"paper-{args.venue}.sqlite"

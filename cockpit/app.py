@@ -1,0 +1,387 @@
+"""The Textual App: wiring only — screens, bindings, workers, message handlers.
+
+Data flow (DESIGN.md): the feed pushes into the Store; a steady timer repaints
+the panels from the latest snapshot (a burst of ticks is one repaint); the
+engine runs in a thread worker, one run at a time, and its result comes back
+as a message; approvals go through ``cockpit.execution.execute``.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections import deque
+from functools import partial
+
+from textual import work
+from textual.app import App, SystemCommand
+from textual.binding import Binding
+from textual.message import Message
+from textual.worker import Worker, WorkerState
+
+from cockpit import theming, views
+from cockpit.engine import EngineResult, EngineRunner
+from cockpit.execution import execute
+from cockpit.model import Snapshot
+from cockpit.model.views import LogEntry
+from cockpit.prefs import load_prefs, save_pref
+from cockpit.runtime import Runtime
+from cockpit.screen import MainScreen
+from cockpit.session import Session, policy_settings
+from widgets.confirm import ConfirmScreen
+from widgets.event_log import EventLog
+from widgets.help import HelpScreen
+from widgets.messages import (
+    InstrumentSelected,
+    SuggestionApproved,
+    SuggestionRefused,
+    SuggestionRejected,
+    SuggestionSelected,
+)
+from widgets.status import StatusBar
+from widgets.suggestions import SuggestionsPanel
+
+
+class EngineDone(Message):
+    def __init__(self, result: EngineResult, snapshot: Snapshot) -> None:
+        super().__init__()
+        self.result = result
+        self.snapshot = snapshot
+
+
+class _LogBridge(logging.Handler):
+    """Warnings from any thread reach the event log via a queue the repaint drains."""
+
+    def __init__(self, sink: deque) -> None:
+        super().__init__(logging.WARNING)
+        self.sink = sink
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.sink.append(LogEntry(0, "error", record.getMessage().splitlines()[0][:200]))
+
+
+class CockpitApp(App):
+    CSS_PATH = theming.CSS_PATH
+    TITLE = "Cockpit"
+    BINDINGS = [
+        Binding("a", "approve", "Approve", id="approve"),
+        Binding("x", "reject", "Reject", id="reject"),
+        Binding("R", "approve_reducing", "Approve reducing", id="approve_reducing"),
+        Binding("A", "toggle_auto", "Auto-exec", id="toggle_auto"),
+        Binding("k", "kill", "Kill switch", id="kill"),
+        Binding("question_mark", "help", "Help", id="help"),
+        Binding("q", "quit", "Quit", id="quit"),
+    ]
+
+    def __init__(self, runtime: Runtime, *, start_feed: bool = True,
+                 engine_interval_s: float | None = None, remember_theme: bool = True) -> None:
+        super().__init__()
+        self.runtime = runtime
+        self.store = runtime.store
+        self.config = runtime.config
+        self.session = Session(runtime.config)
+        self.runner = EngineRunner(policy_settings(runtime.config))
+        self.start_feed = start_feed
+        self.engine_interval_s = engine_interval_s or runtime.config.engine.interval_s
+        self.remember_theme = remember_theme
+        self.selected: str | None = None
+        self.selected_suggestion: str | None = None
+        self._painted_seq = -1
+        self._engine_busy = False
+        self._engine_pending = False
+        self._engine_started = 0.0
+        self._last_kick = time.monotonic()
+        self._last_fills = -1
+        self._run_marks: dict[str, float] = {}
+        self._log_queue: deque[LogEntry] = deque(maxlen=200)
+        self._bridge = _LogBridge(self._log_queue)
+        self.first_paint_s: float | None = None
+        self._t0 = time.perf_counter()
+
+    # -- set-up --------------------------------------------------------------------
+    def get_default_screen(self) -> MainScreen:
+        return MainScreen()
+
+    def get_theme_variable_defaults(self) -> dict[str, str]:
+        return theming.theme_variable_defaults()
+
+    def on_mount(self) -> None:
+        theming.register_themes(self)
+        prefs = load_prefs() if self.remember_theme else {}
+        wanted = self.config.display.theme or prefs.get("theme") or theming.DEFAULT_THEME
+        self.theme = wanted if wanted in self.available_themes else theming.DEFAULT_THEME
+        if self.config.keymap:
+            self.set_keymap(self.config.keymap)
+        logging.getLogger("cockpit").addHandler(self._bridge)
+        for note in self.runtime.notes:
+            self._log("info", note)
+        if self.start_feed:
+            self.run_worker(self.runtime.feed.run(self.store), name="feed", group="feed",
+                            exit_on_error=False, description="market feed")
+        self.set_interval(1.0 / self.config.display.refresh_hz, self.repaint)
+        self.set_interval(self.engine_interval_s, partial(self.kick_engine, "cadence"))
+        self.repaint()
+        self.kick_engine("start")
+
+    def watch_theme(self, theme: str) -> None:
+        if self.remember_theme and self.is_mounted:
+            save_pref("theme", theme)
+
+    def on_unmount(self) -> None:
+        logging.getLogger("cockpit").removeHandler(self._bridge)
+        close = getattr(self.runtime.broker, "close", None)
+        if close is not None:
+            close()
+
+    # -- repaint -------------------------------------------------------------------
+    @property
+    def main(self) -> MainScreen:
+        return self.screen_stack[0]
+
+    def _underlying(self, symbol: str | None) -> str:
+        inst = self.store.snapshot().instruments.get(symbol or "")
+        return (inst.underlying or inst.base) if inst else "BTC"
+
+    def _default_selection(self, snap: Snapshot) -> str | None:
+        acct = snap.account
+        for p in acct.positions if acct else ():
+            inst = snap.instruments.get(p.symbol)
+            if inst and not inst.is_option and p.symbol in snap.books:
+                return p.symbol
+        return next(iter(snap.books), None)
+
+    def repaint(self) -> None:
+        """Coalesced: the panels are rebuilt only when the snapshot changed."""
+        while self._log_queue:
+            e = self._log_queue.popleft()
+            self._log(e.kind, e.text)
+        snap = self.store.snapshot()
+        screen = self.main
+        if snap.seq != self._painted_seq:
+            self._painted_seq = snap.seq
+            if self.selected is None:
+                self.selected = self._default_selection(snap)
+            forecasts = self.session.last_result.forecasts if self.session.last_result else {}
+            sugg = views.suggestions_view(self.session.book, snap,
+                                          max_age_s=self.session.gate.max_age_s,
+                                          max_move_bps=self.session.gate.max_move_bps)
+            row = next((r for r in sugg.rows if r.id == self.selected_suggestion), None)
+            screen.show_market(snap, forecasts=forecasts, selected=self.selected,
+                               underlying=self._underlying(self.selected),
+                               suggestion_row=row if row and row.symbol == self.selected else None,
+                               config=self.config)
+            screen.query_one(SuggestionsPanel).show(sugg)
+            self._triggers(snap)
+            if self.first_paint_s is None and snap.account is not None:
+                self.first_paint_s = time.perf_counter() - self._t0
+        screen.query_one(StatusBar).show(self._status(snap))
+
+    def _status(self, snap: Snapshot):
+        r = self.session.last_result
+        next_s = max(self.engine_interval_s - (time.monotonic() - self._last_kick), 0.0)
+        state = "running" if self._engine_busy else "waiting" if r is None else (
+            "failed" if r.error else "idle")
+        return views.status_view(
+            snap, engine_state=state, engine_last_run_ms=r.snapshot_ts_ms if r else None,
+            engine_duration_ms=r.duration_ms if r else None, engine_next_run_s=next_s,
+            engine_error=(r.error or "") if r else "", auto_execute=self.session.auto_execute,
+            breakers=self.session.breakers(),
+        )
+
+    def _triggers(self, snap: Snapshot) -> None:
+        """Run the engine at once on a fill or a big move, not only on its cadence."""
+        acct = snap.account
+        n = len(acct.fills) + acct.liquidations if acct else 0
+        if self._last_fills >= 0 and n != self._last_fills:
+            self.kick_engine("fill")
+        self._last_fills = n
+        big = self.config.engine.big_move_bps
+        for sym, ref in self._run_marks.items():
+            t = snap.tickers.get(sym)
+            if t is not None and ref > 0 and abs(t.mark / ref - 1) * 1e4 > big:
+                self.kick_engine(f"{sym} moved > {big:.0f} bps")
+                break
+
+    # -- the engine ------------------------------------------------------------------
+    def kick_engine(self, why: str) -> None:
+        """At most one run at a time; a kick while running queues one more run,
+        which will take the newest snapshot (older queued ones are superseded)."""
+        self._last_kick = time.monotonic()
+        if self._engine_busy:
+            self._engine_pending = True
+            return
+        self._engine_busy = True
+        snap = self.store.snapshot()
+        acct = snap.account
+        self._run_marks = {p.symbol: snap.tickers[p.symbol].mark for p in (acct.positions if acct else ())
+                           if p.symbol in snap.tickers}
+        self.run_worker(partial(self._engine_work, snap), thread=True, group="engine",
+                        exit_on_error=False, description=f"engine ({why})")
+
+    def _engine_work(self, snap: Snapshot) -> None:
+        self.post_message(EngineDone(self.runner.run(snap), snap))
+
+    def on_engine_done(self, message: EngineDone) -> None:
+        self._engine_busy = False
+        for e in self.session.on_result(message.result, self.store.snapshot()):
+            self._log(e.kind, e.text)
+        self._painted_seq = -1  # suggestions changed: repaint on the next tick
+        self._auto_execute()
+        if self._engine_pending:
+            self._engine_pending = False
+            self.kick_engine("queued")
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        if event.worker.group == "engine" and event.state == WorkerState.ERROR:
+            self._engine_busy = False
+            self.session.book.mark_failed(str(event.worker.error))
+            self._log("error", f"engine worker failed: {event.worker.error}")
+        elif event.worker.group == "feed" and event.state == WorkerState.ERROR:
+            self._log("error", f"market feed stopped: {event.worker.error}")
+
+    # -- orders ----------------------------------------------------------------------
+    def _auto_execute(self) -> None:
+        snap = self.store.snapshot()
+        for s in self.session.auto_candidates(snap):
+            self.session.mark_sent(s.id)
+            self._log("auto", f"auto-execute: {s.decision.reason}")
+            self.notify(f"Auto-executing: {s.decision.reason}", title="Auto-execute")
+            self.send(s.id, s, auto=True)
+
+    @work(group="orders", exit_on_error=False)
+    async def send(self, suggestion_id: str, suggestion=None, *, auto: bool = False) -> None:
+        s = suggestion or self.session.book.get(suggestion_id)
+        if s is None:
+            self._log("error", "that suggestion is gone; wait for the next run")
+            return
+        report = await execute(s, self.runtime.broker, self.store.snapshot(), self.session.gate,
+                               auto=auto)
+        ts = self.store.snapshot().ts_ms
+        if report.orders or not report.error:
+            self.session.mark_sent(s.id)
+        for e in self.session.report_entries(report, ts):
+            self._log(e.kind, e.text)
+        if report.error and not report.orders:
+            self.notify(report.error, title="Not sent", severity="error")
+        self._painted_seq = -1
+        self.repaint()
+
+    def on_suggestion_approved(self, message: SuggestionApproved) -> None:
+        s = self.session.book.get(message.suggestion_id)
+        if s is not None:
+            self._log("approval", f"approved: {s.decision.reason}")
+        self.send(message.suggestion_id)
+
+    def on_suggestion_rejected(self, message: SuggestionRejected) -> None:
+        s = self.session.book.reject(message.suggestion_id, self.store.snapshot().ts_ms)
+        if s is not None:
+            self._log("rejection", f"rejected: {s.decision.reason}")
+        self._painted_seq = -1
+        self.repaint()
+
+    def on_suggestion_refused(self, message: SuggestionRefused) -> None:
+        self._log("error", f"cannot approve: {message.reason}")
+        self.notify(message.reason, title="Cannot approve", severity="warning")
+
+    def on_suggestion_selected(self, message: SuggestionSelected) -> None:
+        self.selected_suggestion = message.suggestion_id
+        s = self.session.book.get(message.suggestion_id)
+        if s is not None:
+            self.selected = s.symbol
+        self._painted_seq = -1
+
+    def on_instrument_selected(self, message: InstrumentSelected) -> None:
+        self.selected = message.symbol
+        self._painted_seq = -1
+
+    # -- actions -------------------------------------------------------------------
+    def action_approve(self) -> None:
+        self.main.query_one(SuggestionsPanel).approve_selected()
+
+    def action_reject(self) -> None:
+        self.main.query_one(SuggestionsPanel).reject_selected()
+
+    def action_approve_reducing(self) -> None:
+        snap = self.store.snapshot()
+        picked = [s for s in self.session.book if s.reduces_risk
+                  and self.session.gate.check(s, snap, auto=False) is None]
+        if not picked:
+            self._log("info", "no fresh risk-reducing suggestion to approve")
+            return
+        for s in picked:
+            self._log("approval", f"approved: {s.decision.reason}")
+            self.send(s.id, s)
+
+    def action_toggle_auto(self) -> None:
+        if self.session.auto_execute:
+            self._set_auto(False)
+        elif self.session.auto_confirmed:
+            self._set_auto(True)
+        else:
+            self.push_screen(ConfirmScreen(
+                "Turn auto-execute ON?",
+                detail="Risk-reducing suggestions will be sent without a key press"
+                + ("" if self.config.engine.auto_execute_increases else "; increases still wait for you")
+                + ".",
+            ), self._auto_confirmed)
+
+    def _auto_confirmed(self, yes: bool | None) -> None:
+        if yes:
+            self.session.auto_confirmed = True
+            self._set_auto(True)
+
+    def _set_auto(self, on: bool) -> None:
+        self.session.auto_execute = on
+        self._log("auto", f"auto-execute {'ON' if on else 'OFF'}")
+        if on:
+            self._auto_execute()
+        self.repaint()
+
+    def action_kill(self) -> None:
+        self.push_screen(ConfirmScreen(
+            "Kill switch?",
+            detail="Cancel every open order, turn auto-execute off, and allow only "
+            "risk-reducing orders until restart.", yes="Kill",
+        ), self._killed)
+
+    async def _killed(self, yes: bool | None) -> None:
+        if yes:
+            await self.kill()
+
+    async def kill(self) -> None:
+        self.session.auto_execute = False
+        self.session.gate.reduce_only = True
+        self.runner.settings = policy_settings(self.config, reduce_only=True)
+        try:
+            cancelled = await self.runtime.broker.cancel_all_orders()
+            self._log("error", f"KILL SWITCH: {len(cancelled)} order(s) cancelled, "
+                      "auto-execute OFF, reduce-only")
+        except Exception as exc:
+            self._log("error", f"KILL SWITCH: cancel-all failed ({exc}); auto-execute OFF")
+        self._painted_seq = -1
+        self.repaint()
+        self.kick_engine("kill switch")
+
+    def action_help(self) -> None:
+        self.push_screen(HelpScreen.for_app(self))
+
+    def get_system_commands(self, screen):
+        yield from super().get_system_commands(screen)
+        snap = self.store.snapshot()
+        for sym, inst in snap.instruments.items():
+            if not inst.is_option or (snap.account and snap.account.position(sym)):
+                yield SystemCommand(f"Instrument: {sym}", "Show its depth and volatility",
+                                    partial(self.post_message, InstrumentSelected(sym)))
+        mode = self.runtime.mode.upper()
+        yield SystemCommand(f"Mode: {mode}", "How to switch: cockpit --venue NAME --paper | --live",
+                            partial(self.notify, "Modes are chosen at start: cockpit (demo), "
+                                    "--venue NAME --paper, --venue NAME --live, --replay FILE"))
+
+    # -- log -------------------------------------------------------------------------
+    def _log(self, kind: str, text: str) -> None:
+        entry = LogEntry(self.store.snapshot().ts_ms, kind, text)
+        self.session.log.append(entry)
+        try:
+            self.main.query_one(EventLog).add(entry)
+        except Exception:  # before the screen is mounted: kept in session.log
+            pass
