@@ -71,7 +71,7 @@ def walk_book(levels, amount: float) -> BookWalk:
     ----------
     levels : (N, 2) ``[price, amount]`` rows, best first (asks for a buy,
         bids for a sell).
-    amount : amount to fill (> 0), same unit as the level amounts.
+    amount : amount to fill (>= 0), same unit as the level amounts.
 
     Notes
     -----
@@ -83,8 +83,10 @@ def walk_book(levels, amount: float) -> BookWalk:
     want = float(amount)
     if math.isnan(want):
         return BookWalk(math.nan, math.nan, math.nan, 0, math.nan, want)
-    if want <= 0:
-        raise ValueError(f"amount: {amount!r} must be > 0")
+    if want < 0:
+        raise ValueError(f"amount: {amount!r} must be >= 0 (the side picks buy or sell)")
+    if want == 0:  # no order, no slippage
+        return BookWalk(math.nan, 0.0, 0.0, 0, 0.0, 0.0)
     if len(book) == 0:
         return BookWalk(math.nan, 0.0, math.nan, 0, 0.0, want)
     prices, sizes = book[:, 0], np.maximum(book[:, 1], 0.0)

@@ -140,7 +140,10 @@ def _ewma_filter(x: np.ndarray, lam: float) -> tuple[np.ndarray, float]:
     for t in range(len(x)):
         s2[t + 1] = lam * s2[t] + (1 - lam) * x[t] * x[t]
     vol = np.sqrt(s2)
-    return x / vol[:-1], float(vol[-1])
+    with np.errstate(divide="ignore", invalid="ignore"):
+        # thousands of zero days can underflow the variance; a zero day is a zero residual
+        residuals = np.where(vol[:-1] > 0, x / vol[:-1], 0.0)
+    return residuals, float(vol[-1])
 
 
 def var_cvar(pnl, alpha: float = 0.99, method: str = "historical") -> tuple[float, float]:

@@ -63,6 +63,8 @@ def test_walk_bad_and_empty_input():
     assert math.isnan(nan_book.vwap)
     with pytest.raises(ValueError, match="amount"):
         walk_book(ASKS, -1)
+    nothing = walk_book(ASKS, 0)
+    assert (nothing.filled, nothing.slippage_bps, nothing.levels_used) == (0.0, 0.0, 0)
     with pytest.raises(ValueError, match="levels"):
         walk_book([1, 2, 3], 1)
 

@@ -153,6 +153,9 @@ def test_var_bad_input():
         var_cvar([1.0, 2.0], alpha=99)
     with pytest.raises(ValueError, match="pnl"):
         var_cvar([1.0])
+    # a long run of zero days (variance underflows to 0) then a loss: no warning, finite
+    quiet = np.concatenate([[1.0, -1.0], np.zeros(13_000), [-1.0]])
+    assert all(math.isfinite(v) for v in var_cvar(quiet, 0.99, "filtered"))
     # constant PnL: no risk, every method says so without a warning
     for method in ("normal", "student-t", "filtered"):
         assert var_cvar(np.full(10, -2.0), 0.99, method) == pytest.approx((2.0, 2.0))
