@@ -118,6 +118,12 @@ class CockpitApp(App):
         if self.start_feed:
             self.run_worker(self.runtime.feed.run(self.store), name="feed", group="feed",
                             exit_on_error=False, description="market feed")
+        self.call_after_refresh(self._start)
+
+    def _start(self) -> None:
+        log_widget = self.main.query_one(EventLog)
+        for entry in self.session.log:
+            log_widget.add(entry)
         self.set_interval(1.0 / self.config.display.refresh_hz, self.repaint)
         self.set_interval(self.engine_interval_s, partial(self.kick_engine, "cadence"))
         self.repaint()

@@ -63,6 +63,17 @@ def suggestions_from(result: EngineResult, snapshot: Snapshot) -> list[Suggestio
     return out
 
 
+def _news(prev: Suggestion | None, new: Suggestion) -> bool:
+    """Log a suggestion when it is new, its reason changed, or its target moved by
+    more than a tenth of its order, not on every run's small drift."""
+    if prev is None:
+        return True
+    a, b = prev.decision, new.decision
+    if a.binding_constraint != b.binding_constraint or a.kind != b.kind:
+        return True
+    return abs(b.target - a.target) > 0.1 * max(abs(b.order), 1e-12)
+
+
 class Session:
     """Suggestions, gate, auto-execute and the log; one per running App."""
 
@@ -93,8 +104,7 @@ class Session:
         quiet_ms = int(self.config.engine.suggestion_max_age_s * 1000)
         self.book.replace_all(suggestions_from(result, snapshot), snapshot.ts_ms, quiet_ms)
         for s in self.book:
-            prev = old.get(s.symbol)
-            if prev is None or getattr(prev.decision, "target", None) != s.decision.target:
+            if _news(old.get(s.symbol), s):
                 entries.append(LogEntry(snapshot.ts_ms, "suggestion", s.decision.reason))
         return entries
 
