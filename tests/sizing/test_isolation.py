@@ -12,41 +12,41 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[2]
 FORBIDDEN = {"textual", "rich", "ccxt", "httpx", "cockpit", "widgets", "asyncio", "sqlite3"}
 
+# One interpreter, two snapshots: after the light modules, then after every submodule.
 _PROBE = """
 import importlib, json, pkgutil, sys
-import sizing
+def top():
+    return sorted({m.split(".")[0] for m in sys.modules})
+import sizing, sizing.greeks, sizing.volatility, sizing.kelly, sizing.allocation
+light = top()
 names = sorted(m.name for m in pkgutil.iter_modules(sizing.__path__))
 for name in names:
     importlib.import_module("sizing." + name)
-print(json.dumps({"submodules": names, "loaded": sorted({m.split(".")[0] for m in sys.modules})}))
-"""
-
-_LIGHT = """
-import json, sys
-import sizing, sizing.greeks, sizing.volatility, sizing.kelly, sizing.allocation
-print(json.dumps(sorted({m.split(".")[0] for m in sys.modules})))
+print(json.dumps({"light": light, "submodules": names, "all": top()}))
 """
 
 
-def _run(code: str):
+@pytest.fixture(scope="module")
+def probe():
     out = subprocess.run(
-        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120,
+        [sys.executable, "-c", _PROBE], cwd=ROOT, capture_output=True, text=True, timeout=120,
         check=False,
     )
     assert out.returncode == 0, out.stderr
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
-def test_importing_every_sizing_module_loads_no_app_module():
-    result = _run(_PROBE)
-    assert {"greeks", "volatility", "kelly", "allocation"} <= set(result["submodules"])
-    assert FORBIDDEN.isdisjoint(result["loaded"]), FORBIDDEN & set(result["loaded"])
+def test_importing_every_sizing_module_loads_no_app_module(probe):
+    assert {"greeks", "volatility", "kelly", "allocation"} <= set(probe["submodules"])
+    assert FORBIDDEN.isdisjoint(probe["all"]), FORBIDDEN & set(probe["all"])
 
 
-def test_arch_loads_only_when_a_garch_fit_is_asked_for():
-    # arch costs over a second to import; the package and these modules must not pay it.
-    loaded = _run(_LIGHT)
-    assert "arch" not in loaded and "pandas" not in loaded
+def test_arch_loads_only_when_a_garch_fit_is_asked_for(probe):
+    # arch (and the pandas it pulls in) costs over a second to import; the package and
+    # the Greeks / vol / Kelly / allocation modules must not pay it up front.
+    assert "arch" not in probe["light"] and "pandas" not in probe["light"]
