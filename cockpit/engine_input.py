@@ -1,0 +1,166 @@
+"""Snapshot -> ``sizing.policy.PortfolioState``: the one place the app's types meet the engine's.
+
+What goes in
+------------
+* Every open position of ``snapshot.account``, plus every perpetual in
+  ``snapshot.instruments`` on the same underlying (any venue) so the policy
+  can propose a delta hedge there.
+* Prices from the ticker (mark; ``underlying_price`` or index for options),
+  the book's levels, and the data age: snapshot time minus the older of the
+  ticker's and the book's timestamps.
+* Returns: hourly log returns of the instrument's own bars, or of a perp on
+  the same underlying (same venue first) for options; at most ``max_returns``.
+* Forecasts: ``forecasts`` is keyed by bar symbol (as ``EngineRunner`` keeps
+  them), by instrument symbol or by underlying; a value is a
+  ``GarchForecast`` (``vol_annual``, ``model``) or a plain vol.
+* Implied vol: the ticker's ``mark_iv``, else inverted from the option mark
+  with ``sizing.greeks.implied_vol``; years to expiry on a 365-day year.
+* ADV: the ticker's 24 h volume (base coin) in contracts.
+
+A position whose instrument or ticker is missing still gets an
+``InstrumentState`` with NaN prices, so the policy holds it and says why.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+
+import numpy as np
+
+from cockpit.model import Bars, Instrument, Position, Snapshot, Ticker
+from sizing.policy import InstrumentState, PortfolioState
+
+__all__ = ["log_returns", "state_from_snapshot"]
+
+MS_PER_YEAR = 365.0 * 86_400_000.0
+NAN = math.nan
+
+
+def log_returns(bars: Bars | None, max_returns: int = 2000) -> np.ndarray:
+    """Log returns of ``bars.close`` (oldest first), the newest ``max_returns`` of them."""
+    if bars is None or len(bars) < 2:
+        return np.empty(0)
+    close = np.asarray(bars.close, float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        r = np.diff(np.log(close))
+    return r[-max_returns:]
+
+
+def _bars_for(snapshot: Snapshot, inst: Instrument | None, symbol: str) -> tuple[str, Bars | None]:
+    if symbol in snapshot.bars:
+        return symbol, snapshot.bars[symbol]
+    if inst is None:
+        return "", None
+    base = inst.underlying or inst.base
+    candidates = sorted(
+        (s for s, i in snapshot.instruments.items()
+         if s in snapshot.bars and i.kind == "perp" and (i.underlying or i.base) == base),
+        key=lambda s: (snapshot.instruments[s].venue != inst.venue, s),
+    )
+    return (candidates[0], snapshot.bars[candidates[0]]) if candidates else ("", None)
+
+
+def _forecast(forecasts: Mapping, keys: tuple[str, ...]) -> tuple[float | None, str]:
+    for k in keys:
+        if k and k in forecasts:
+            f = forecasts[k]
+            if isinstance(f, int | float):
+                return float(f), "given"
+            return float(f.vol_annual), str(getattr(f, "model", "forecast"))
+    return None, ""
+
+
+def _implied_vol(inst: Instrument, t: Ticker, underlying: float, years: float) -> float:
+    if t.mark_iv is not None:
+        return float(t.mark_iv)
+    from sizing.greeks import implied_vol
+
+    usd = t.mark * underlying if not inst.linear else t.mark
+    return float(implied_vol(usd, underlying, inst.strike, years, inst.is_call))
+
+
+def _age_s(snapshot: Snapshot, *stamps: int | None) -> float:
+    known = [s for s in stamps if s is not None]
+    return (snapshot.ts_ms - min(known)) / 1000.0 if known else math.inf
+
+
+def _one(snapshot: Snapshot, symbol: str, pos: Position | None, forecasts: Mapping,
+         drift_annual: float | None, max_returns: int) -> InstrumentState:
+    inst = snapshot.instruments.get(symbol)
+    t = snapshot.tickers.get(symbol)
+    contracts = pos.contracts if pos is not None else 0.0
+    if inst is None or t is None:
+        kind = inst.kind if inst is not None else "perp"
+        return InstrumentState(symbol, "perp" if kind == "option" else kind, contracts,
+                               mark_price=NAN, underlying_price=NAN,
+                               venue=pos.venue if pos is not None else "")
+    book = snapshot.books.get(symbol)
+    bar_symbol, bars = _bars_for(snapshot, inst, symbol)
+    group = inst.underlying or inst.base
+    vol, model = _forecast(forecasts, (bar_symbol, symbol, group))
+    if inst.is_option:
+        underlying = t.underlying_price if t.underlying_price is not None else t.index
+    else:
+        underlying = t.index if t.index and t.index > 0 else t.mark
+    adv = None
+    if t.volume_24h is not None:
+        coin = float(t.volume_24h)
+        adv = coin * t.mark / inst.contract_size if (not inst.linear and not inst.is_option) \
+            else coin / inst.contract_size
+    option = {}
+    if inst.is_option:
+        years = ((inst.expiry_ms or 0) - snapshot.ts_ms) / MS_PER_YEAR
+        option = dict(strike=inst.strike, years=years, is_call=inst.is_call,
+                      implied_vol=_implied_vol(inst, t, underlying, years) if years > 0 else NAN)
+    mm = pos.maintenance_margin_usd if pos is not None and pos.maintenance_margin_usd > 0 else None
+    empty = np.empty((0, 2))
+    return InstrumentState(
+        symbol=symbol, kind=inst.kind, contracts=contracts, mark_price=float(t.mark),
+        underlying_price=float(underlying), underlying=group, venue=inst.venue,
+        linear=inst.linear, contract_size=inst.contract_size, amount_step=inst.amount_step,
+        price_step=inst.price_step, min_amount=inst.min_amount, min_cost=inst.min_cost,
+        log_returns=log_returns(bars, max_returns),
+        periods_per_year=365.0 * 86_400 / bars.timeframe_s if bars is not None else 8760.0,
+        forecast_vol=vol, forecast_model=model,
+        bids=np.asarray(book.bids, float) if book is not None else empty,
+        asks=np.asarray(book.asks, float) if book is not None else empty,
+        adv_contracts=adv, data_age_s=_age_s(snapshot, t.ts_ms, book.ts_ms if book else None),
+        margin_tiers=tuple(inst.margin_tiers), maintenance_margin_usd=mm,
+        drift_annual=drift_annual, **option,
+    )
+
+
+def state_from_snapshot(
+    snapshot: Snapshot,
+    *,
+    forecasts: Mapping[str, object] | None = None,
+    drift_annual: float | None = None,
+    max_returns: int = 2000,
+) -> PortfolioState:
+    """The policy's input for ``snapshot`` (see the module docstring for what goes in).
+
+    ``drift_annual`` overrides the settings' Kelly drift for every instrument
+    (None: use the settings). An account-less snapshot gives an empty state.
+    """
+    acct = snapshot.account
+    if acct is None:
+        return PortfolioState(0.0, 0.0, 0.0, ())
+    forecasts = forecasts or {}
+    held = [p for p in acct.positions if p.contracts != 0]
+    groups = set()
+    for p in held:
+        inst = snapshot.instruments.get(p.symbol)
+        if inst is not None:
+            groups.add(inst.underlying or inst.base)
+    hedges = sorted(s for s, i in snapshot.instruments.items()
+                    if i.kind == "perp" and (i.underlying or i.base) in groups
+                    and s not in {p.symbol for p in held})
+    rows = [_one(snapshot, p.symbol, p, forecasts, drift_annual, max_returns) for p in held]
+    rows += [_one(snapshot, s, None, forecasts, drift_annual, max_returns) for s in hedges]
+    peak = acct.peak_equity_usd if acct.peak_equity_usd > 0 else acct.equity_usd
+    return PortfolioState(
+        equity_usd=acct.equity_usd, peak_equity_usd=max(peak, acct.equity_usd),
+        maintenance_margin_usd=acct.maintenance_margin_usd, instruments=tuple(rows),
+        initial_margin_usd=acct.initial_margin_usd,
+    )

@@ -1,0 +1,473 @@
+"""The sizing policy: a portfolio state in, one explained decision per instrument out.
+
+``decide(state, settings, forecasts)`` computes for each instrument every cap
+of ``sizing.constraints`` (vol target, fractional Kelly, VaR, drawdown tier,
+margin-ratio cap, liquidation buffer, gross leverage, vega and gamma limits,
+book slippage, ADV, breakers) and sets the target to the tightest one.
+
+Rules
+-----
+* Vol targeting sizes ``|position|``: a decision keeps the position's side
+  and never opens a flat one; only a delta hedge may open or flip a perp.
+* Increases take the tightest cap; liquidity caps (slippage, ADV) only ever
+  limit increases. Reductions forced by margin, the liquidation buffer, the
+  drawdown tier or a breaker come first in the returned tuple.
+* A no-trade band (``no_trade_band`` of the current size, and the venue's
+  minimum amount) holds instead of churning; the hard limits (margin ratio,
+  liquidation buffer) still cut through it.
+* Perps carry the trader's directional view and are sized by the caps; the
+  delta the options (and dated futures) add on top is kept within
+  ``delta_band_usd`` per underlying by a hedge in a perpetual of the same
+  underlying (any venue in the state), which brings it back to the band's
+  edge, preferring a perp whose position the hedge reduces, then the deepest
+  book. The policy only ever cuts option positions, never adds to them.
+* Breakers (stale data, vol spike, the trader's reduce-only switch or
+  ``allow_increases=False``, the drawdown reduce-only tier) make the policy
+  reduce-only for the instrument and name themselves.
+* NaN (or a non-positive price) anywhere in an instrument's inputs or the
+  account gives that instrument a "hold" naming the field, with order 0.
+
+Example
+-------
+>>> from sizing.policy import InstrumentState, PortfolioState, decide
+>>> btc = InstrumentState("BTC/USDT:USDT", "perp", contracts=1.0, mark_price=60_000.0,
+...                       underlying_price=60_000.0, forecast_vol=0.78, underlying="BTC")
+>>> d, = decide(PortfolioState(60_000.0, 60_000.0, 0.0, (btc,)))  # doctest: +SKIP
+>>> d.target, d.binding_constraint  # doctest: +SKIP
+(0.641, 'vol_target')
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from collections.abc import Mapping
+
+import numpy as np
+
+from sizing import constraints as cons
+from sizing.policy_exposure import exposure, is_option, maintenance_usd
+from sizing.policy_text import reason_for
+from sizing.policy_types import (
+    Decision,
+    InstrumentState,
+    PolicySettings,
+    PortfolioState,
+    WhatIf,
+)
+
+__all__ = [
+    "Decision",
+    "InstrumentState",
+    "PolicySettings",
+    "PortfolioState",
+    "WhatIf",
+    "decide",
+    "fit_forecasts",
+]
+
+INF = math.inf
+HARD = ("margin_ratio", "liquidation_buffer")
+FORCED = ("breaker", "margin_ratio", "liquidation_buffer", "drawdown")
+# tie-break order when two caps are equal: the hard reasons first
+PRIORITY = ("breaker", "margin_ratio", "liquidation_buffer", "drawdown", "var", "vol_target",
+            "kelly", "leverage", "vega", "gamma", "option_adds", "slippage", "adv")
+_ACCOUNT_FIELDS = ("equity_usd", "peak_equity_usd", "maintenance_margin_usd")
+
+
+class _Draft:
+    """Working notes for one instrument while ``decide`` runs (not returned)."""
+
+    __slots__ = ("inst", "expo", "vol", "model", "direction", "caps", "inputs", "breakers",
+                 "nan", "target", "binding", "hedge", "mm_now", "mm_other")
+
+    def __init__(self, inst: InstrumentState) -> None:
+        self.inst = inst
+        self.expo = None
+        self.vol = math.nan
+        self.model = ""
+        self.direction = -1 if inst.contracts < 0 else 1
+        self.caps: dict[str, float] = {}
+        self.inputs: dict[str, object] = {}
+        self.breakers: list[str] = []
+        self.nan = ""
+        self.target = inst.contracts
+        self.binding = "hold"
+        self.hedge: dict | None = None
+        self.mm_now = 0.0
+        self.mm_other = 0.0
+
+
+def decide(
+    state: PortfolioState,
+    settings: PolicySettings | None = None,
+    forecasts: Mapping[str, object] | None = None,
+) -> tuple[Decision, ...]:
+    """One decision per instrument of ``state`` (forced cuts first, holds last).
+
+    Parameters
+    ----------
+    state : PortfolioState
+        Account and instruments (numbers only; see ``sizing.policy_types``).
+    settings : PolicySettings, optional
+        The risk settings; defaults match the config's ``[sizing]``.
+    forecasts : mapping, optional
+        Symbol or underlying -> a forecast (anything with ``vol_annual`` and
+        ``model``, e.g. ``sizing.volatility.GarchForecast``, or a float vol).
+        An instrument's own ``forecast_vol`` wins; without either, an EWMA of
+        its returns is used and the decision says so. ``decide`` never fits
+        GARCH itself: see ``fit_forecasts``.
+
+    Returns
+    -------
+    tuple of Decision
+    """
+    settings = settings if settings is not None else PolicySettings()
+    forecasts = forecasts or {}
+    account_nan = next((f for f in _ACCOUNT_FIELDS if not math.isfinite(getattr(state, f))), "")
+    dd = None if account_nan else _drawdown(state, settings)
+    spikes: dict[int, object] = {}
+    gross = sum(abs(i.contracts) * exposure(i).notional_usd for i in state.instruments
+                if not is_option(i) and not _bad_field(i))
+    drafts = [_draft(inst, state, settings, forecasts, account_nan, dd, spikes, gross)
+              for inst in state.instruments]
+    _greek_caps(drafts, settings)
+    for d in drafts:
+        if not d.nan:
+            _settle(d, settings)
+    _hedge(drafts, settings)
+    decisions = [_finish(d, state, settings) for d in drafts]
+    order = sorted(range(len(decisions)), key=lambda i: (_rank(decisions[i]), i))
+    return tuple(decisions[i] for i in order)
+
+
+def fit_forecasts(
+    state: PortfolioState, previous: Mapping[str, object] | None = None, horizon: int = 24,
+) -> dict[str, object]:
+    """GARCH forecasts keyed by underlying, one fit per underlying's return series.
+
+    ``horizon`` in bars (24 hourly bars = the one-day horizon the caps use);
+    ``previous`` (same keys) warm-starts each fit. Slow (tens of ms per fit):
+    cache the result and hand it to ``decide``.
+    """
+    from sizing.volatility import garch_forecast
+
+    previous = previous or {}
+    out: dict[str, object] = {}
+    for inst in state.instruments:
+        if inst.group in out or len(inst.log_returns) == 0:
+            continue
+        out[inst.group] = garch_forecast(inst.log_returns, inst.periods_per_year,
+                                         horizon=horizon, previous=previous.get(inst.group))
+    return out
+
+
+def _bad_field(inst: InstrumentState) -> str:
+    """Name of the first NaN/inf field (or non-positive price) of ``inst``, else ''."""
+    for f in dataclasses.fields(inst):
+        v = getattr(inst, f.name)
+        if isinstance(v, bool) or v is None or isinstance(v, str):
+            continue
+        if isinstance(v, float | int):
+            if not math.isfinite(v) and not (f.name == "adv_contracts" and v == INF):
+                return f.name
+        elif isinstance(v, np.ndarray):
+            if v.size and not np.isfinite(v).all():
+                return f.name
+        elif isinstance(v, tuple):
+            for tier in v:
+                if not all(math.isfinite(x) for x in dataclasses.astuple(tier)):
+                    return f.name
+    for name in ("mark_price", "underlying_price", "contract_size"):
+        if getattr(inst, name) <= 0:
+            return f"{name} (not positive)"
+    if inst.kind == "option" and (inst.implied_vol <= 0 or inst.years <= 0 or inst.strike <= 0):
+        return "implied_vol/years/strike (not positive)"
+    return ""
+
+
+def _forecast(inst: InstrumentState, forecasts: Mapping[str, object]) -> tuple[float, str]:
+    if inst.forecast_vol is not None:
+        return float(inst.forecast_vol), inst.forecast_model or "given"
+    f = forecasts.get(inst.symbol, forecasts.get(inst.group))
+    if f is not None:
+        if isinstance(f, int | float):
+            return float(f), "given"
+        return float(f.vol_annual), str(f.model)
+    if len(inst.log_returns) < 2:
+        return math.nan, "none: no forecast and no returns"
+    from sizing.volatility import ewma_vol
+
+    return float(np.asarray(ewma_vol(inst.log_returns, inst.periods_per_year)).ravel()[-1]), \
+        "ewma (no GARCH forecast)"
+
+
+def _drawdown(state: PortfolioState, settings: PolicySettings):
+    from sizing.risk import DrawdownTier, drawdown_state
+
+    tiers = tuple(DrawdownTier(dd, scale, reduce_only=scale == 0.0)
+                  for dd, scale in settings.drawdown_tiers)
+    peak = max(state.peak_equity_usd, state.equity_usd)
+    if peak <= 0:  # an account with no equity at all sits in the deepest tier
+        return drawdown_state(0.0, 1.0, tiers)
+    return drawdown_state(state.equity_usd, peak, tiers)
+
+
+def _spike(inst: InstrumentState, settings: PolicySettings, cache: dict):
+    r = inst.log_returns
+    if len(r) < settings.vol_spike_long:
+        return None
+    key = id(r)
+    if key not in cache:
+        from sizing.volatility import vol_spike
+
+        cache[key] = vol_spike(r, inst.periods_per_year, short=settings.vol_spike_short,
+                               long=settings.vol_spike_long,
+                               threshold=settings.vol_spike_threshold)
+    return cache[key]
+
+
+def _draft(inst, state, settings, forecasts, account_nan, dd, spikes, gross) -> _Draft:
+    d = _Draft(inst)
+    d.nan = account_nan or _bad_field(inst)
+    if d.nan:
+        return d
+    d.vol, d.model = _forecast(inst, forecasts)
+    if not (math.isfinite(d.vol) and d.vol > 0):
+        d.nan = f"forecast_vol ({d.model})"
+        return d
+    d.expo = expo = exposure(inst)
+    if not all(math.isfinite(x) for x in dataclasses.astuple(expo)):
+        d.nan = "option Greeks (Black-76 gave NaN)"
+        return d
+    cur, sign = inst.contracts, d.direction
+    equity, s = state.equity_usd, settings
+    caps = d.caps
+    caps["vol_target"] = cons.vol_target_cap(equity, d.vol, s.target_vol, expo.delta_usd)
+    drift = s.drift_annual if inst.drift_annual is None else inst.drift_annual
+    kelly_lev = None
+    if not is_option(inst):
+        caps["kelly"], kelly_lev = cons.kelly_cap(equity, d.vol, drift, s.kelly_fraction,
+                                                  expo.delta_usd, sign)
+        other = gross - abs(cur) * expo.notional_usd
+        caps["leverage"] = cons.leverage_cap(equity, s.max_leverage, other, expo.notional_usd)
+    var_pc, var_method = cons.var_per_contract(inst, expo, d.vol, s.var_alpha, s.var_method, sign)
+    caps["var"] = cons.var_cap(equity, s.var_limit, var_pc)
+    d.mm_now = maintenance_usd(inst, cur)
+    venue_mm = inst.maintenance_margin_usd
+    mm_i = venue_mm if venue_mm is not None else d.mm_now
+    d.mm_other = state.maintenance_margin_usd - mm_i
+    hi = max(1e3 * max(equity, 1.0) / expo.notional_usd, 10.0 * abs(cur), 1.0)
+    budget = cons.margin_budget_usd(mm_i, state.maintenance_margin_usd,
+                                    s.margin_ratio_cap * equity)
+    caps["margin_ratio"] = cons.margin_cap(inst, sign, budget, hi)
+    caps["liquidation_buffer"] = cons.liquidation_cap(
+        inst, equity, d.mm_other, d.vol, s.liquidation_buffer_sigmas, expo.delta_usd, sign, hi)
+    if dd.reduce_only:
+        caps["drawdown"] = abs(cur)
+    elif dd.scale < 1.0:
+        caps["drawdown"] = dd.scale * min(caps["vol_target"], caps.get("kelly", INF), caps["var"])
+    levels = inst.asks if sign > 0 else inst.bids
+    caps["slippage"] = cons.slippage_cap(abs(cur), levels, s.slippage_budget_bps)
+    caps["adv"] = cons.adv_cap(abs(cur), inst.adv_contracts, s.adv_fraction)
+    d.breakers = _breakers(inst, s, spikes, d.inputs)
+    if d.breakers:
+        caps["breaker"] = abs(cur)
+    if is_option(inst):
+        # the trader picks option structures; the policy only ever cuts them
+        caps["option_adds"] = abs(cur)
+    liq_pct = cons.liquidation_pct(equity, d.mm_other, d.mm_now, cur, expo.delta_usd)
+    d.inputs.update(
+        forecast_vol=d.vol, forecast_model=d.model, var_method=var_method,
+        var_usd=var_pc * abs(cur), var_limit_usd=s.var_limit * equity,
+        kelly_fraction=s.kelly_fraction, kelly_leverage=kelly_lev, drift_annual=drift,
+        drawdown=dd.drawdown, drawdown_scale=dd.scale, drawdown_tier=dd.tier_label,
+        margin_ratio=state.maintenance_margin_usd / equity if equity > 0 else INF,
+        liquidation_sigmas=INF if is_option(inst) else cons.pct_to_sigmas(liq_pct, d.vol, sign),
+        delta_usd=cur * expo.delta_usd, data_age_s=inst.data_age_s, target_vol=s.target_vol,
+        equity_usd=equity, leverage=abs(cur) * expo.notional_usd / equity if equity > 0 else INF,
+    )
+    if is_option(inst):
+        d.inputs.update(implied_vol=inst.implied_vol, vega_usd=cur * expo.vega_usd,
+                        gamma_1pct_usd=cur * expo.gamma_1pct_usd)
+    return d
+
+
+def _breakers(inst, s: PolicySettings, spikes: dict, inputs: dict) -> list[str]:
+    out = []
+    if inst.data_age_s > s.stale_after_s:
+        out.append(f"stale data {inst.data_age_s:.1f}s > {s.stale_after_s:g}s")
+    spike = _spike(inst, s, spikes)
+    if spike is not None:
+        inputs["vol_spike_ratio"] = float(spike.ratio)
+        if spike.tripped:
+            out.append(f"vol spike {float(spike.ratio):.1f}x "
+                       f"({s.vol_spike_short} vs {s.vol_spike_long} bars)")
+    if s.reduce_only:
+        out.append("reduce-only mode")
+    if not s.allow_increases:
+        out.append("increases disabled")
+    return out
+
+
+def _greek_caps(drafts: list[_Draft], s: PolicySettings) -> None:
+    groups: dict[str, list[_Draft]] = {}
+    for d in drafts:
+        if not d.nan and is_option(d.inst):
+            groups.setdefault(d.inst.group, []).append(d)
+    for members in groups.values():
+        cur = [d.inst.contracts for d in members]
+        vega_risk = [abs(d.expo.vega_usd) * max(1.0, d.inst.implied_vol / s.vega_reference_iv)
+                     for d in members]
+        gamma = [abs(d.expo.gamma_1pct_usd) for d in members]
+        for d, vcap, gcap in zip(members, cons.greek_caps(cur, vega_risk, s.vega_limit_usd),
+                                 cons.greek_caps(cur, gamma, s.gamma_limit_usd), strict=True):
+            d.caps["vega"], d.caps["gamma"] = vcap, gcap
+        gross_vega = sum(abs(n) * r for n, r in zip(cur, vega_risk, strict=True))
+        for d in members:
+            d.inputs["group_vega_risk_usd"] = gross_vega
+
+
+def _round_toward(cap: float, cur_abs: float, step: float) -> float:
+    """Move from ``cur_abs`` towards ``cap`` in whole steps: adds round down, cuts round up."""
+    if cap >= cur_abs:
+        if math.isinf(cap):
+            return cur_abs
+        return cur_abs + math.floor((cap - cur_abs) / step + 1e-9) * step
+    return max(cur_abs - math.ceil((cur_abs - cap) / step - 1e-9) * step, 0.0)
+
+
+def _settle(d: _Draft, s: PolicySettings) -> None:
+    inst, cur_abs = d.inst, abs(d.inst.contracts)
+    if cur_abs == 0.0:
+        d.target, d.binding = 0.0, "flat"
+        return
+    name = min(PRIORITY, key=lambda n: (d.caps.get(n, INF), PRIORITY.index(n)))
+    cap = max(d.caps.get(name, INF), 0.0)
+    t = _round_toward(cap, cur_abs, inst.amount_step)
+    held_by = ""
+    if t != cur_abs and abs(t - cur_abs) < s.no_trade_band * cur_abs:
+        held_by = "no_trade_band"
+    elif t != cur_abs and abs(t - cur_abs) < inst.min_amount:
+        held_by = "min_amount"
+    banded = cur_abs if held_by else t
+    hard_name = min(HARD, key=lambda n: d.caps.get(n, INF))
+    hard = d.caps.get(hard_name, INF)
+    hard_t = _round_toward(max(hard, 0.0), cur_abs, inst.amount_step) if hard < cur_abs else INF
+    final = min(banded, hard_t)
+    if final < banded:
+        name, held_by = hard_name, ""
+    d.binding = held_by or name
+    d.target = d.direction * final
+    if held_by:
+        d.inputs["wanted_target"] = d.direction * t
+
+
+def _hedge(drafts: list[_Draft], s: PolicySettings) -> None:
+    groups: dict[str, list[_Draft]] = {}
+    for d in drafts:
+        groups.setdefault(d.inst.group, []).append(d)
+    for members in groups.values():
+        perps = [d for d in members if d.inst.kind == "perp" and not d.nan]
+        others = [d for d in members if d.inst.kind != "perp"]
+        if any(d.nan for d in members) or not perps or not others:
+            continue
+        # perps carry the directional view; the band holds what the options add
+        net = sum(d.target * d.expo.delta_usd for d in others)
+        before = sum(d.inst.contracts * d.expo.delta_usd for d in members)
+        for d in members:
+            d.inputs.update(portfolio_delta_usd=before, option_delta_usd=net,
+                            delta_band_usd=s.delta_band_usd)
+        if abs(net) <= s.delta_band_usd:
+            continue
+        need_usd = -(net - math.copysign(s.delta_band_usd, net))
+        side = 1 if need_usd > 0 else -1
+
+        def preference(d: _Draft, side: int = side) -> tuple:
+            reduces = d.target != 0 and (d.target > 0) != (side > 0)
+            depth = cons.slippage_cap(0.0, d.inst.asks if side > 0 else d.inst.bids,
+                                      s.slippage_budget_bps)
+            return (not reduces, -depth, d.inst.symbol)
+
+        d = min(perps, key=preference)
+        step = d.inst.amount_step
+        h = side * math.ceil(abs(need_usd / d.expo.delta_usd) / step - 1e-9) * step
+        new = d.target + h
+        cur = d.inst.contracts
+        blocked = ""
+        if d.breakers and (abs(new) > abs(cur) or new * cur < 0 or cur == 0):
+            new = 0.0 if new * cur <= 0 else math.copysign(min(abs(new), abs(cur)), cur)
+            blocked = "breaker"
+        margin = d.caps.get("margin_ratio", INF)
+        if abs(new) > margin > abs(d.target):
+            new = math.copysign(_round_toward(margin, 0.0, step), new)
+            blocked = "margin_ratio"
+        if new == d.target:
+            d.inputs["hedge_blocked_by"] = blocked or "rounding"
+            continue
+        d.hedge = dict(net_before=net, net_after=net + (new - d.target) * d.expo.delta_usd,
+                       band=s.delta_band_usd, blocked=blocked, base_target=d.target,
+                       base_binding=d.binding)
+        d.target, d.binding = new, "delta_band"
+
+
+def _finish(d: _Draft, state: PortfolioState, s: PolicySettings) -> Decision:
+    inst = d.inst
+    cur = inst.contracts
+    if d.nan:
+        return Decision(inst.symbol, inst.venue, "hold", cur, cur, 0.0, "nan",
+                        f"hold {inst.symbol}: NaN or bad value in {d.nan}", False,
+                        inputs={"bad_field": d.nan})
+    target = d.target
+    order = target - cur
+    if d.hedge is not None:
+        # a hedge reduces risk unless it rides on a directional add
+        base = d.hedge["base_target"]
+        reduces = abs(base) <= abs(cur) and base * cur >= 0
+    else:
+        reduces = order != 0 and abs(target) < abs(cur) and target * cur >= 0
+    kind = "hold" if order == 0 else "hedge" if d.hedge is not None else "resize"
+    forced = kind == "resize" and reduces and d.binding in FORCED
+    direction = -1 if target < 0 else 1
+    equity = state.equity_usd
+    mm_after = maintenance_usd(inst, target)
+    ratio = (d.mm_other + mm_after) / equity if equity > 0 else INF
+    if is_option(inst) or target == 0:
+        liq = INF
+    else:
+        pct = cons.liquidation_pct(equity, d.mm_other, mm_after, target, d.expo.delta_usd)
+        liq = cons.pct_to_sigmas(pct, d.vol, direction)
+    var_pc, _ = cons.var_per_contract(inst, d.expo, d.vol, s.var_alpha, s.var_method, direction)
+    after = WhatIf(margin_ratio=ratio, liquidation_sigmas=liq, var_usd=var_pc * abs(target))
+    inputs = dict(d.inputs)
+    if order != 0:
+        inputs.update(_slippage(inst, order))
+    if d.hedge is not None:
+        inputs.update(hedge_delta_before_usd=d.hedge["net_before"],
+                      hedge_delta_after_usd=d.hedge["net_after"])
+    decision = Decision(
+        inst.symbol, inst.venue, kind, cur, target, order, d.binding, "", reduces, forced,
+        caps=dict(d.caps), inputs=inputs, after=after, breakers=tuple(d.breakers),
+    )
+    return dataclasses.replace(decision, reason=reason_for(decision, d.hedge, s))
+
+
+def _slippage(inst: InstrumentState, order: float) -> dict:
+    levels = inst.asks if order > 0 else inst.bids
+    if len(levels) == 0:
+        return {"expected_slippage_bps": math.nan, "slippage_note": "no book"}
+    from sizing.liquidity import walk_book
+
+    walk = walk_book(levels, abs(order))
+    out = {"expected_slippage_bps": float(walk.slippage_bps)}
+    if float(walk.filled) < abs(order) - 1e-12:
+        out["slippage_note"] = f"book holds only {float(walk.filled):g} of {abs(order):g}"
+    return out
+
+
+def _rank(d: Decision) -> int:
+    if d.kind == "resize" and d.forced:
+        return 0
+    if d.kind == "resize" and d.reduces_risk:
+        return 1
+    return {"hedge": 2, "resize": 3}.get(d.kind, 4)

@@ -1,0 +1,161 @@
+"""Per-contract exposures of one instrument in USD: the numbers every cap divides by.
+
+Conventions
+-----------
+* A *contract* is the venue's unit of ``amount``; ``contract_size`` turns it
+  into coin (linear perps, coin-settled options) or USD (inverse perps and
+  futures, whose ``contract_size`` is a USD face value).
+* Delta is in USD of underlying exposure per contract (what one contract makes
+  for a +1 move in the underlying, times the underlying price).
+* Option Greeks come from Black-76 with the underlying price as the forward
+  and zero rate (the basis is ignored), at the instrument's implied vol:
+  vega in USD per vol point (0.01), gamma as the USD P&L of a 1 % move from the
+  second-order term, ``0.5 * gamma * (0.01 * S)**2``.
+* Maintenance margin is in USD: tiered (``sizing.margin``) for perps and
+  futures, Deribit's option rule for coin-settled short options, and a flat
+  fallback rate otherwise.
+
+References
+----------
+Black, F. (1976), "The pricing of commodity contracts", J. Financial Economics 3.
+Deribit, "Inverse futures" and "Options" contract specifications.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from sizing.margin import maintenance_margin
+
+#: Maintenance margin as a fraction of notional when the venue gives neither
+#: tiers nor a current figure (Binance USD-M's first BTC tier is 0.4 %; we err high).
+FALLBACK_MM_RATE = 0.005
+
+
+@dataclass(frozen=True, slots=True)
+class Exposure:
+    """What one contract of an instrument is worth and how it moves, in USD.
+
+    ``notional_usd``: underlying value per contract; ``delta_usd``: USD P&L per
+    +100 % linearised move (so 1 % move = delta_usd / 100); ``vega_usd``: per
+    vol point; ``gamma_1pct_usd``: second-order P&L of a 1 % move;
+    ``price_usd``: the contract's own value (option premium; equals notional
+    for perps only in the sense of exposure, premium is 0 for perps).
+    """
+
+    notional_usd: float
+    delta_usd: float
+    vega_usd: float
+    gamma_1pct_usd: float
+    price_usd: float
+
+
+def is_option(inst) -> bool:
+    return inst.kind == "option"
+
+
+def is_inverse_future(inst) -> bool:
+    return (not inst.linear) and not is_option(inst)
+
+
+def option_value_usd(inst, spot: np.ndarray | float) -> np.ndarray:
+    """Black-76 USD value of one contract at underlying price(s) ``spot``, same vol and time."""
+    from sizing.greeks import black76
+
+    res = black76(spot, inst.strike, inst.years, inst.implied_vol, bool(inst.is_call))
+    return np.asarray(res.price, float) * inst.contract_size
+
+
+def exposure(inst) -> Exposure:
+    """Per-contract USD exposure of ``inst`` (an ``InstrumentState``)."""
+    cs = inst.contract_size
+    if is_option(inst):
+        from sizing.greeks import black76
+
+        s = inst.underlying_price
+        g = black76(s, inst.strike, inst.years, inst.implied_vol, bool(inst.is_call))
+        return Exposure(
+            notional_usd=cs * s,
+            delta_usd=float(g.delta) * s * cs,
+            vega_usd=float(g.vega) * cs,
+            gamma_1pct_usd=0.5 * float(g.gamma) * (0.01 * s) ** 2 * cs,
+            price_usd=float(g.price) * cs,
+        )
+    if is_inverse_future(inst):
+        # face value in USD: the USD exposure is the face value whatever the price
+        return Exposure(cs, cs, 0.0, 0.0, 0.0)
+    value = cs * inst.mark_price
+    return Exposure(value, value, 0.0, 0.0, 0.0)
+
+
+def maintenance_usd(inst, contracts: float) -> float:
+    """Maintenance margin in USD that ``|contracts|`` of ``inst`` would carry.
+
+    Perps/futures: the tier table of ``sizing.margin`` on the notional in the
+    margin currency (USD for linear, coin for inverse, converted back at mark);
+    without tiers the current position's own rate, else ``FALLBACK_MM_RATE``.
+    Options: long positions carry none; short coin-settled options follow
+    Deribit's rule (0.075 BTC + mark per contract) via
+    ``sizing.margin.deribit_option_margin``; short linear options use the
+    fallback rate on the underlying notional.
+    """
+    n = abs(float(contracts))
+    if n == 0.0:
+        return 0.0
+    if is_option(inst):
+        if contracts > 0:
+            return 0.0
+        if not inst.linear:
+            from sizing.margin import deribit_option_margin
+
+            _, mm_coin = deribit_option_margin(
+                inst.mark_price, inst.underlying_price, inst.strike, bool(inst.is_call),
+                n * inst.contract_size, True,
+            )
+            return float(mm_coin) * inst.underlying_price
+        return FALLBACK_MM_RATE * n * inst.contract_size * inst.underlying_price
+    if inst.margin_tiers:
+        if is_inverse_future(inst):
+            coin = n * inst.contract_size / inst.mark_price
+            return maintenance_margin(coin, inst.margin_tiers) * inst.mark_price
+        return maintenance_margin(n * inst.contract_size * inst.mark_price, inst.margin_tiers)
+    notional = n * exposure(inst).notional_usd
+    return current_mm_rate(inst) * notional
+
+
+def current_mm_rate(inst) -> float:
+    """The position's own MM rate (venue figure / notional) or the fallback."""
+    held = abs(inst.contracts) * exposure(inst).notional_usd
+    mm = inst.maintenance_margin_usd
+    if mm is not None and held > 0 and mm > 0:
+        return mm / held
+    return FALLBACK_MM_RATE
+
+
+def largest_size(ok, hi: float, iterations: int = 60) -> float:
+    """Largest ``x`` in ``[0, hi]`` with ``ok(x)`` true, for ``ok`` true up to a point.
+
+    Bisection; returns 0 when ``ok(0)`` is false and ``hi`` when ``ok(hi)`` holds.
+    """
+    if not ok(0.0):
+        return 0.0
+    if ok(hi):
+        return hi
+    lo = 0.0
+    for _ in range(iterations):
+        mid = 0.5 * (lo + hi)
+        if ok(mid):
+            lo = mid
+        else:
+            hi = mid
+        if hi - lo <= 1e-12 * max(hi, 1.0):
+            break
+    return lo
+
+
+def daily_sigma(vol_annual: float) -> float:
+    """Daily standard deviation of log price (crypto trades 365 days a year)."""
+    return vol_annual / math.sqrt(365.0)
