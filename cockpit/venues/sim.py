@@ -50,6 +50,7 @@ import numpy as np
 from cockpit.model import Bars, Book, Instrument, Ticker, Trade, VenueStatus
 from cockpit.sim import book as sim_book
 from cockpit.sim import instruments as sim_inst
+from cockpit.sim import options as sim_options
 from cockpit.sim import process, surface
 from cockpit.sim.history import SUB_STEPS, BarSeries, backfill_ohlc
 from cockpit.sim.perp import PerpState
@@ -57,14 +58,12 @@ from cockpit.venues.base import MarketFeed, MarketSink
 
 HOUR_MS = sim_inst.HOUR_MS
 YEAR_MS = 365.0 * sim_inst.DAY_MS
-OPTION_LEVELS = 5
 START_PRICES = {"BTC": 90_000.0, "ETH": 3_000.0}
 HOURLY_VOLUME = {"BTC": 8_000.0, "ETH": 150_000.0}  # coin per hour at 50 % vol
 LIQUIDITY = {
     "BTC": sim_book.Liquidity(touch_size=2.0, median_trade=0.05, trades_per_second=4.0),
     "ETH": sim_book.Liquidity(touch_size=40.0, median_trade=1.0, trades_per_second=3.0),
 }
-OPTION_TOUCH_SIZE = 5.0  # BTC contracts at the touch in a calm market
 
 Update = Ticker | Book | Trade | Bars
 
@@ -340,46 +339,15 @@ class SimMarket:
         return out
 
     def _publish_options(self, options: list[Instrument]) -> list[Update]:
-        if not options:
-            return []
-        forward = self._index["BTC"]
-        strikes = np.array([o.strike for o in options])
-        is_call = np.array([o.is_call for o in options])
-        years = np.maximum(surface.years_between(self._now_ms, [o.expiry_ms for o in options]),
-                           surface.MIN_YEARS)
-        variance_now = math.exp(self._log_var)
-        atm = surface.atm_vol(variance_now, self._variance_mean, years)
-        vols = surface.implied_vol(atm, forward, strikes, years)
-        half = surface.half_spread_vol(self.vol_annual("BTC"))
-        marks, bid_px, ask_px = surface.quote_ladder(
-            forward, strikes, years, vols, is_call, half, OPTION_LEVELS
+        quotes = sim_options.option_quotes(
+            options, self._index["BTC"], self._now_ms, math.exp(self._log_var),
+            self._variance_mean, self._rng, self._seq + 1,
         )
-        sizes = OPTION_TOUCH_SIZE * 0.5 / max(self.vol_annual("BTC"), 0.05)
-        size_noise = self._rng.lognormal(0.0, 0.35, (len(options), 2, OPTION_LEVELS))
-        amounts = np.maximum(np.round(np.floor(sizes * size_noise * 10 + 1e-9) / 10, 1), 0.1)
+        self._seq += len(quotes)
         out: list[Update] = []
-        for i, inst in enumerate(options):
-            has_bid = bid_px[i] > 0
-            bids = np.stack((bid_px[i][has_bid], amounts[i, 0][has_bid]), axis=1)
-            asks = np.stack((ask_px[i], amounts[i, 1]), axis=1)
-            bids.setflags(write=False)
-            asks.setflags(write=False)
-            self._seq += 1
-            book = Book(inst.symbol, self._now_ms, bids, asks, self._seq)
-            mark = float(marks[i])
-            ticker = Ticker(
-                symbol=inst.symbol,
-                ts_ms=self._now_ms,
-                bid=float(bid_px[i, 0]),
-                ask=float(ask_px[i, 0]),
-                last=mark,
-                mark=mark,
-                index=forward,
-                mark_iv=float(vols[i]),
-                underlying_price=forward,
-            )
-            self._books[inst.symbol] = book
-            self._tickers[inst.symbol] = ticker
+        for ticker, book in quotes:
+            self._tickers[ticker.symbol] = ticker
+            self._books[book.symbol] = book
             out.extend([ticker, book])
         return out
 
