@@ -119,12 +119,12 @@ def margin_view(
         if inst is not None and inst.is_option:
             rows.append(PositionMarginRow(**base, distance_pct=None, distance_sigmas=None,
                                           expected_days=None, forecast_vol=None,
-                                          note="option: margined with the account"))
+                                          note="option"))
             continue
         if p.liquidation_price is None:
             rows.append(PositionMarginRow(**base, distance_pct=None, distance_sigmas=None,
                                           expected_days=None, forecast_vol=None,
-                                          note="no liquidation price (account can absorb it)"))
+                                          note="no liquidation price"))
             continue
         if not _finite(mark) or mark <= 0:
             rows.append(PositionMarginRow(**base, distance_pct=None, distance_sigmas=None,
@@ -201,7 +201,7 @@ def greeks_view(snapshot: Snapshot, delta_band_usd: float | None = None) -> Gree
         if delta_band_usd is not None and _finite(total.delta_usd) \
                 and abs(total.delta_usd) > delta_band_usd:
             breach = True
-            total = replace(total, note="; ".join(filter(None, [total.note, "outside delta band"])))
+            total = replace(total, note="; ".join(filter(None, [total.note, "outside band"])))
         totals.append(total)
     deltas = [t.delta_usd for t in totals if _finite(t.delta_usd)]
     return GreeksView(rows=tuple(rows), totals=tuple(totals),
@@ -224,11 +224,11 @@ def _greeks_row(snapshot: Snapshot, symbol: str, contracts: float) -> GreeksRow:
     if not inst.is_option:
         price = ticker.mark
         if not _finite(price) or price <= 0:
-            return missing("linear", "no mark price")
+            return missing(inst.kind, "no mark price")
         coin = contracts * inst.contract_size
         if not inst.linear:
             coin /= price  # inverse: contract size in USD
-        return GreeksRow(symbol, und, contracts, "linear", coin, coin * price,
+        return GreeksRow(symbol, und, contracts, inst.kind, coin, coin * price,
                          0.0, 0.0, 0.0, 0.0, 0.0, 0.0)
     spot = ticker.underlying_price if _finite(ticker.underlying_price) else ticker.index
     if not _finite(spot) or spot <= 0:

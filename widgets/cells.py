@@ -63,13 +63,20 @@ def build_table(
     previous: Sequence[Row] | None = None,
     **table_kwargs,
 ) -> Table:
-    """A Rich table from ``(header, justify)`` columns and rows of cells."""
+    """A Rich table from ``(header, justify)`` columns and rows of cells.
+
+    Right-justified (number) columns never shrink below their widest cell: when
+    the panel is narrow, text columns are cut with an ellipsis, numbers never.
+    """
     table = Table(
-        box=None, pad_edge=False, expand=False, show_edge=False,
+        box=None, pad_edge=False, expand=False, show_edge=False, padding=(0, 1, 0, 0),
         header_style=palette.get("header", "bold"), **table_kwargs,
     )
-    for header, justify in columns:
-        table.add_column(header, justify=justify, no_wrap=True)
+    for i, (header, justify) in enumerate(columns):
+        min_width = None
+        if justify == "right":
+            min_width = max([len(header)] + [len(r.cells[i].text) for r in rows if i < len(r.cells)])
+        table.add_column(header, justify=justify, no_wrap=True, min_width=min_width)
     changed = changed_cells(rows, previous)
     for r in rows:
         table.add_row(

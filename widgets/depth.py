@@ -41,19 +41,27 @@ def ladder_rows(view: DepthView, bar_width: int = BAR_WIDTH) -> list[Row]:
     return asks + [spread] + bids
 
 
-def info_text(view: DepthView, palette: Palette) -> Text:
-    text = Text()
-    text.append(f"Spread {f.num(view.spread, view.price_decimals)} ({f.bps(view.spread_bps)})")
+def title_text(view: DepthView, palette: Palette) -> Text:
+    """Instrument and book age (stale-styled when old)."""
+    title = Text(f.short_symbol(view.symbol) if view.symbol else "no instrument selected",
+                 style=style(palette, "header"))
     if view.age_s is not None:
-        text.append(f"  book age {f.age(view.age_s)}",
-                    style=style(palette, "stale" if view.stale else "muted"))
-    for band in view.bands:
-        text.append(f"\n±{band.bps:g} bp  ")
-        text.append(f"bid {f.num(band.bid_amount, view.amount_decimals)}", style=style(palette, "bid"))
-        text.append("  ")
-        text.append(f"ask {f.num(band.ask_amount, view.amount_decimals)}", style=style(palette, "ask"))
+        title.append(f"  book age {f.age(view.age_s)}",
+                     style=style(palette, "stale" if view.stale else "muted"))
+    return title
+
+
+def info_text(view: DepthView, palette: Palette) -> Text:
+    """Depth bands on one line ("±10bp 1.2/0.8": bid/ask contracts) and the
+    selected suggestion's book walk."""
+    text = Text()
+    for i, band in enumerate(view.bands):
+        text.append(("  " if i else "") + f"±{band.bps:g}bp ")
+        text.append(f.num(band.bid_amount, view.amount_decimals), style=style(palette, "bid"))
+        text.append("/")
+        text.append(f.num(band.ask_amount, view.amount_decimals), style=style(palette, "ask"))
     if view.suggestion_text:
-        text.append(f"\n{view.suggestion_text}: ")
+        text.append(("\n" if view.bands else "") + f"{view.suggestion_text}: ")
         if view.suggestion_slippage_bps is None:
             text.append(f"{f.MISSING} {view.suggestion_note}", style=style(palette, "muted"))
         else:
@@ -67,7 +75,7 @@ def render_depth(
     view: DepthView, palette: Palette = DEFAULT_PALETTE, previous: DepthView | None = None,
     bar_width: int = BAR_WIDTH,
 ) -> RenderableType:
-    title = Text(view.symbol or "no instrument selected", style=style(palette, "header"))
+    title = title_text(view, palette)
     if view.empty_reason:
         return Group(title, Text(view.empty_reason, style=style(palette, "muted")))
     prev = ladder_rows(previous, bar_width) if previous and previous.symbol == view.symbol else None

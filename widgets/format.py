@@ -137,6 +137,14 @@ def clock(ts_ms: int | None, *, with_date: bool = False) -> str:
     return time.strftime(fmt, time.gmtime(ts_ms / 1000.0))
 
 
+def short_symbol(symbol: str) -> str:
+    """Drop ccxt's "BASE/QUOTE:" prefix from dated contracts, which already name
+    their underlying: "BTC/USD:BTC-261225-100000-C" -> "BTC-261225-100000-C".
+    Perpetuals keep their full unified symbol ("BTC/USDT:USDT")."""
+    head, sep, tail = symbol.partition(":")
+    return tail if sep and "-" in tail else symbol
+
+
 def sign_class(x: float | None) -> str:
     """"profit", "loss" or "" (zero/missing): the palette key for a signed value."""
     if is_missing(x) or x == 0:

@@ -33,7 +33,7 @@ def _signed(x: float | None, decimals: int) -> Cell:
 
 def greeks_cells(r: GreeksRow) -> tuple[Cell, ...]:
     return (
-        Cell(r.symbol, "header" if r.is_total else ""),
+        Cell(f.short_symbol(r.symbol), "header" if r.is_total else ""),
         Cell(r.source, "muted"),
         _signed(r.delta_coin, 4),
         _signed(r.delta_usd, 0),

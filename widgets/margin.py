@@ -52,7 +52,7 @@ def position_rows(view: MarginView) -> list[Row]:
 def _position_cells(r: PositionMarginRow) -> tuple[Cell, ...]:
     return (
         Cell("▶" if r.worst else ""),
-        Cell(r.symbol),
+        Cell(f.short_symbol(r.symbol)),
         Cell(r.side, "profit" if r.side == "long" else "loss" if r.side == "short" else ""),
         Cell(f.num(r.contracts, 3, sign=True)),
         Cell(f.num(r.mark, r.price_decimals)),

@@ -30,7 +30,7 @@ def position_rows(view: PositionsView) -> list[Row]:
 
 def _position_cells(p: PositionRow) -> tuple[Cell, ...]:
     return (
-        Cell(p.symbol),
+        Cell(f.short_symbol(p.symbol)),
         Cell(p.side, "profit" if p.side == "long" else "loss" if p.side == "short" else ""),
         Cell(f.num(p.contracts, p.amount_decimals, sign=True)),
         Cell(f.num(p.entry, p.price_decimals)),
@@ -48,7 +48,7 @@ def _order_cells(o: OrderRow) -> tuple[Cell, ...]:
     price = "market" if o.price is None else f.num(o.price, o.price_decimals)
     note = ("reduce-only " if o.reduce_only else "") + o.reason
     return (
-        Cell(o.symbol),
+        Cell(f.short_symbol(o.symbol)),
         Cell(o.side, "bid" if o.side == "buy" else "ask"),
         Cell(o.type),
         Cell(f.num(o.amount, o.amount_decimals)),

@@ -39,7 +39,7 @@ def suggestion_cells(s: SuggestionRow) -> tuple[Cell, ...]:
     reason = s.reason + (f" [stale: {s.stale_reason}]" if s.stale and s.stale_reason else "")
     return (
         flag,
-        Cell(s.symbol),
+        Cell(f.short_symbol(s.symbol)),
         Cell(change),
         Cell(s.orders),
         Cell(s.binding),

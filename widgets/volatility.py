@@ -58,4 +58,9 @@ class VolatilityPanel(Panel):
     placeholder = "waiting for the first engine run"
 
     def render_view(self, view, palette, previous):
-        return render_vol(view, palette, previous)
+        # sparklines fill the panel's width after the 6-character label
+        width = self.content_size.width - 6 if self.content_size.width > 16 else SPARK_WIDTH
+        return render_vol(view, palette, previous, spark_width=width)
+
+    def on_resize(self) -> None:
+        self._repaint()

@@ -95,7 +95,7 @@ class GreeksRow:
     gamma_usd: change of delta_usd for a 1 % move of the underlying.
     vega per 1 vol point, theta per calendar day. ``source`` is "venue"
     (the venue's published Greeks), "model" (``sizing.greeks.black76``) or
-    "linear" (perpetuals/futures: delta only).
+    the instrument kind, "perp"/"future" (delta only, exact).
     """
 
     symbol: str

@@ -9,7 +9,7 @@ import io
 from rich.console import Console
 from textual.app import App, ComposeResult
 from textual.binding import Binding
-from textual.containers import Grid
+from textual.containers import Horizontal, Vertical
 from textual.widgets import DataTable, Footer
 
 from cockpit.model.views import (
@@ -45,7 +45,7 @@ from widgets.volatility import VolatilityPanel
 
 
 class PanelsApp(App):
-    """You should see every cockpit panel in the grid of themes/cockpit.tcss."""
+    """You should see every cockpit panel in the layout of themes/cockpit.tcss."""
 
     CSS_PATH = CSS_PATH
     BINDINGS = [
@@ -65,14 +65,16 @@ class PanelsApp(App):
 
     def compose(self) -> ComposeResult:
         yield StatusBar(id="status")
-        with Grid(id="main"):
-            yield MarginPanel(id="margin")
-            yield DepthPanel(id="depth")
-            yield GreeksPanel(id="greeks")
-            yield VolatilityPanel(id="volatility")
-            yield PositionsPanel(id="positions")
-            yield EventLog(id="log")
-            yield SuggestionsPanel(id="suggestions")
+        with Horizontal(id="main"):
+            with Vertical(id="left"):
+                yield MarginPanel(id="margin")
+                yield GreeksPanel(id="greeks")
+                yield PositionsPanel(id="positions")
+                yield SuggestionsPanel(id="suggestions")
+            with Vertical(id="right"):
+                yield DepthPanel(id="depth")
+                yield VolatilityPanel(id="volatility")
+                yield EventLog(id="log")
         yield Footer()
 
     def action_noop(self) -> None:

@@ -60,7 +60,7 @@ def test_greeks_perp_plus_model_option_match_independent_black76():
     )
     v = views.greeks_view(snap, delta_band_usd=200_000.0)
     perp, short_call = v.rows
-    assert perp.source == "linear"
+    assert perp.source == "perp"
     assert perp.delta_coin == pytest.approx(2.0)
     assert perp.delta_usd == pytest.approx(120_000.0)
     assert perp.gamma_coin == 0.0 and perp.vega_usd == 0.0

@@ -130,7 +130,7 @@ def _margin_view(mark=60_000.0, ratio=0.3):
         PositionMarginRow("ETH/USDT:USDT", "short", -20.0, 3_000.0, 3_600.0, 0.2, 4.27, 14.6,
                           0.8, price_decimals=2, worst=True),
         PositionMarginRow("BTC/USD:BTC-X-70000-C", "short", -3.0, 0.01, None, None, None, None,
-                          None, price_decimals=4, note="option: margined with the account"),
+                          None, price_decimals=4, note="option"),
     )
     return MarginView(80_000.0, 60_000.0, 20_000.0, 24_000.0, ratio, 0.5, 0.8, -1_500.0, 0.2,
                       rows, "ETH/USDT:USDT")
@@ -142,7 +142,7 @@ def test_margin_cells_alignment_decimals_and_missing():
     btc = [c.text for c in rows["BTC/USDT:USDT"].cells]
     assert btc[3:9] == ["+2.000", "60,000.0", "45,000.0", "25.0%", "10.4σ", "87d"]
     opt = [c.text for c in rows["BTC/USD:BTC-X-70000-C"].cells]
-    assert opt[5:9] == ["—", "—", "—", "—"] and opt[9] == "option: margined with the account"
+    assert opt[5:9] == ["—", "—", "—", "—"] and opt[9] == "option"
     assert rows["ETH/USDT:USDT"].cells[0].text == "▶" and rows["ETH/USDT:USDT"].style == "breach"
     table = render_margin(view).renderables[2]
     justify = {c.header: c.justify for c in table.columns}
@@ -210,7 +210,7 @@ def test_depth_ladder_order_and_bars():
     assert bars[4] == "████    "  # 4 of 8
     assert rows[0].cells[0].style == "ask" and rows[4].cells[0].style == "bid"
     out = text_of(render_depth(view))
-    assert "Spread 0.5 (49.9 bp)" in out and "slippage 24.9 bp" in out and "±50 bp" in out
+    assert "0.5 spread 49.9 bp" in out and "slippage 24.9 bp" in out and "±50bp 1.0/2.0" in out
     empty = text_of(render_depth(DepthView("ETH/USDT:USDT", empty_reason="no book for ETH yet")))
     assert "no book for ETH yet" in empty
 
