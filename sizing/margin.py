@@ -252,6 +252,13 @@ def liquidation_price(
     >>> liquidation_price(1, 20_000, 400, 0.005, maintenance_on="entry")
     19700.0
 
+    Cross: 1,000 USD of equity besides the position, 50 USD of MM on other
+    positions, long 1 BTC at 20,000, MMR 0.5 % on the mark:
+    1,000 + (P - 20,000) = 50 + 0.005 P, so P = 19,050 / 0.995 = 19,145.73:
+
+    >>> round(liquidation_price(1, 20_000, 1_000, 0.005, mode="cross", other_maintenance=50), 2)
+    19145.73
+
     Fees to close and the bankruptcy-price fee reserve are ignored.
 
     References
@@ -293,6 +300,12 @@ def liquidation_price(
 
 
 def _liquidation_on_mark(size, entry, c, other, table, linear):
+    # Only a linear long (price -> 0) and an inverse short (price -> inf) have a bounded
+    # loss; when the collateral covers it at zero notional MM, nothing liquidates.
+    if linear and size > 0 and c - size * entry - other >= 0:
+        return None
+    if not linear and size < 0 and c + size / entry - other >= 0:
+        return None
     n_abs = abs(size)
     for low, high, t in _tier_ranges(table):
         r, amt = float(t.maintenance_rate), float(t.maintenance_amount)

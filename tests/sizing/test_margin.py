@@ -166,6 +166,17 @@ def test_linear_mark_basis_hand_computed():
     assert liquidation_price(-1, 20_000, 400, 0.005) == pytest.approx(20_400 / 1.005)
 
 
+def test_cross_hand_computed():
+    # 1,000 USD equity besides the position, other positions' MM 50, long 1 BTC at 20,000,
+    # MMR 0.5 % on the mark: 1,000 + (P - 20,000) = 50 + 0.005 P -> P = 19,050 / 0.995.
+    liq = liquidation_price(1, 20_000, 1_000, 0.005, mode="cross", other_maintenance=50)
+    assert liq == pytest.approx(19_050 / 0.995)
+    # the same without the other positions' MM sits lower: 19,000 / 0.995
+    assert liquidation_price(1, 20_000, 1_000, 0.005, mode="cross") == pytest.approx(
+        19_000 / 0.995
+    )
+
+
 def test_no_liquidation_and_bad_input():
     # A long backed by more than its notional has no positive liquidation price.
     assert liquidation_price(1, 20_000, 25_000, 0.005) is None
