@@ -31,6 +31,7 @@ class BinanceUsdmAdapter(VenueAdapter):
     dead_man_switch = True
     client_order_id_field = "newClientOrderId"
     client_order_id_max_len = 36
+    client_order_id_pattern = r"[.A-Z:/a-z0-9_-]{1,36}"
     duplicate_id_codes = ("-4116",)
 
     async def fetch_by_client_id(self, exchange: Any, symbol: str, client_order_id: str):

@@ -37,6 +37,7 @@ class BybitAdapter(VenueAdapter):
     dead_man_switch = True
     client_order_id_field = "orderLinkId"
     client_order_id_max_len = 36
+    client_order_id_pattern = r"[A-Za-z0-9_-]{1,36}"
     duplicate_id_codes = ("110072",)
     book_continuity = "seq"
 

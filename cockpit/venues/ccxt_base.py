@@ -78,6 +78,8 @@ class VenueAdapter:
     dead_man_switch: ClassVar[bool] = False
     client_order_id_field: ClassVar[str] = "clientOrderId"
     client_order_id_max_len: ClassVar[int] = 32
+    # what the venue accepts in its client id field (ours are always alphanumeric)
+    client_order_id_pattern: ClassVar[str] = r"[A-Za-z0-9]{1,32}"
     iv_in_percent: ClassVar[bool] = False
     # Venue error codes that mean "this client order id already exists" (ccxt: InvalidOrder).
     duplicate_id_codes: ClassVar[tuple[str, ...]] = ()

@@ -44,6 +44,7 @@ class DeribitAdapter(VenueAdapter):
     dead_man_switch = True
     client_order_id_field = "label"
     client_order_id_max_len = 64
+    client_order_id_pattern = r"[\x21-\x7e]{1,64}"
     iv_in_percent = True
     book_continuity = "change_id"
 

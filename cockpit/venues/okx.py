@@ -37,6 +37,7 @@ class OkxAdapter(VenueAdapter):
     dead_man_switch = True
     client_order_id_field = "clOrdId"
     client_order_id_max_len = 32
+    client_order_id_pattern = r"[A-Za-z0-9]{1,32}"
     duplicate_id_codes = ("51016",)
     book_continuity = "seq"
 

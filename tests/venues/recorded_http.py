@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -109,12 +110,14 @@ _CACHE: dict[str, tuple[Any, RecordedHttp]] = {}
 def shared_exchange(adapter: VenueAdapter, routes: list[tuple[str, Any]], default: Any
                     ) -> tuple[Any, RecordedHttp]:
     """One exchange per venue with markets loaded from the recordings, reused across
-    tests (building a ccxt exchange costs ~0.5 s). Call from a *sync* fixture; each
+    tests (building a ccxt exchange costs ~0.5 s). Each
     use gets fresh routes, an empty request log and is re-bound to the running loop."""
     if adapter.name not in _CACHE:
         exchange, http = recorded_exchange(adapter, routes, default)
         exchange.enableRateLimit = False  # no throttling sleeps against recordings
-        asyncio.run(exchange.load_markets())
+        # callable from sync fixtures and from inside a running test loop alike
+        with ThreadPoolExecutor(1) as pool:
+            pool.submit(asyncio.run, exchange.load_markets()).result()
         _CACHE[adapter.name] = (exchange, http)
     exchange, http = _CACHE[adapter.name]
     http.routes, http.default, http.requests = list(routes), default, []

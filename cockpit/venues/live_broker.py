@@ -1,0 +1,404 @@
+"""The live broker: a trader's own account on a real venue through ccxt's private API.
+
+Orders are the dangerous part, so the rules are strict:
+
+* every order carries OUR client order id in the venue's field (Binance
+  ``newClientOrderId``, Bybit ``orderLinkId``, OKX ``clOrdId``, Deribit ``label``);
+* amounts and prices go through ccxt's ``amount_to_precision`` /
+  ``price_to_precision``; minimum amount and minimum cost are checked before any
+  request (reduce-only closes are exempt from the minimum cost);
+* an order create is never retried, by ccxt (``maxRetriesOnFailure`` 0) or by us.
+  When it times out or fails ambiguously (``RequestTimeout``, ``NetworkError``,
+  ``ExchangeNotAvailable``) the order is looked up by client id, then fills and the
+  position are checked; "not found" is never read as "not placed" without those;
+* a venue's duplicate-client-id error (OKX 51016, Bybit 110072, Binance -4116, all
+  ccxt ``InvalidOrder``) means the first one landed: it is resolved to that order.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import math
+import re
+import secrets
+import time
+from collections import deque
+from collections.abc import Awaitable, Callable
+from dataclasses import replace
+from typing import Any
+
+from cockpit.model import Account, Balance, Fill, Order, OrderRequest, Position
+from cockpit.venues.base import Broker
+from cockpit.venues.ccxt_base import (
+    USD_LIKE,
+    VenueAdapter,
+    build_exchange,
+    to_balances,
+    to_fill,
+    to_order,
+    to_position,
+)
+
+__all__ = ["CcxtBroker", "OrderStatusUnknown"]
+
+log = logging.getLogger(__name__)
+
+# venues whose ccxt balance "total" already includes unrealised PnL (equity)
+_TOTAL_IS_EQUITY = {"deribit", "okx", "binanceusdm"}
+
+
+class OrderStatusUnknown(Exception):
+    """An order create failed ambiguously and the look-up failed too: do not resend
+    blindly; the message names the client id to look for on the venue."""
+
+
+class CcxtBroker(Broker):
+    """Broker over a venue's private API. ``exchange`` may be injected (tests)."""
+
+    paper = False
+
+    def __init__(self, adapter: VenueAdapter, cfg: Any, credentials: Any, *,
+                 exchange: Any = None, clock: Callable[[], float] = time.time,
+                 sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+                 lookup_attempts: int = 3) -> None:
+        self.adapter = adapter
+        self.venue = adapter.name
+        self.websocket_positions = adapter.websocket_positions
+        self.dead_man_switch = adapter.dead_man_switch
+        self.client_order_id_field = adapter.client_order_id_field
+        self.live = bool(getattr(cfg, "live", False))
+        self.symbols = list(getattr(cfg, "symbols", ()) or ())
+        self._ex = exchange if exchange is not None else build_exchange(adapter, cfg, credentials)
+        self._clock = clock
+        self._sleep = sleep
+        self._lookup_attempts = max(1, lookup_attempts)
+        self._limiter = None
+        key_id = getattr(credentials, "key_id", "") if credentials is not None else ""
+        if key_id:
+            from cockpit.venues.resilience import rate_limiter_for
+
+            rate = 1000.0 / max(float(getattr(self._ex, "rateLimit", 50) or 50), 1.0)
+            self._limiter = rate_limiter_for(key_id, rate, max(rate, 5.0))
+        self._positions: dict[str, Position] = {}
+        self._balances: list[Balance] = []
+        self._open: dict[str, Order] = {}
+        self._fills: deque[Fill] = deque(maxlen=500)
+        self._ts_ms = 0
+
+    # -- helpers -----------------------------------------------------------
+    def now_ms(self) -> int:
+        return int(self._clock() * 1000)
+
+    async def _call(self, method: str, *args: Any) -> Any:
+        if self._limiter is not None:
+            await self._limiter.acquire()
+        return await getattr(self._ex, method)(*args)
+
+    async def _market(self, symbol: str) -> dict:
+        if not self._ex.markets:
+            await self._ex.load_markets()
+        if symbol not in self._ex.markets:
+            raise ValueError(f"symbol: {symbol!r} is not listed on {self.venue}; "
+                             "use ccxt's unified form, e.g. BTC/USDT:USDT")
+        return self._ex.market(symbol)
+
+    def new_client_order_id(self) -> str:
+        """Alphanumeric (accepted by all four venues), unique, <= the venue's max length."""
+        stamp = format(int(self._clock() * 1000), "x")
+        return ("ck" + stamp + secrets.token_hex(8))[: self.adapter.client_order_id_max_len]
+
+    def _check_client_id(self, cid: str) -> None:
+        pattern = self.adapter.client_order_id_pattern
+        if not re.fullmatch(pattern, cid):
+            raise ValueError(f"client_order_id: {cid!r} is not accepted by {self.venue} "
+                             f"(must match {pattern}); leave it empty to have one generated")
+
+    async def _reference_price(self, request: OrderRequest) -> float | None:
+        if request.price is not None:
+            return request.price
+        ticker = await self._call("fetch_ticker", request.symbol)
+        for key in ("last", "markPrice", "close"):
+            value = ticker.get(key)
+            if value:
+                return float(value)
+        return None
+
+    async def _prepare(self, request: OrderRequest, market: dict) -> tuple[float, float | None]:
+        """Venue amount and price, rounded by ccxt; raises ValueError before any order."""
+        symbol = request.symbol
+        if request.side not in ("buy", "sell"):
+            raise ValueError(f"side: {request.side!r}; use 'buy' or 'sell'")
+        if request.type not in ("market", "limit"):
+            raise ValueError(f"type: {request.type!r}; use 'market' or 'limit'")
+        if not (math.isfinite(request.amount) and request.amount > 0):
+            raise ValueError(f"amount: {request.amount} is not a positive number of contracts")
+        if request.type == "limit" and (request.price is None or not request.price > 0):
+            raise ValueError(f"price: a limit order on {symbol} needs a positive price")
+        venue_amount = self.adapter.contracts_to_venue(request.amount, market)
+        limits = market.get("limits") or {}
+        min_amount = (limits.get("amount") or {}).get("min")
+        if min_amount and venue_amount < float(min_amount) * (1 - 1e-9):
+            min_contracts = self.adapter.contracts_from_venue(float(min_amount), market)
+            raise ValueError(f"amount: {request.amount} contracts is below {symbol}'s minimum "
+                             f"amount {min_contracts:g}; raise the amount")
+        from ccxt.base.errors import InvalidOrder
+
+        try:
+            amount = float(self._ex.amount_to_precision(symbol, venue_amount))
+            price = (float(self._ex.price_to_precision(symbol, request.price))
+                     if request.price is not None else None)
+        except InvalidOrder as exc:
+            raise ValueError(f"amount: {request.amount} contracts rounds to zero at {symbol}'s "
+                             f"precision; raise the amount ({exc})") from None
+        min_cost = (limits.get("cost") or {}).get("min")
+        if min_cost and not request.reduce_only and market.get("linear"):
+            reference = await self._reference_price(request)
+            size = float(market.get("contractSize") or 1.0)
+            if reference is not None and amount * size * reference < float(min_cost):
+                quote = market.get("quote") or ""
+                raise ValueError(
+                    f"min cost: {symbol} order value {amount * size * reference:.2f} {quote} is "
+                    f"below the venue minimum {float(min_cost):g} {quote}; raise the amount "
+                    "(reduce-only closes are exempt)"
+                )
+        return amount, price
+
+    def _order(self, raw: dict, market: dict, cid: str) -> Order:
+        order = to_order(self.adapter, raw, market)
+        if not order.client_order_id:
+            order = replace(order, client_order_id=cid)
+        if order.status == "open":
+            self._open[order.id] = order
+        else:
+            self._open.pop(order.id, None)
+        return order
+
+    # -- orders --------------------------------------------------------------
+    async def create_order(self, request: OrderRequest) -> Order:
+        if not self.live:
+            raise PermissionError(f"{self.venue}: live trading is off (read-only account); "
+                                  "start with --live or set live = true for this venue")
+        market = await self._market(request.symbol)
+        cid = request.client_order_id or self.new_client_order_id()
+        self._check_client_id(cid)
+        amount, price = await self._prepare(request, market)
+        params = self.adapter.order_params(cid, request.reduce_only, request.post_only)
+        position_before = await self._position_contracts(request.symbol, cached=True)
+        sent_ms = self.now_ms()
+        from ccxt.base.errors import InvalidOrder, NetworkError
+
+        try:
+            raw = await self._call("create_order", request.symbol, request.type, request.side,
+                                   amount, price, params)
+        except InvalidOrder as exc:
+            if not self.adapter.is_duplicate_id_error(exc):
+                raise
+            # the venue already holds an order with our id: the first send landed
+            log.warning("%s: duplicate client id %s; resolving to the existing order",
+                        self.venue, cid)
+            found = await self._lookup(request.symbol, cid)
+            if found is not None:
+                return self._order(found, market, cid)
+            raise OrderStatusUnknown(
+                f"{self.venue}: venue says client id {cid} exists but it cannot be found; "
+                "check the venue before resending") from None
+        except NetworkError as exc:  # RequestTimeout, ExchangeNotAvailable, DDoSProtection
+            log.warning("%s: create %s ended ambiguously (%s); looking it up, not resending",
+                        self.venue, cid, type(exc).__name__)
+            return await self._resolve_ambiguous(request, market, cid, position_before,
+                                                 sent_ms, exc)
+        return self._order(raw, market, cid)
+
+    async def _lookup(self, symbol: str, cid: str) -> dict | None:
+        """The venue's order with client id ``cid`` (open or done), or None."""
+        from ccxt.base.errors import OrderNotFound
+
+        try:
+            found = await self.adapter.fetch_by_client_id(self._ex, symbol, cid)
+        except OrderNotFound:
+            found = None
+        if found is None:
+            for o in await self._call("fetch_open_orders", symbol):
+                if self.adapter.client_order_id_of(o) == cid:
+                    return o
+        return found
+
+    async def _resolve_ambiguous(self, request: OrderRequest, market: dict, cid: str,
+                                 position_before: float | None, sent_ms: int,
+                                 exc: Exception) -> Order:
+        from ccxt.base.errors import NetworkError
+
+        last_error: Exception = exc
+        for attempt in range(self._lookup_attempts):
+            try:
+                found = await self._lookup(request.symbol, cid)
+                if found is not None:
+                    return self._order(found, market, cid)
+                # Not found is not "not placed": look for fills and a position change.
+                fills = [t for t in await self._call("fetch_my_trades", request.symbol, sent_ms)
+                         if (self.adapter.client_order_id_of(t) in ("", cid))
+                         and t.get("side") == request.side]
+                position_after = await self._position_contracts(request.symbol, cached=False)
+                filled = sum(self.adapter.contracts_from_venue(float(t.get("amount") or 0), market)
+                             for t in fills)
+                sign = 1 if request.side == "buy" else -1
+                moved = (position_before is not None and position_after is not None
+                         and sign * (position_after - position_before) > 1e-12)
+                if fills or moved:
+                    amount = min(filled, request.amount) if fills else request.amount
+                    prices = [float(t["price"]) for t in fills if t.get("price")]
+                    return Order(
+                        id=str(fills[0].get("order") or "") if fills else "", client_order_id=cid,
+                        symbol=request.symbol, side=request.side, type=request.type,
+                        amount=request.amount, price=request.price, filled=amount,
+                        average=sum(prices) / len(prices) if prices else None,
+                        status="closed" if amount >= request.amount else "open",
+                        reduce_only=request.reduce_only, post_only=request.post_only,
+                        ts_ms=sent_ms,
+                        reason=f"create ended with {type(exc).__name__}; not found by client id "
+                               "but fills/position show it executed",
+                    )
+                return Order(
+                    id="", client_order_id=cid, symbol=request.symbol, side=request.side,
+                    type=request.type, amount=request.amount, price=request.price, filled=0.0,
+                    average=None, status="rejected", reduce_only=request.reduce_only,
+                    post_only=request.post_only, ts_ms=sent_ms,
+                    reason=f"create ended with {type(exc).__name__}; no order with client id "
+                           f"{cid}, no fills, position unchanged: not placed (resend with the "
+                           "same client id)",
+                )
+            except NetworkError as lookup_error:
+                last_error = lookup_error
+                await self._sleep(0.5 * 2**attempt)
+        raise OrderStatusUnknown(
+            f"{self.venue}: order {cid} status unknown after {type(exc).__name__} and "
+            f"{self._lookup_attempts} failed look-ups ({type(last_error).__name__}); "
+            "do not resend: check the venue for this client id"
+        )
+
+    async def _position_contracts(self, symbol: str, *, cached: bool) -> float | None:
+        if cached and symbol in self._positions:
+            return self._positions[symbol].contracts
+        if cached and self._ts_ms:
+            return 0.0  # positions known and none in this symbol
+        try:
+            await self.fetch_positions()
+        except Exception as err:  # the order path must not die on a position read
+            log.warning("%s: position read failed: %s", self.venue, type(err).__name__)
+            return None
+        position = self._positions.get(symbol)
+        return position.contracts if position is not None else 0.0
+
+    async def cancel_order(self, order_id: str, symbol: str | None = None) -> Order:
+        raw = await self._call("cancel_order", order_id, symbol)
+        market = await self._market(raw.get("symbol") or symbol)
+        order = to_order(self.adapter, raw, market)
+        if order.status == "open":  # ccxt often echoes the request only
+            order = replace(order, status="canceled")
+        self._open.pop(order.id, None)
+        return order
+
+    async def cancel_all_orders(self, symbol: str | None = None) -> list[Order]:
+        symbols = [symbol] if symbol else (self.symbols or [None])
+        out: list[Order] = []
+        for sym in symbols:
+            for raw in await self._call("cancel_all_orders", sym) or []:
+                if isinstance(raw, dict) and raw.get("symbol") in self._ex.markets:
+                    out.append(to_order(self.adapter, raw, self._ex.market(raw["symbol"])))
+        self._open = {k: v for k, v in self._open.items() if symbol and v.symbol != symbol}
+        return out
+
+    async def fetch_open_orders(self, symbol: str | None = None) -> list[Order]:
+        symbols = [symbol] if symbol else (self.symbols or [None])
+        out = []
+        for sym in symbols:
+            for raw in await self._call("fetch_open_orders", sym):
+                if raw.get("symbol") in self._ex.markets:
+                    out.append(self._order(raw, self._ex.market(raw["symbol"]),
+                                           self.adapter.client_order_id_of(raw)))
+        return out
+
+    async def fetch_positions(self) -> list[Position]:
+        if not self._ex.markets:
+            await self._ex.load_markets()
+        raws = await self._call("fetch_positions", self.symbols or None)
+        positions = []
+        for raw in raws:
+            symbol = raw.get("symbol")
+            if symbol not in (self._ex.markets or {}):
+                log.warning("%s: position in unknown market %r skipped", self.venue, symbol)
+                continue
+            p = to_position(self.adapter, raw, self._ex.market(symbol))
+            if p.contracts != 0:
+                positions.append(p)
+        self._positions = {p.symbol: p for p in positions}
+        self._ts_ms = self.now_ms()
+        return positions
+
+    async def fetch_balance(self) -> list[Balance]:
+        raw = await self._call("fetch_balance")
+        coins = [c for c, v in (raw.get("total") or {}).items() if v and c not in USD_LIKE]
+        prices = {}
+        for coin in coins:
+            price = await self._usd_price(coin)
+            if price is not None:
+                prices[coin] = price
+        self._balances = to_balances(raw, prices)
+        return self._balances
+
+    async def _usd_price(self, coin: str) -> float | None:
+        for p in self._positions.values():
+            if p.symbol.startswith(f"{coin}/USD:") and math.isfinite(p.mark_price):
+                return p.mark_price
+        for symbol in (f"{coin}/USD:{coin}", f"{coin}/USDT:USDT", f"{coin}/USDC:USDC"):
+            if symbol in (self._ex.markets or {}):
+                ticker = await self._call("fetch_ticker", symbol)
+                price = ticker.get("markPrice") or ticker.get("last")
+                return float(price) if price else None
+        return None
+
+    async def fetch_my_trades(self, since_ms: int | None = None) -> list[Fill]:
+        fills = []
+        for sym in self.symbols or [None]:
+            for raw in await self._call("fetch_my_trades", sym, since_ms):
+                if raw.get("symbol") in self._ex.markets:
+                    fills.append(to_fill(self.adapter, raw, self._ex.market(raw["symbol"])))
+        known = {f.id for f in self._fills}
+        self._fills.extend(f for f in sorted(fills, key=lambda f: f.ts_ms) if f.id not in known)
+        return fills
+
+    async def refresh(self) -> Account:
+        """Poll balances, positions and open orders (Deribit has no position stream)."""
+        await self.fetch_positions()
+        await self.fetch_balance()
+        await self.fetch_open_orders()
+        return self.account()
+
+    def account(self) -> Account:
+        positions = tuple(self._positions.values())
+        upnl = sum(p.unrealised_pnl_usd for p in positions)
+        wallet = sum(b.usd_value for b in self._balances)
+        equity = wallet if self.venue in _TOTAL_IS_EQUITY else wallet + upnl
+        return Account(
+            venue=self.venue,
+            ts_ms=self._ts_ms,
+            balances=tuple(self._balances),
+            positions=positions,
+            open_orders=tuple(self._open.values()),
+            fills=tuple(self._fills)[-200:],
+            equity_usd=equity,
+            initial_margin_usd=sum(p.initial_margin_usd for p in positions),
+            maintenance_margin_usd=sum(p.maintenance_margin_usd for p in positions),
+            unrealised_pnl_usd=upnl,
+        )
+
+    # -- dead-man switch -----------------------------------------------------
+    async def arm_dead_man(self, timeout_s: float) -> None:
+        await self.adapter.arm_dead_man(self._ex, timeout_s, self.symbols)
+
+    async def disarm_dead_man(self) -> None:
+        await self.adapter.disarm_dead_man(self._ex, self.symbols)
+
+    async def close(self) -> None:
+        await self._ex.close()

@@ -1,0 +1,228 @@
+"""The live broker's order safety, offline: ccxt's real request building and parsing,
+HTTP answered from recorded venue responses (see recorded_http)."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import ccxt.async_support as ccxt
+import pytest
+
+from cockpit.keys import Credentials
+from cockpit.model import OrderRequest
+from cockpit.venues.binanceusdm import BinanceUsdmAdapter
+from cockpit.venues.bybit import BybitAdapter
+from cockpit.venues.deribit import DeribitAdapter
+from cockpit.venues.live_broker import CcxtBroker, OrderStatusUnknown
+from cockpit.venues.okx import OkxAdapter
+from tests.venues import test_parse_binanceusdm as binance_rec
+from tests.venues import test_parse_bybit as bybit_rec
+from tests.venues import test_parse_deribit as deribit_rec
+from tests.venues import test_parse_okx as okx_rec
+from tests.venues.recorded_http import shared_exchange
+
+OKX_CREATE = "POST https://www.okx.com/api/v5/trade/batch-orders"
+OKX_LOOKUP = "GET https://www.okx.com/api/v5/trade/order?"
+NO_POSITIONS = ("/account/positions", okx_rec.EMPTY)
+
+
+def cfg(symbols, live=True):
+    return SimpleNamespace(live=live, symbols=tuple(symbols), sandbox=False, rest_url="", ws_url="")
+
+
+async def no_sleep(_s):
+    return None
+
+
+def broker_for(adapter, routes, default, symbols, *, live=True, credentials=None):
+    ex, http = shared_exchange(adapter, routes, default)
+    broker = CcxtBroker(adapter, cfg(symbols, live), credentials, exchange=ex,
+                        clock=lambda: 1_700_000_000.0, sleep=no_sleep)
+    return broker, http
+
+
+def okx_broker(*routes):
+    return broker_for(OkxAdapter(), [*routes, NO_POSITIONS, *okx_rec.ROUTES], okx_rec.EMPTY,
+                      [okx_rec.LINEAR])
+
+
+BUY_2 = OrderRequest(okx_rec.LINEAR, "buy", "limit", 2, 25000.0, client_order_id="oktswap6")
+
+
+# -- our client id in the venue's own field --------------------------------------
+
+
+@pytest.mark.parametrize("venue", ["okx", "bybit", "binanceusdm", "deribit"])
+async def test_client_order_id_sent_in_venue_field(venue):
+    if venue == "okx":
+        broker, http = okx_broker()
+        request, needle, field = BUY_2, OKX_CREATE, "clOrdId"
+    elif venue == "bybit":
+        broker, http = broker_for(BybitAdapter(), bybit_rec.ROUTES, bybit_rec.EMPTY,
+                                  [bybit_rec.LINEAR])
+        request = OrderRequest(bybit_rec.LINEAR, "sell", "limit", 0.01, 70000.0,
+                               reduce_only=True, client_order_id="spot-test-postonly")
+        needle, field = "POST https://api.bybit.com/v5/order/create", "orderLinkId"
+    elif venue == "binanceusdm":
+        broker, http = broker_for(BinanceUsdmAdapter(), binance_rec.ROUTES, {},
+                                  [binance_rec.BTC])
+        request = OrderRequest(binance_rec.BTC, "buy", "limit", 0.011, 9300.0,
+                               client_order_id="testOrder")
+        needle, field = "POST https://fapi.binance.com/fapi/v1/order", "newClientOrderId"
+    else:
+        broker, http = broker_for(DeribitAdapter(), deribit_rec.ROUTES,
+                                  {"jsonrpc": "2.0", "result": []}, ["ETH/USD:ETH"])
+        request = OrderRequest("ETH/USD:ETH", "buy", "market", 40, client_order_id="market0000234")
+        needle, field = "private/buy", "label"
+    order = await broker.create_order(request)
+    (sent,) = http.params_of(needle)
+    assert sent[field] == request.client_order_id
+    assert order.client_order_id == request.client_order_id
+
+
+async def test_generated_client_id_is_ours_and_fits_every_venue():
+    broker, http = okx_broker()
+    await broker.create_order(OrderRequest(okx_rec.LINEAR, "buy", "limit", 2, 25000.0))
+    (sent,) = http.params_of(OKX_CREATE)
+    cid = sent["clOrdId"]
+    assert cid.startswith("ck") and cid.isalnum() and len(cid) <= 32
+
+
+async def test_deribit_contracts_sent_as_usd():
+    broker, http = broker_for(DeribitAdapter(), deribit_rec.ROUTES,
+                              {"jsonrpc": "2.0", "result": []}, [deribit_rec.PERP])
+    await broker.create_order(OrderRequest(deribit_rec.PERP, "buy", "market", 5))
+    (sent,) = http.params_of("private/buy")
+    assert float(sent["amount"]) == 50.0  # 5 contracts x 10 USD
+
+
+# -- ambiguous creates: look up, never resend --------------------------------------
+
+
+async def test_timeout_then_lookup_finds_order_and_does_not_resend():
+    broker, http = okx_broker((OKX_CREATE, ccxt.RequestTimeout("okx timed out")),
+                              (OKX_LOOKUP, "order_details.json"))
+    order = await broker.create_order(BUY_2)
+    assert http.count(OKX_CREATE) == 1
+    assert http.params_of(OKX_LOOKUP)[0]["clOrdId"] == "oktswap6"
+    assert (order.id, order.client_order_id, order.status) == ("312269865356374016", "oktswap6",
+                                                               "open")
+
+
+@pytest.mark.parametrize("error", [ccxt.NetworkError("reset"), ccxt.ExchangeNotAvailable("429")])
+async def test_other_ambiguous_errors_are_looked_up(error):
+    broker, http = okx_broker((OKX_CREATE, error), (OKX_LOOKUP, "order_details.json"))
+    order = await broker.create_order(BUY_2)
+    assert http.count(OKX_CREATE) == 1 and order.status == "open"
+
+
+async def test_not_found_checks_fills_and_position_before_calling_it_not_placed():
+    broker, http = okx_broker((OKX_CREATE, ccxt.RequestTimeout("t")),
+                              (OKX_LOOKUP, "order_not_found.json"))
+    order = await broker.create_order(BUY_2)
+    assert http.count(OKX_CREATE) == 1
+    assert http.count("/trade/fills") == 1 and http.count("/account/positions") >= 2
+    assert order.status == "rejected" and "not placed" in order.reason
+    assert "oktswap6" in order.reason
+
+
+async def test_not_found_but_filled_is_reported_filled():
+    broker, http = okx_broker((OKX_CREATE, ccxt.RequestTimeout("t")),
+                              (OKX_LOOKUP, "order_not_found.json"), ("/trade/fills", "fills.json"))
+    order = await broker.create_order(BUY_2)
+    assert http.count(OKX_CREATE) == 1
+    assert (order.status, order.filled, order.average) == ("closed", 2.0, 25000.0)
+
+
+async def test_failed_lookups_raise_status_unknown_and_never_resend():
+    broker, http = okx_broker((OKX_CREATE, ccxt.RequestTimeout("t")),
+                              (OKX_LOOKUP, ccxt.RequestTimeout("t")))
+    with pytest.raises(OrderStatusUnknown, match="do not resend"):
+        await broker.create_order(BUY_2)
+    assert http.count(OKX_CREATE) == 1 and http.count(OKX_LOOKUP) == 3
+
+
+@pytest.mark.parametrize("venue", ["okx", "bybit"])
+async def test_duplicate_id_resolves_to_the_first_order(venue):
+    if venue == "okx":
+        broker, http = okx_broker((OKX_CREATE, "order_duplicate.json"),
+                                  (OKX_LOOKUP, "order_details.json"))
+        order = await broker.create_order(BUY_2)
+        assert order.id == "312269865356374016" and http.count(OKX_CREATE) == 1
+    else:
+        detail = {"retCode": 0, "retMsg": "OK", "result": {"list": [
+            {"orderId": "1321003749386327552", "orderLinkId": "spot-test-postonly",
+             "symbol": "BTCUSDT", "side": "Sell", "orderType": "Limit", "price": "70000",
+             "qty": "0.01", "cumExecQty": "0", "orderStatus": "New", "createdTime": "1672211918471",
+             "updatedTime": "1672211918471", "timeInForce": "PostOnly", "reduceOnly": True}]},
+            "retExtInfo": {}, "time": 1672211918471}
+        broker, http = broker_for(
+            BybitAdapter(),
+            [("POST https://api.bybit.com/v5/order/create", "order_duplicate.json"),
+             ("/v5/order/realtime", detail), *bybit_rec.ROUTES],
+            bybit_rec.EMPTY, [bybit_rec.LINEAR])
+        request = OrderRequest(bybit_rec.LINEAR, "sell", "limit", 0.01, 70000.0,
+                               client_order_id="spot-test-postonly")
+        order = await broker.create_order(request)
+        assert order.id == "1321003749386327552" and order.status == "open"
+        assert http.count("POST https://api.bybit.com/v5/order/create") == 1
+
+
+# -- refused before anything is sent ----------------------------------------------
+
+
+def binance_broker(live=True):
+    return broker_for(BinanceUsdmAdapter(), binance_rec.ROUTES, {}, [binance_rec.BTC], live=live)
+
+
+async def test_below_min_amount_refused_before_sending():
+    broker, http = binance_broker()
+    with pytest.raises(ValueError, match=r"^amount: .*minimum amount 0.001"):
+        await broker.create_order(OrderRequest(binance_rec.BTC, "buy", "limit", 0.0005, 9300.0))
+    assert http.requests == []
+
+
+async def test_below_min_cost_refused_but_reduce_only_close_exempt():
+    broker, http = binance_broker()
+    # 0.001 BTC x 9300 = 9.30 USDT < MIN_NOTIONAL 100
+    with pytest.raises(ValueError, match=r"^min cost: .*9.30 USDT.*minimum 100"):
+        await broker.create_order(OrderRequest(binance_rec.BTC, "buy", "limit", 0.001, 9300.0))
+    assert http.requests == []
+    await broker.create_order(OrderRequest(binance_rec.BTC, "sell", "limit", 0.001, 9300.0,
+                                           reduce_only=True))
+    assert http.count("POST https://fapi.binance.com/fapi/v1/order") == 1
+
+
+async def test_amount_and_price_rounded_by_ccxt_precision():
+    broker, http = binance_broker()
+    await broker.create_order(OrderRequest(binance_rec.BTC, "buy", "limit", 0.0119, 9300.04))
+    (sent,) = http.params_of("POST https://fapi.binance.com/fapi/v1/order")
+    assert (sent["quantity"], sent["price"]) == ("0.011", "9300")  # step 0.001, tick 0.10
+
+
+async def test_read_only_account_refuses_orders():
+    broker, http = binance_broker(live=False)
+    with pytest.raises(PermissionError, match="--live"):
+        await broker.create_order(OrderRequest(binance_rec.BTC, "buy", "limit", 0.02, 9300.0))
+    assert http.requests == []
+
+
+@pytest.mark.parametrize("bad", ["has space", "x" * 40, "semi;colon"])
+async def test_bad_client_id_refused(bad):
+    broker, http = okx_broker()
+    with pytest.raises(ValueError, match="^client_order_id"):
+        await broker.create_order(OrderRequest(okx_rec.LINEAR, "buy", "limit", 2, 25000.0,
+                                               client_order_id=bad))
+    assert http.count(OKX_CREATE) == 0
+
+
+async def test_account_view_from_positions_and_balances():
+    creds = Credentials("binanceusdm", "test-key-000", "test-secret-000")
+    broker, _ = broker_for(BinanceUsdmAdapter(), binance_rec.ROUTES, {},
+                           [binance_rec.BTC, binance_rec.ADA], credentials=creds)
+    account = await broker.refresh()
+    (p,) = account.positions
+    assert p.symbol == binance_rec.ADA and p.contracts == 30
+    # USDT 23.72469206 + USDC 103.12345678 (marginBalance, upnl already inside)
+    assert account.equity_usd == pytest.approx(23.72469206 + 103.12345678)
+    assert account.maintenance_margin_usd == pytest.approx(0.0800428)
