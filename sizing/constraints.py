@@ -27,6 +27,7 @@ from sizing.policy_exposure import (
     daily_sigma,
     is_option,
     largest_size,
+    linear_mm_per_contract,
     maintenance_usd,
     option_value_usd,
 )
@@ -155,11 +156,21 @@ def margin_budget_usd(mm_position: float, mm_total: float, cap_usd: float) -> fl
 def margin_cap(inst, direction: int, budget_usd: float, hi: float) -> float:
     """Largest |contracts| whose maintenance margin fits ``budget_usd`` (inf if MM never binds)."""
 
-    def ok(x: float) -> bool:
-        return maintenance_usd(inst, direction * x) <= budget_usd
+    per = linear_mm_per_contract(inst, direction)
+    if per is not None:
+        if budget_usd < 0.0:
+            return 0.0
+        return budget_usd / per if per > 0.0 else INF
 
-    size = largest_size(ok, hi)
-    return INF if size >= hi else size
+    if budget_usd <= 0.0:
+        return 0.0
+    from sizing.margin import max_size_for_margin_ratio
+
+    # the tier table is in the margin currency: USD for linear, coin for inverse
+    budget = budget_usd if inst.linear else budget_usd / inst.mark_price
+    return float(max_size_for_margin_ratio(1.0, inst.mark_price, budget, inst.margin_tiers,
+                                           contract_size=inst.contract_size,
+                                           linear=inst.linear))
 
 
 def liquidation_pct(equity: float, mm_other: float, mm_position: float,
@@ -198,6 +209,10 @@ def liquidation_cap(
         return INF
     k_sd = buffer_sigmas * daily_sigma(vol)
     need = -math.expm1(-k_sd) if direction > 0 else math.expm1(k_sd)
+
+    per = linear_mm_per_contract(inst, direction)
+    if per is not None:
+        return max(equity - mm_other, 0.0) / (per + need * abs(delta_usd))
 
     def ok(x: float) -> bool:
         room = equity - mm_other - maintenance_usd(inst, direction * x)

@@ -79,7 +79,7 @@ class _Draft:
     """Working notes for one instrument while ``decide`` runs (not returned)."""
 
     __slots__ = ("inst", "expo", "vol", "model", "direction", "caps", "inputs", "breakers",
-                 "nan", "target", "binding", "hedge", "mm_now", "mm_other")
+                 "nan", "target", "binding", "hedge", "mm_now", "mm_other", "var_pc")
 
     def __init__(self, inst: InstrumentState) -> None:
         self.inst = inst
@@ -96,6 +96,7 @@ class _Draft:
         self.hedge: dict | None = None
         self.mm_now = 0.0
         self.mm_other = 0.0
+        self.var_pc: dict[int, float] = {}
 
 
 def decide(
@@ -127,10 +128,11 @@ def decide(
     account_nan = next((f for f in _ACCOUNT_FIELDS if not math.isfinite(getattr(state, f))), "")
     dd = None if account_nan else _drawdown(state, settings)
     spikes: dict[int, object] = {}
-    gross = sum(abs(i.contracts) * exposure(i).notional_usd for i in state.instruments
-                if not is_option(i) and not _bad_field(i))
-    drafts = [_draft(inst, state, settings, forecasts, account_nan, dd, spikes, gross)
-              for inst in state.instruments]
+    bad = [_bad_field(i) for i in state.instruments]
+    gross = sum(abs(i.contracts) * exposure(i).notional_usd
+                for i, b in zip(state.instruments, bad, strict=True) if not is_option(i) and not b)
+    drafts = [_draft(inst, state, settings, forecasts, account_nan or b, dd, spikes, gross)
+              for inst, b in zip(state.instruments, bad, strict=True)]
     _greek_caps(drafts, settings)
     for d in drafts:
         if not d.nan:
@@ -175,8 +177,9 @@ def _bad_field(inst: InstrumentState) -> str:
             if v.size and not np.isfinite(v).all():
                 return f.name
         elif isinstance(v, tuple):
-            for tier in v:
-                if not all(math.isfinite(x) for x in dataclasses.astuple(tier)):
+            for t in v:
+                if not all(math.isfinite(x) for x in (t.max_notional, t.initial_rate,
+                                                      t.maintenance_rate, t.maintenance_amount)):
                     return f.name
     for name in ("mark_price", "underlying_price", "contract_size"):
         if getattr(inst, name) <= 0:
@@ -229,7 +232,7 @@ def _spike(inst: InstrumentState, settings: PolicySettings, cache: dict):
 
 def _draft(inst, state, settings, forecasts, account_nan, dd, spikes, gross) -> _Draft:
     d = _Draft(inst)
-    d.nan = account_nan or _bad_field(inst)
+    d.nan = account_nan
     if d.nan:
         return d
     d.vol, d.model = _forecast(inst, forecasts)
@@ -237,7 +240,8 @@ def _draft(inst, state, settings, forecasts, account_nan, dd, spikes, gross) -> 
         d.nan = f"forecast_vol ({d.model})"
         return d
     d.expo = expo = exposure(inst)
-    if not all(math.isfinite(x) for x in dataclasses.astuple(expo)):
+    if not all(math.isfinite(x) for x in (expo.notional_usd, expo.delta_usd, expo.vega_usd,
+                                          expo.gamma_1pct_usd, expo.price_usd)):
         d.nan = "option Greeks (Black-76 gave NaN)"
         return d
     cur, sign = inst.contracts, d.direction
@@ -252,6 +256,7 @@ def _draft(inst, state, settings, forecasts, account_nan, dd, spikes, gross) -> 
         other = gross - abs(cur) * expo.notional_usd
         caps["leverage"] = cons.leverage_cap(equity, s.max_leverage, other, expo.notional_usd)
     var_pc, var_method = cons.var_per_contract(inst, expo, d.vol, s.var_alpha, s.var_method, sign)
+    d.var_pc = {sign: var_pc}
     caps["var"] = cons.var_cap(equity, s.var_limit, var_pc)
     d.mm_now = maintenance_usd(inst, cur)
     venue_mm = inst.maintenance_margin_usd
@@ -437,7 +442,10 @@ def _finish(d: _Draft, state: PortfolioState, s: PolicySettings) -> Decision:
     else:
         pct = cons.liquidation_pct(equity, d.mm_other, mm_after, target, d.expo.delta_usd)
         liq = cons.pct_to_sigmas(pct, d.vol, direction)
-    var_pc, _ = cons.var_per_contract(inst, d.expo, d.vol, s.var_alpha, s.var_method, direction)
+    if direction not in d.var_pc:
+        d.var_pc[direction], _ = cons.var_per_contract(inst, d.expo, d.vol, s.var_alpha,
+                                                       s.var_method, direction)
+    var_pc = d.var_pc[direction]
     after = WhatIf(margin_ratio=ratio, liquidation_sigmas=liq, var_usd=var_pc * abs(target))
     inputs = dict(d.inputs)
     if order != 0:

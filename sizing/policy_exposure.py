@@ -126,6 +126,16 @@ def maintenance_usd(inst, contracts: float) -> float:
     return current_mm_rate(inst) * notional
 
 
+def linear_mm_per_contract(inst, direction: int) -> float | None:
+    """USD maintenance margin per contract when it is proportional to size, else None (tiers).
+
+    Lets the caps solve in closed form instead of bisecting over the tier table.
+    """
+    if is_option(inst) or not inst.margin_tiers:
+        return maintenance_usd(inst, float(direction))
+    return None
+
+
 def current_mm_rate(inst) -> float:
     """The position's own MM rate (venue figure / notional) or the fallback."""
     held = abs(inst.contracts) * exposure(inst).notional_usd
