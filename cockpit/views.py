@@ -72,8 +72,8 @@ def bars_symbol(snapshot: Snapshot, underlying: str) -> str:
 
 
 def forecast_for(forecasts: Mapping | None, *keys: str) -> tuple[float | None, str]:
-    """(vol_annual, model) of the first key found; values are ``GarchForecast``-like
-    (``vol_annual``, ``model``) or plain floats."""
+    """(vol_annual, model) of the first key with a usable (finite, positive) vol;
+    values are ``GarchForecast``-like (``vol_annual``, ``model``) or plain floats."""
     for key in keys:
         if forecasts and key and key in forecasts:
             f = forecasts[key]
@@ -82,7 +82,7 @@ def forecast_for(forecasts: Mapping | None, *keys: str) -> tuple[float | None, s
                 vol = float(vol)
             except (TypeError, ValueError):
                 continue
-            if math.isfinite(vol):
+            if math.isfinite(vol) and vol > 0:
                 return vol, str(getattr(f, "model", ""))
     return None, ""
 

@@ -51,7 +51,10 @@ class Panel(Static):
         return app_palette(self)
 
     def show(self, view: Any) -> None:
-        """Display ``view``; cells that differ from the last view are highlighted."""
+        """Display ``view``; cells that differ from the last view are highlighted
+        until the next ``show``. An unchanged view with nothing highlighted is a no-op."""
+        if view == self.view and self.previous == self.view:
+            return
         self.previous, self.view = self.view, view
         for name, on in self.state_classes(view).items():
             self.set_class(on, name)
