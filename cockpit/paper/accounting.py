@@ -239,8 +239,8 @@ def liquidation_price(
     wallet balances in the instrument's base coin (``base_balance_usd`` now, scaled
     by ``m / mark``) and, for inverse contracts, the settle coin's USD price.
     ``rest_equity_usd`` / ``rest_mm_usd`` are the account's equity and MM without
-    this position and without those base-coin balances. Solved by bisection
-    (MM is piecewise linear across tiers). None for options, for a position no
+    this position and without those base-coin balances. Solved by false
+    position in a bracket (MM is piecewise linear across tiers). None for options, for a position no
     price can liquidate, or when an input is not finite. Equal to ``mark`` when
     the account is already at or past liquidation.
     """
@@ -256,28 +256,50 @@ def liquidation_price(
         _, mm = position_margin(inst, contracts, m, coin_usd * k, su)
         return rest_equity_usd + base_balance_usd * k + pnl_usd - rest_mm_usd - mm
 
-    if surplus(mark) <= 0:
+    return _first_root(surplus, mark, contracts > 0)
+
+
+def _first_root(surplus: Callable[[float], float], mark: float, falling: bool) -> float | None:
+    """Where ``surplus`` (> 0 at ``mark``) first reaches 0 moving down (``falling``) or up.
+
+    Illinois false position inside a bracket: exact in a few steps on the piecewise
+    linear surplus of tiered margin, and never leaves the bracket.
+    """
+    safe, f_safe = mark, surplus(mark)
+    if f_safe <= 0:
         return mark
-    safe = mark  # surplus > 0 here; `bust` is where surplus <= 0
-    if contracts > 0:
+    if falling:
         bust = mark * 1e-9
-        if surplus(bust) > 0:
+        f_bust = surplus(bust)
+        if f_bust > 0:
             return None
     else:
         bust = mark * 2.0
-        while surplus(bust) > 0:
+        f_bust = surplus(bust)
+        while f_bust > 0:
             if bust > mark * 1e6:
                 return None
-            safe, bust = bust, bust * 2.0
+            safe, f_safe = bust, f_bust
+            bust *= 2.0
+            f_bust = surplus(bust)
+    tol = 1e-12 * max(f_safe, -f_bust)  # surplus is in USD: far below a cent
+    side, m = 0, bust
     for _ in range(200):
-        mid = 0.5 * (safe + bust)
-        if surplus(mid) > 0:
-            safe = mid
-        else:
-            bust = mid
-        if abs(safe - bust) <= 1e-12 * mark:
+        m = bust - f_bust * (bust - safe) / (f_bust - f_safe)
+        f_m = surplus(m)
+        if abs(f_m) <= tol or abs(bust - safe) <= 1e-12 * mark:
             break
-    return 0.5 * (safe + bust)
+        if f_m > 0:
+            safe, f_safe = m, f_m
+            if side == 1:  # Illinois: halve the stale end so it cannot stall
+                f_bust *= 0.5
+            side = 1
+        else:
+            bust, f_bust = m, f_m
+            if side == -1:
+                f_safe *= 0.5
+            side = -1
+    return m
 
 
 def build_account(

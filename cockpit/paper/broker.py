@@ -59,6 +59,7 @@ log = logging.getLogger("cockpit.paper")
 STABLE = frozenset({"USD", "USDT", "USDC", "BUSD", "FDUSD"})
 PEAK_SAVE_EVERY_MS = 60_000
 WARN_EVERY_MS = 60_000
+EXPIRY_GRACE_MS = 300_000  # wait this long after expiry for the venue's settlement print
 
 
 def _fmt(x: float) -> str:
@@ -170,7 +171,7 @@ class PaperBroker(Broker):
                 self._index[inst.base] = ticker.index
             elif ticker.underlying_price is not None:
                 self._underlying[inst.base] = ticker.underlying_price
-            changed = False
+            changed = self._settle_expired()
             if inst.kind == "perp":
                 changed |= self._funding(inst, ticker)
             if ticker.symbol not in self._books and self.ledger.has_open(ticker.symbol):
@@ -261,15 +262,18 @@ class PaperBroker(Broker):
     def _funding(self, inst: Instrument, t: Ticker) -> bool:
         """Book the funding due once the ticker's clock reaches it; schedule the next.
 
-        The rate charged is the last one published before the funding time; the mark
-        is the first good mark at or after it (Binance USD-M and Bybit use the mark
-        at the funding time).
+        The rate charged is the one a ticker stamped at the funding time carries, else
+        the last one published before it; the mark is the first good mark at or after
+        it (Binance USD-M and Bybit use the mark at the funding time).
         """
         booked = False
         due = self._funding_due.get(inst.symbol)
         if due is not None and t.ts_ms >= due[0]:
             del self._funding_due[inst.symbol]
-            entry = self.ledger.book_funding(inst, due[0], due[1], t.mark)
+            # a ticker stamped exactly at the funding time carries the settled rate
+            exact = t.ts_ms == due[0] and t.funding_rate is not None
+            entry = self.ledger.book_funding(inst, due[0], t.funding_rate if exact else due[1],
+                                             t.mark)
             if entry is not None:
                 booked = True
                 log.info("funding %s at %d: rate %s, paid %s %s", inst.symbol, due[0],
@@ -282,6 +286,48 @@ class PaperBroker(Broker):
             if nxt > t.ts_ms:
                 self._funding_due[inst.symbol] = (nxt, t.funding_rate)
         return booked
+
+    # -- option expiry -----------------------------------------------------------------
+
+    def _settle_expired(self) -> bool:
+        """Close option positions past their expiry, as a maker fill, at the venue's
+        settlement: the option's own ticker stamped at or after expiry (the sim and a
+        replay publish one) or, once ``EXPIRY_GRACE_MS`` has passed without it, the
+        intrinsic value in coin at the index, ``max(S - K, 0) / S`` for a call and
+        ``max(K - S, 0) / S`` for a put (Deribit delivers cash at the index; its
+        delivery fee, like our maker fee, is capped at 12.5 % of the option's value).
+        Open orders on settled options are cancelled."""
+        legs, now = [], self._now()
+        for sym, (contracts, _) in self.ledger.positions.items():
+            inst = self._instruments.get(sym)
+            if inst is None or not inst.is_option or inst.expiry_ms is None \
+                    or self._data_ms < inst.expiry_ms:
+                continue
+            t = self._tickers.get(sym)
+            spot = self.price_usd(inst.base)
+            k = float(inst.strike or 0.0)
+            if t is not None and t.ts_ms >= inst.expiry_ms:
+                value, how = t.mark, "settlement mark"
+            elif self._data_ms < inst.expiry_ms + EXPIRY_GRACE_MS:
+                continue  # the venue's settlement print may still come
+            elif math.isfinite(spot):
+                value = max(spot - k, 0.0) / spot if inst.is_call else max(k - spot, 0.0) / spot
+                how = f"intrinsic at index {_fmt(spot)}"
+            else:
+                continue
+            reason = f"expired: settled at {_fmt(value)} {inst.settle} ({how})"
+            order = self.ledger.new_order(sym, "sell" if contracts > 0 else "buy", "market",
+                                          abs(contracts), None, True, False, "", now)
+            legs.append((updated(order, reason=reason), value, abs(contracts), True))
+        if not legs:
+            return False
+        symbols = {leg[0].symbol for leg in legs}
+        cancelled = [updated(o, status="canceled", reason="cancelled: the option expired")
+                     for o in self.ledger.resting() if o.symbol in symbols]
+        if self._book(legs, cancelled) is None:
+            return False
+        log.info("paper broker settled %d expired option positions", len(legs))
+        return True
 
     def funding_ledger(self) -> list[FundingEntry]:
         """Every funding payment booked, oldest first (``payment`` > 0 = paid)."""

@@ -90,12 +90,9 @@ def valid_book_side(levels: np.ndarray) -> str:
         return ""
     if arr.ndim != 2 or arr.shape[1] != 2:
         return f"levels shape {arr.shape}, expected (N, 2)"
-    if not np.isfinite(arr).all():
-        return "non-finite price or amount"
-    if (arr[:, 0] <= 0).any():
-        return "price <= 0"
-    if (arr[:, 1] < 0).any():
-        return "negative amount"
+    low = arr.min(axis=0)  # NaN propagates into the minimum
+    if not (low[0] > 0 and low[1] >= 0 and np.isfinite(arr.max())):
+        return f"bad level: lowest price {low[0]}, lowest amount {low[1]}, highest {arr.max()}"
     return ""
 
 
