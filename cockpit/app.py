@@ -74,23 +74,26 @@ class CockpitApp(App):
     ]
 
     def __init__(self, runtime: Runtime, *, start_feed: bool = True,
-                 engine_interval_s: float | None = None, remember_theme: bool = True) -> None:
+                 engine_interval_s: float | None = None, remember_theme: bool = True,
+                 monotonic=time.monotonic, engine_timer=time.perf_counter) -> None:
         super().__init__()
         self.runtime = runtime
         self.store = runtime.store
         self.config = runtime.config
         self.session = Session(runtime.config)
-        self.runner = EngineRunner(policy_settings(runtime.config))
+        self.monotonic = monotonic  # injectable: snapshot tests freeze the clock
+        self.runner = EngineRunner(policy_settings(runtime.config), timer=engine_timer)
         self.start_feed = start_feed
         self.engine_interval_s = engine_interval_s or runtime.config.engine.interval_s
         self.remember_theme = remember_theme
         self.selected: str | None = None
         self.selected_suggestion: str | None = None
         self._painted_seq = -1
+        self._started = False
         self._engine_busy = False
         self._engine_pending = False
         self._engine_started = 0.0
-        self._last_kick = time.monotonic()
+        self._last_kick = self.monotonic()
         self._last_fills = -1
         self._run_marks: dict[str, float] = {}
         self._log_queue: deque[LogEntry] = deque(maxlen=200)
@@ -121,6 +124,7 @@ class CockpitApp(App):
         self.call_after_refresh(self._start)
 
     def _start(self) -> None:
+        self._started = True
         log_widget = self.main.query_one(EventLog)
         for entry in self.session.log:
             log_widget.add(entry)
@@ -158,6 +162,8 @@ class CockpitApp(App):
 
     def repaint(self) -> None:
         """Coalesced: the panels are rebuilt only when the snapshot changed."""
+        if not self._started or not self.is_running:
+            return
         while self._log_queue:
             e = self._log_queue.popleft()
             self._log(e.kind, e.text)
@@ -184,7 +190,7 @@ class CockpitApp(App):
 
     def _status(self, snap: Snapshot):
         r = self.session.last_result
-        next_s = max(self.engine_interval_s - (time.monotonic() - self._last_kick), 0.0)
+        next_s = max(self.engine_interval_s - (self.monotonic() - self._last_kick), 0.0)
         state = "running" if self._engine_busy else "waiting" if r is None else (
             "failed" if r.error else "idle")
         return views.status_view(
@@ -212,7 +218,7 @@ class CockpitApp(App):
     def kick_engine(self, why: str) -> None:
         """At most one run at a time; a kick while running queues one more run,
         which will take the newest snapshot (older queued ones are superseded)."""
-        self._last_kick = time.monotonic()
+        self._last_kick = self.monotonic()
         if self._engine_busy:
             self._engine_pending = True
             return

@@ -49,8 +49,9 @@ class EngineRunner:
     """Holds policy settings and the forecast cache; :meth:`run` is thread-safe
     only in the sense that the App never runs two at once."""
 
-    def __init__(self, settings, *, forecast_horizon_h: int = 24) -> None:
+    def __init__(self, settings, *, forecast_horizon_h: int = 24, timer=time.perf_counter) -> None:
         self.settings = settings
+        self.timer = timer  # injectable so screen snapshots can freeze durations
         self.horizon = forecast_horizon_h
         self._forecasts: dict[str, object] = {}
         self._fitted_at: dict[str, int] = {}
@@ -78,7 +79,7 @@ class EngineRunner:
         from cockpit.engine_input import state_from_snapshot
         from sizing.policy import decide
 
-        t0 = time.perf_counter()
+        t0 = self.timer()
         try:
             forecasts, refits = self.forecasts(snapshot)
             state = state_from_snapshot(snapshot, forecasts=forecasts)
@@ -87,9 +88,9 @@ class EngineRunner:
             log.exception("engine run failed")
             return EngineResult(
                 snapshot.seq, snapshot.ts_ms, (), dict(self._forecasts),
-                (time.perf_counter() - t0) * 1e3, 0, f"{type(exc).__name__}: {exc}".splitlines()[0],
+                (self.timer() - t0) * 1e3, 0, f"{type(exc).__name__}: {exc}".splitlines()[0],
             )
         return EngineResult(
             snapshot.seq, snapshot.ts_ms, decisions, forecasts,
-            (time.perf_counter() - t0) * 1e3, refits,
+            (self.timer() - t0) * 1e3, refits,
         )

@@ -72,6 +72,7 @@ def build_demo(config: Config, *, seed=None, tick_hz=None, acceleration=None,
     """The built-in market with the seeded paper account (``state_path=None``: in memory)."""
     from cockpit.demo import DEMO_BALANCES, demo_positions
     from cockpit.venues.sim import SimFeed, SimMarket
+    from cockpit.venues.sim import _dispatch as dispatch
 
     demo = config.demo
     market = SimMarket(
@@ -89,8 +90,7 @@ def build_demo(config: Config, *, seed=None, tick_hz=None, acceleration=None,
     store.on_instruments(market.instruments())
     for bars in market.bars():
         store.on_bars(bars)
-    for update in market.full_update():
-        _push(store, update)
+    dispatch(store, market.full_update())
     notes = []
     if broker.seed(dict(DEMO_BALANCES), demo_positions(market)):
         notes.append("demo account seeded: BTC perp long, ETH perp short, BTC short strangle, long call")
@@ -98,19 +98,6 @@ def build_demo(config: Config, *, seed=None, tick_hz=None, acceleration=None,
         notes.append(f"paper account restored from {state_path}")
     store.on_account(broker.account())
     return Runtime("demo", "sim", config, store, feed, broker, state_path, notes)
-
-
-def _push(sink, update) -> None:
-    from cockpit.model import Bars, Book, Ticker, Trade
-
-    if isinstance(update, Ticker):
-        sink.on_ticker(update)
-    elif isinstance(update, Book):
-        sink.on_book(update)
-    elif isinstance(update, Trade):
-        sink.on_trade(update)
-    elif isinstance(update, Bars):
-        sink.on_bars(update)
 
 
 def build_runtime(args, config: Config) -> Runtime:

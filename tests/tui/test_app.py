@@ -1,0 +1,143 @@
+"""The cockpit driven headless on the built-in market: what the trader sees and
+what one key does. Expected numbers come from the paper broker and ``sizing``,
+not constants."""
+
+import math
+
+from cockpit.model import OrderRequest
+from tests.tui.conftest import make_app, settle, step
+from widgets.greeks import GreeksPanel
+from widgets.margin import MarginPanel
+from widgets.positions import PositionsPanel
+from widgets.suggestions import SuggestionsPanel
+
+SIZE = (160, 48)
+
+
+def _table_text(panel) -> str:
+    table = panel.table
+    return "\n".join(
+        " ".join(str(c) for c in table.get_row_at(i)) for i in range(table.row_count)
+    )
+
+
+async def test_panels_show_the_paper_accounts_real_numbers(demo_app):
+    app = demo_app
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        acct = app.runtime.broker.account()
+        margin = app.main.query_one(MarginPanel)
+        assert margin.view.equity_usd == acct.equity_usd
+        assert margin.view.maintenance_margin_usd == acct.maintenance_margin_usd
+        assert math.isclose(margin.view.margin_ratio, acct.maintenance_margin_usd / acct.equity_usd)
+        greeks = app.main.query_one(GreeksPanel).view
+        symbols = {r.symbol for r in greeks.rows}
+        assert symbols == {p.symbol for p in acct.positions}
+        # a linear perp's delta is its size in coin, and in USD at the underlying
+        btc = next(r for r in greeks.rows if r.symbol == "BTC/USDT:USDT")
+        pos = acct.position("BTC/USDT:USDT")
+        assert btc.delta_coin == pos.contracts
+        positions = app.main.query_one(PositionsPanel).view
+        assert {r.symbol for r in positions.positions} == symbols
+
+
+async def test_suggestion_appears_and_a_approves_it_and_the_position_changes(demo_app):
+    app = demo_app
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        panel = app.main.query_one(SuggestionsPanel)
+        assert panel.view.rows, "the demo book must give the engine a resize to propose"
+        row = panel.selected()
+        assert row is not None and not row.stale
+        before = app.runtime.broker.account().position(row.symbol).contracts
+        panel.table.focus()
+        await pilot.press("a")
+        await settle(app, pilot)
+        after_pos = app.runtime.broker.account().position(row.symbol)
+        after = after_pos.contracts if after_pos else 0.0
+        assert after != before
+        # the move is toward the target, by the planned amount
+        assert abs(after - row.target) < abs(before - row.target)
+        assert any("approved" in e.text for e in app.session.log)
+
+
+async def test_x_rejects_and_removes_the_suggestion(demo_app):
+    app = demo_app
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        panel = app.main.query_one(SuggestionsPanel)
+        row = panel.selected()
+        n = len(panel.view.rows)
+        await pilot.press("x")
+        await pilot.pause()
+        app.repaint()
+        await pilot.pause()
+        assert row.id not in {r.id for r in panel.view.rows}
+        assert len(panel.view.rows) == n - 1
+        # a fresh run does not bring it straight back
+        app.kick_engine("test")
+        await settle(app, pilot)
+        assert row.symbol not in {r.symbol for r in panel.view.rows}
+
+
+async def test_stale_suggestion_refuses_approval(demo_app):
+    app = demo_app
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        panel = app.main.query_one(SuggestionsPanel)
+        row = panel.selected()
+        before = app.runtime.broker.account().position(row.symbol).contracts
+        # let the data clock run past the suggestion's age limit, without a new run
+        max_age = app.config.engine.suggestion_max_age_s
+        market = app.runtime.feed.market
+        ticks = int((max_age + 5) * market.tick_hz / market.acceleration) + 1
+        step(app.runtime, ticks)
+        app.repaint()
+        await pilot.pause()
+        row = panel.selected()
+        assert row.stale
+        await pilot.press("a")
+        await settle(app, pilot)
+        assert app.runtime.broker.account().position(row.symbol).contracts == before
+        assert any("cannot approve" in e.text for e in app.session.log)
+
+
+async def test_kill_switch_cancels_orders_and_stops_auto_execute(demo_app):
+    app = demo_app
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        broker = app.runtime.broker
+        bid = app.store.snapshot().books["BTC/USDT:USDT"].best_bid
+        await broker.create_order(OrderRequest("BTC/USDT:USDT", "buy", "limit", 0.01,
+                                               price=round(bid * 0.9, 1)))
+        assert len(await broker.fetch_open_orders()) == 1
+        app.session.auto_execute = True
+        await pilot.press("k")
+        await pilot.pause()
+        await pilot.press("y")  # confirm (Enter would answer No: the safe default)
+        await settle(app, pilot)
+        assert await broker.fetch_open_orders() == []
+        assert app.session.auto_execute is False
+        assert app.session.gate.reduce_only is True
+
+
+async def test_auto_execute_sends_only_risk_reducing_orders():
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        before = {p.symbol: p.contracts for p in app.runtime.broker.account().positions}
+        reducing = {s.symbol for s in app.session.book if s.reduces_risk}
+        increasing = {s.symbol for s in app.session.book if not s.reduces_risk}
+        await pilot.press("A")
+        await pilot.pause()
+        await pilot.press("y")  # confirm the first switch-on
+        await settle(app, pilot)
+        assert app.session.auto_execute
+        after = {p.symbol: p.contracts for p in app.runtime.broker.account().positions}
+        changed = {s for s in before if after.get(s, 0.0) != before[s]}
+        assert changed, "the demo's risk-reducing suggestions were sent"
+        assert changed <= reducing
+        assert not (changed & increasing)
+        for sym in changed:  # every automatic order reduced the position's size
+            assert abs(after.get(sym, 0.0)) < abs(before[sym])
+        assert any(e.kind == "auto" for e in app.session.log)
