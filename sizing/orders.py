@@ -203,8 +203,9 @@ def plan_change(
     if reference_price is not None and not (reference_price > 0 and math.isfinite(reference_price)):
         raise ValueError(f"reference_price: {reference_price!r} must be a positive price")
     needs_price = style == "ladder" and (ladder_from is None or ladder_to is None)
-    if reference_price is None and (needs_price or rules.min_cost > 0):
-        raise ValueError("reference_price: required for a ladder without bounds or a min_cost")
+    if reference_price is None and (needs_price or (style != "ladder" and rules.min_cost > 0)):
+        raise ValueError("reference_price: required for a ladder without bounds, or for "
+                         "market/TWAP orders when the venue has a min_cost")
     for name, n in (("ladder_count", ladder_count), ("twap_slices", twap_slices)):
         if n < 1:
             raise ValueError(f"{name}: must be >= 1, got {n!r}")
