@@ -113,13 +113,17 @@ def test_expired_options_settle_at_intrinsic_and_stop_updating():
     updates = run(market, hours + 3)
     finals = {u.symbol: u for u in updates if isinstance(u, Ticker) and u.ts_ms == first_expiry
               and u.symbol in expiring}
-    assert set(finals) == set(expiring)
+    btc = market.bars()[0]
+    f = float(btc.open[btc.ts_ms == first_expiry][0])  # the index at expiry: that hour's open
+    in_the_money = {s for s, i in expiring.items() if (f > i.strike) == i.is_call}
+    assert set(finals) == in_the_money  # worthless ones get no (zero-mark) ticker
+    assert 0 < len(in_the_money) < len(expiring)
     for symbol, t in finals.items():
         inst = expiring[symbol]
-        f = t.underlying_price
+        assert t.underlying_price == f
         intrinsic = max(f - inst.strike, 0.0) if inst.is_call else max(inst.strike - f, 0.0)
-        assert t.mark == pytest.approx(intrinsic / f, abs=1e-15)
-        assert t.bid == t.ask == t.mark and t.mark_iv is None
+        assert t.mark == pytest.approx(intrinsic / f, rel=1e-12)
+        assert t.bid == t.ask == t.mark > 0 and t.mark_iv is None
     after = [u for u in updates if not isinstance(u, Bars) and u.ts_ms > first_expiry
              and u.symbol in expiring]
     assert after == []
