@@ -17,7 +17,8 @@ from dataclasses import dataclass
 
 import numpy as np
 from scipy import optimize, stats
-from scipy.special import gammaln
+from scipy.signal import lfilter
+from scipy.special import gammaln, ndtri
 
 from sizing.greeks import black76
 
@@ -51,8 +52,9 @@ def normal_var_cvar(mean: float, std: float, alpha: float = 0.99) -> tuple[float
     2.326 std and 2.665 std at 99 % (McNeil, Frey & Embrechts, *Quantitative
     Risk Management*, 2005, example 2.14).
     """
-    z = stats.norm.ppf(alpha)
-    return -mean + std * z, -mean + std * stats.norm.pdf(z) / (1 - alpha)
+    z = float(ndtri(alpha))
+    pdf = math.exp(-0.5 * z * z) / math.sqrt(2 * math.pi)
+    return -mean + std * z, -mean + std * pdf / (1 - alpha)
 
 
 def student_t_var_cvar(
@@ -135,11 +137,10 @@ def _ewma_filter(x: np.ndarray, lam: float) -> tuple[np.ndarray, float]:
     """RiskMetrics EWMA variance: s2_t = lam s2_{t-1} + (1 - lam) x_{t-1}^2, seeded with the
     sample second moment. Returns the standardised residuals x_t / s_t and the
     next-period vol s_{T+1}."""
-    s2 = np.empty(len(x) + 1)
-    s2[0] = float(np.mean(x * x))
-    for t in range(len(x)):
-        s2[t + 1] = lam * s2[t] + (1 - lam) * x[t] * x[t]
-    vol = np.sqrt(s2)
+    seed = float(np.mean(x * x))
+    # the recursion as a first-order IIR filter; zi carries lam x s2_0 into the first step
+    after = lfilter([1 - lam], [1.0, -lam], x * x, zi=[lam * seed])[0]
+    vol = np.sqrt(np.concatenate(([seed], after)))
     with np.errstate(divide="ignore", invalid="ignore"):
         # thousands of zero days can underflow the variance; a zero day is a zero residual
         residuals = np.where(vol[:-1] > 0, x / vol[:-1], 0.0)
@@ -323,21 +324,32 @@ class StressPosition:
             raise ValueError("strike, years, vol, is_call: required for an option position")
 
 
-def _position_pnl(pos: StressPosition, moves: np.ndarray, vol_shocks: np.ndarray) -> np.ndarray:
+def _linear_pnl(pos: StressPosition, moves: np.ndarray) -> np.ndarray:
+    """(P, 1) USD PnL of a perp, future or coin balance."""
     size = pos.contracts * pos.contract_size
-    new_price = pos.price * (1 + pos.beta * moves)  # (P, 1)
-    if pos.kind != "option":
-        # linear: coin x USD move; inverse: USD size s earns s (1/F - 1/F') coin,
-        # worth s (F'/F - 1) USD at the shocked price; spot: coin x USD move
-        move_usd = new_price - pos.price
-        pnl = size * move_usd if pos.linear or pos.kind == "spot" else size * move_usd / pos.price
-        return np.broadcast_to(pnl, (len(moves), len(vol_shocks)))
-    # full revaluation at the same time to expiry; vol floored so a big negative shock
+    move_usd = pos.price * pos.beta * moves
+    if pos.linear or pos.kind == "spot":
+        return size * move_usd  # coin x USD move
+    # inverse: USD size s earns s (1/F - 1/F') coin, worth s (F'/F - 1) USD at F'
+    return size * move_usd / pos.price
+
+
+def _options_pnl(options: list[StressPosition], moves: np.ndarray, vols: np.ndarray):
+    """(P, V) USD PnL of all options, repriced in one Black-76 call."""
+
+    def column(name):
+        return np.array([getattr(o, name) for o in options], dtype=float).reshape(-1, 1, 1)
+
+    size = column("contracts") * column("contract_size")
+    forward, strike, years, vol = column("price"), column("strike"), column("years"), column("vol")
+    is_call = np.array([bool(o.is_call) for o in options]).reshape(-1, 1, 1)
+    # an instantaneous shock: same time to expiry; vol floored so a big negative shock
     # cannot make it negative
-    new_vol = np.maximum(pos.vol + vol_shocks, 1e-4)  # (1, V)
-    before = black76(pos.price, pos.strike, pos.years, pos.vol, pos.is_call).price
-    after = black76(new_price, pos.strike, pos.years, new_vol, pos.is_call).price
-    return size * (after - before)
+    new_forward = forward * (1 + column("beta") * moves[None])  # (n, P, 1)
+    new_vol = np.maximum(vol + vols[None], 1e-4)  # (n, 1, V)
+    before = black76(forward, strike, years, vol, is_call).price
+    after = black76(new_forward, strike, years, new_vol, is_call).price
+    return (size * (after - before)).sum(axis=0)
 
 
 def stress_grid(positions, price_shocks, vol_shocks=(0.0,)) -> np.ndarray:
@@ -365,7 +377,18 @@ def stress_grid(positions, price_shocks, vol_shocks=(0.0,)) -> np.ndarray:
     vols = np.asarray(vol_shocks, dtype=float).reshape(1, -1)
     if (moves <= -1).any():
         raise ValueError("price_shocks: each must be > -1 (a move of -100 % or worse)")
+    positions = list(positions)
+    for pos in positions:
+        if (1 + pos.beta * moves <= 0).any():
+            raise ValueError(
+                f"price_shocks: beta {pos.beta:g} x a shock of {moves.min():g} takes "
+                "the price to zero or below; use smaller shocks"
+            )
     total = np.zeros((moves.shape[0], vols.shape[1]))
     for pos in positions:
-        total = total + _position_pnl(pos, moves, vols)
+        if pos.kind != "option":
+            total = total + _linear_pnl(pos, moves)
+    options = [p for p in positions if p.kind == "option"]
+    if options:
+        total = total + _options_pnl(options, moves, vols)
     return total

@@ -290,6 +290,8 @@ def test_spot_balance_and_beta():
 def test_stress_bad_input():
     with pytest.raises(ValueError, match="price_shocks"):
         stress_grid([], [-1.5])
+    with pytest.raises(ValueError, match="price_shocks"):
+        stress_grid([StressPosition("perp", 1.0, 1.0, 30_000.0, beta=2.0)], [-0.6])
     with pytest.raises(ValueError, match="strike"):
         StressPosition("option", 1.0, 1.0, 30_000.0)
     with pytest.raises(ValueError, match="kind"):
