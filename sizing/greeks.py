@@ -179,15 +179,16 @@ def _lower_branch(x, s):
     return ln_b, _SQRT_2_OVER_PI / gap, 1e-14 + 4 * _EPS * e1 / gap
 
 
-def _upper_branch(x, s):
-    """b and b' for d1 >= 0 by the plain formula."""
+def _upper_branch(x, s, b_max):
+    """b, b' and the rounding error of b, for d1 >= 0 by the plain formula."""
     d1 = x / s + 0.5 * s
-    b = np.exp(0.5 * x) * ndtr(d1) - np.exp(-0.5 * x) * ndtr(d1 - s)
+    call_leg = b_max * ndtr(d1)
+    strike_leg = ndtr(d1 - s) / b_max
     db = np.exp(-0.5 * (x * x / (s * s) + 0.25 * s * s)) / _SQRT_2PI
-    return b, db
+    return call_leg - strike_leg, db, 4 * _EPS * (call_leg + strike_leg)
 
 
-def _halley(x, beta, s, lo, hi, lower_branch):
+def _halley(x, beta, s, lo, hi, b_max, lower_branch):
     """Safeguarded Halley on one branch; arrays are compacted as lanes converge."""
     out = s.copy()
     pos = np.arange(x.size)
@@ -204,10 +205,9 @@ def _halley(x, beta, s, lo, hi, lower_branch):
             h = k2 - db_over_b - 2.0 * db_over_b * inv
             noise = ln_b_err * inv * inv
         else:
-            b, fp = _upper_branch(x, s)
+            b, fp, noise = _upper_branch(x, s, b_max)
             f = b - beta
             h = k2
-            noise = 4 * _EPS * np.exp(0.5 * x)
         # Both objectives increase with s: the sign of f shrinks the bracket.
         lo = np.where(f < 0, s, lo)
         hi = np.where(f > 0, s, hi)
@@ -229,6 +229,7 @@ def _halley(x, beta, s, lo, hi, lower_branch):
             break
         keep = ~done
         x, beta, s, lo, hi, pos = x[keep], beta[keep], new[keep], lo[keep], hi[keep], pos[keep]
+        b_max = b_max[keep]
         if lower_branch:
             ln_beta_inv = ln_beta_inv[keep]
     return out
@@ -237,7 +238,8 @@ def _halley(x, beta, s, lo, hi, lower_branch):
 def _solve_normalised(x, beta):
     """Total vol s with b(x, s) = beta, for x <= 0 and 0 < beta < e^{x/2} (1-d arrays)."""
     s_c = np.sqrt(-2.0 * x)
-    b_c = 0.5 * np.exp(0.5 * x) - np.exp(-0.5 * x) * ndtr(-s_c)
+    b_max = np.exp(0.5 * x)  # the upper bound e^{x/2}
+    b_c = 0.5 * b_max - ndtr(-s_c) / b_max
     lower = beta < b_c
     s = np.empty_like(x)
     if lower.any():
@@ -250,14 +252,14 @@ def _solve_normalised(x, beta):
             rhs = np.log(g**3 / (xl * xl * _SQRT_2PI)) - ln_beta
             g = np.where(rhs > 0, np.sqrt(xl * xl / (2.0 * np.maximum(rhs, 1e-300))), g)
         g = np.minimum(g, scl)
-        s[lower] = _halley(xl, bl, g, np.zeros_like(xl), scl, lower_branch=True)
+        s[lower] = _halley(xl, bl, g, np.zeros_like(xl), scl, b_max[lower], lower_branch=True)
     upper = ~lower
     if upper.any():
-        xu, bu, scu = x[upper], beta[upper], s_c[upper]
+        xu, bu, scu, bmu = x[upper], beta[upper], s_c[upper], b_max[upper]
         # Guess from b_max - b ~ (e^{x/2} + e^{-x/2}) N(-s/2) for large s (exact at x = 0).
-        tail = (np.exp(0.5 * xu) - bu) / (np.exp(0.5 * xu) + np.exp(-0.5 * xu))
+        tail = (bmu - bu) / (bmu + 1.0 / bmu)
         g = np.maximum(-2.0 * ndtri(np.minimum(tail, 0.5)), scu)
-        s[upper] = _halley(xu, bu, g, scu, np.full_like(xu, np.inf), lower_branch=False)
+        s[upper] = _halley(xu, bu, g, scu, np.full_like(xu, np.inf), bmu, lower_branch=False)
     return s
 
 
@@ -284,7 +286,7 @@ def _implied_vol_codes(price, forward, strike, years, is_call, rate):
     vol = np.full(p.shape, np.nan)
     code = np.zeros(p.shape, np.uint8)
     with np.errstate(all="ignore"):  # lanes with bad inputs are classified, not solved
-        undiscounted = p * np.exp(r * t)
+        undiscounted = p * np.exp(r * t) if np.any(r) else p
         intrinsic = np.maximum(np.where(c, f - k, k - f), 0.0)
         time_value = undiscounted - intrinsic
         tol = 16 * _EPS * np.maximum(f, k)
