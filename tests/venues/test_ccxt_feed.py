@@ -1,0 +1,174 @@
+"""CcxtFeed offline: REST polling through ccxt's real parsers against recorded
+responses, the no-network start, malformed payloads, and the Deribit book
+continuity check on the documented notification examples."""
+
+from __future__ import annotations
+
+import asyncio
+import copy
+from types import SimpleNamespace
+
+import ccxt.async_support as ccxt
+import ccxt.pro as ccxtpro
+import pytest
+
+from cockpit.venues.binanceusdm import BinanceUsdmAdapter
+from cockpit.venues.ccxt_feed import CcxtFeed, install_change_id_check
+from tests.venues import test_parse_binanceusdm as binance_rec
+from tests.venues import test_parse_deribit as deribit_rec
+from tests.venues.recorded_http import RecordedHttp, load, shared_exchange
+
+FEED_ROUTES = [
+    ("/fapi/v1/klines", "klines.json"),
+    ("/fapi/v1/aggTrades", "aggTrades.json"),
+    ("/fapi/v1/time", "time.json"),
+    *binance_rec.ROUTES,
+]
+
+
+class Sink:
+    def __init__(self):
+        self.instruments, self.tickers, self.books, self.trades = [], [], [], []
+        self.bars, self.status = [], []
+
+    def on_instruments(self, instruments):
+        self.instruments.extend(instruments)
+
+    def on_ticker(self, ticker):
+        self.tickers.append(ticker)
+
+    def on_book(self, book):
+        self.books.append(book)
+
+    def on_trade(self, trade):
+        self.trades.append(trade)
+
+    def on_bars(self, bars):
+        self.bars.append(bars)
+
+    def on_venue_status(self, status):
+        self.status.append(status)
+
+
+async def no_sleep(_s):
+    await asyncio.sleep(0)
+
+
+async def run_until(feed, sink, done, max_steps=2000):
+    """Run the feed until ``done(sink)``; a bounded number of loop steps, not a timer."""
+    task = asyncio.ensure_future(feed.run(sink))
+    for _ in range(max_steps):
+        await asyncio.sleep(0)
+        if done(sink) or task.done():
+            break
+    task.cancel()
+    await asyncio.gather(task, return_exceptions=True)
+    assert not task.done() or task.cancelled() or task.exception() is None
+
+
+def binance_feed(routes):
+    ex, http = shared_exchange(BinanceUsdmAdapter(), routes, [])
+    cfg = SimpleNamespace(symbols=(binance_rec.BTC, "NOPE/USDT:USDT"))
+    feed = CcxtFeed(BinanceUsdmAdapter(), cfg, exchange=ex, use_websocket=False,
+                    history_bars=3, sleep=no_sleep, clock=lambda: 1499040000.0 + 3 * 3600)
+    return feed, http
+
+
+async def test_rest_polling_pushes_instruments_bars_book_ticker_trades():
+    feed, _ = binance_feed(FEED_ROUTES)
+    sink = Sink()
+    await run_until(feed, sink, lambda s: s.books and s.trades and any(
+        t.funding_rate is not None for t in s.tickers))
+    (inst,) = sink.instruments  # the unlisted symbol is skipped, not fatal
+    assert inst.symbol == binance_rec.BTC and [t.max_notional for t in inst.margin_tiers] == [
+        10000, 50000]
+    (bars,) = sink.bars
+    assert bars.ts_ms.tolist() == [1499040000000] and bars.close.tolist() == [0.015771]
+    assert sink.books[-1].bids.tolist() == [[4.0, 431.0]]
+    assert sink.trades[-1].price == 0.01633102 and sink.trades[-1].side == "sell"  # maker buyer
+    merged = [t for t in sink.tickers if t.funding_rate is not None][-1]
+    assert merged.mark == 11793.63104562 and merged.funding_rate == 0.00038246
+    assert sink.status[-1].connected and sink.status[-1].last_data_ms >= 1589436922959
+    assert sink.status[-1].clock_skew_ms is not None
+
+
+async def test_malformed_book_is_skipped_and_the_feed_carries_on():
+    bad = ("/fapi/v1/depth", {"lastUpdateId": 1, "bids": [["not-a-price"]], "asks": 7})
+    feed, _ = binance_feed([bad, *FEED_ROUTES])
+    sink = Sink()
+    await run_until(feed, sink, lambda s: len(s.tickers) >= 3 and s.trades)
+    assert sink.tickers and sink.trades  # the other streams kept going
+
+
+async def test_no_network_reports_disconnected_and_retrying_without_raising():
+    adapter = BinanceUsdmAdapter()
+    http = RecordedHttp("binanceusdm", [], ccxt.NetworkError("no route to host"))
+    ex = ccxt.binanceusdm({"enableRateLimit": False})
+    http.exchange, ex.fetch = ex, http.fetch
+    feed = CcxtFeed(adapter, SimpleNamespace(symbols=(binance_rec.BTC,)), exchange=ex,
+                    use_websocket=False, sleep=no_sleep)
+    sink = Sink()
+    await run_until(feed, sink, lambda s: len(s.status) >= 3)
+    last = sink.status[-1]
+    assert (last.connected, last.retrying) == (False, True)
+    assert "NetworkError" in last.message
+
+
+# -- Deribit: prev_change_id continuity (ccxt.pro does not check it) ----------------
+
+
+class Client:
+    def __init__(self):
+        self.resolved = []
+
+    def resolve(self, result, message_hash):
+        self.resolved.append(message_hash)
+
+
+@pytest.fixture
+def deribit_pro():
+    ex = ccxtpro.deribit({"enableRateLimit": False})
+    rest, _ = shared_exchange(deribit_rec.DeribitAdapter(), deribit_rec.ROUTES,
+                              {"jsonrpc": "2.0", "result": []})
+    ex.set_markets(rest.markets, rest.currencies)
+    return ex
+
+
+def change(prev, cid, bids=()):
+    snapshot, diff = load("deribit", "book_notifications.json")
+    msg = copy.deepcopy(diff)
+    msg["params"]["data"].update(prev_change_id=prev, change_id=cid, bids=list(bids), asks=[])
+    return msg
+
+
+def test_documented_snapshot_then_change_applies(deribit_pro):
+    gaps = []
+    continuity = install_change_id_check(deribit_pro, gaps.append)
+    snapshot, diff = load("deribit", "book_notifications.json")
+    client = Client()
+    deribit_pro.handle_order_book(client, snapshot)
+    deribit_pro.handle_order_book(client, diff)  # deletes both documented bids
+    book = deribit_pro.orderbooks[deribit_rec.PERP]
+    assert list(book["bids"]) == [] and [a[0] for a in book["asks"]] == [5042.64, 5043.3]
+    assert gaps == [] and continuity[deribit_rec.PERP].last_id == 297218
+
+
+def test_gap_drops_the_diff_and_asks_for_resync(deribit_pro):
+    gaps = []
+    continuity = install_change_id_check(deribit_pro, gaps.append)
+    snapshot, _ = load("deribit", "book_notifications.json")
+    client = Client()
+    deribit_pro.handle_order_book(client, snapshot)
+    # message 297218 lost: 297219 says prev 297218, the book last saw 297217
+    deribit_pro.handle_order_book(client, change(297218, 297219, [["new", 6000.0, 10]]))
+    book = deribit_pro.orderbooks[deribit_rec.PERP]
+    assert 6000.0 not in [b[0] for b in book["bids"]]  # not patched into a wrong book
+    assert gaps == [deribit_rec.PERP] and not continuity[deribit_rec.PERP].in_sync
+    # further diffs stay refused (and no duplicate resync requests) until a reset
+    deribit_pro.handle_order_book(client, change(297219, 297220, [["new", 6001.0, 10]]))
+    assert gaps == [deribit_rec.PERP]
+    continuity[deribit_rec.PERP].reset(297230)  # REST snapshot at 297230
+    deribit_pro.handle_order_book(client, change(297225, 297229))  # older: skipped quietly
+    deribit_pro.handle_order_book(client, change(297230, 297231, [["new", 5000.0, 10]]))
+    assert 5000.0 in [b[0] for b in deribit_pro.orderbooks[deribit_rec.PERP]["bids"]]
+    assert gaps == [deribit_rec.PERP]
