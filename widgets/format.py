@@ -93,7 +93,10 @@ def bps(x: float | None, decimals: int = 1, *, sign: bool = False) -> str:
 
 
 def sigmas(x: float | None) -> str:
-    """Distance in daily standard deviations: ``sigmas(3.21) == '3.2σ'``."""
+    """Distance in daily standard deviations: ``sigmas(3.21) == '3.2σ'``; "∞σ" when
+    no price move can reach the level (no liquidation price)."""
+    if x is not None and x == math.inf:
+        return "∞σ"
     if is_missing(x):
         return MISSING
     return f"{x:.1f}σ"

@@ -78,6 +78,7 @@ def test_money_percent_and_durations():
     assert f.pct(0.1234) == "12.3%"
     assert f.bps(24.875) == "24.9 bp"
     assert f.sigmas(3.21) == "3.2σ"
+    assert f.sigmas(math.inf) == "∞σ" and f.sigmas(math.nan) == "—"
     assert f.duration_days(40.2) == "40d"
     assert f.duration_days(3.46) == "3.5d"
     assert f.duration_days(5 / 24) == "5.0h"
@@ -280,4 +281,6 @@ def test_status_live_is_loud_and_frozen_clock_visible():
 
 def test_log_entry_line():
     line = render_entry(LogEntry(3_723_000, "fill", "BTC/USDT:USDT sell 0.8 @ 60,000"))
-    assert line.plain == "01:02:03 fill      BTC/USDT:USDT sell 0.8 @ 60,000"
+    assert line.plain == "01:02:03 fill       BTC/USDT:USDT sell 0.8 @ 60,000"
+    long_kind = render_entry(LogEntry(0, "suggestion", "cut BTC"))
+    assert long_kind.plain == "00:00:00 suggestion cut BTC"
