@@ -152,3 +152,16 @@ def test_bookwalk_is_frozen():
     assert isinstance(w, BookWalk)
     with pytest.raises(AttributeError):
         w.vwap = 1.0  # type: ignore[misc]
+
+
+@settings(max_examples=60, deadline=None)
+@given(bids=_books("bid"), asks=_books("ask"), narrow=st.floats(0, 100), extra=st.floats(0, 500))
+def test_depth_grows_with_the_band(bids, asks, narrow, extra):
+    # make the book uncrossed around a common mid
+    asks = asks.copy()
+    asks[:, 0] *= bids[0, 0] / asks[0, 0] * 1.001
+    inner = depth_within_bps(bids, asks, narrow)
+    outer = depth_within_bps(bids, asks, narrow + extra)
+    assert outer[0] >= inner[0] and outer[1] >= inner[1]
+    assert outer[0] <= bids[:, 1].sum() * (1 + 1e-12)
+    assert outer[1] <= asks[:, 1].sum() * (1 + 1e-12)

@@ -401,3 +401,28 @@ def test_distance_edge_cases():
     assert zero_vol.sigmas_daily == math.inf and zero_vol.expected_days == math.inf
     with pytest.raises(ValueError, match="vol_annual"):
         liquidation_distance(20_000, 19_000, -0.1)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    ratio=st.floats(0.3, 0.99),
+    vol=st.floats(0.05, 3.0),
+    drift=st.floats(0.01, 5.0),
+    below=st.booleans(),
+)
+def test_distance_median_matches_inverse_gaussian_and_grows_with_distance(
+    ratio, vol, drift, below
+):
+    price = 30_000.0
+    liq = price * ratio if below else price / ratio
+    toward = -drift if below else drift  # log drift pointing at the level
+    dist = liquidation_distance(price, liq, vol, drift_annual=toward)
+    d = abs(math.log(liq / price))
+    shape = d**2 / vol**2
+    expected = stats.invgauss(mu=(d / drift) / shape, scale=shape).median() * 365
+    assert dist.expected_days == pytest.approx(expected, rel=1e-6)
+    # a level twice as far (in log terms) takes longer and is more sigmas away
+    farther_liq = price * ratio**2 if below else price / ratio**2
+    farther = liquidation_distance(price, farther_liq, vol, drift_annual=toward)
+    assert farther.expected_days > dist.expected_days
+    assert farther.sigmas_daily == pytest.approx(2 * dist.sigmas_daily)
