@@ -211,9 +211,10 @@ def _halley(x, beta, s, lo, hi, b_max, lower_branch):
         # Both objectives increase with s: the sign of f shrinks the bracket.
         lo = np.where(f < 0, s, lo)
         hi = np.where(f > 0, s, hi)
-        newton = f / np.where(fp > 0, fp, 1e-300)
-        denom = 1.0 - 0.5 * newton * h
-        new = s - np.where(denom > 0.5, newton / np.maximum(denom, 0.5), newton)
+        with np.errstate(over="ignore", invalid="ignore"):  # inf/NaN steps land outside
+            newton = f / np.where(fp > 0, fp, 1e-300)
+            denom = 1.0 - 0.5 * newton * h
+            new = s - np.where(denom > 0.5, newton / np.maximum(denom, 0.5), newton)
         outside = ~((new > lo) & (new < hi))
         if outside.any():
             mid = np.where(np.isfinite(hi), 0.5 * (lo + hi), 2.0 * np.maximum(lo, s))
