@@ -101,48 +101,14 @@ def margin_view(
     position's own bars or, failing that, of its underlying's.
     """
     amber, red = thresholds
+    if not 0 <= amber < red:
+        raise ValueError(f"thresholds: {thresholds!r}; pass (amber, red) with 0 <= amber < red")
     acct = snapshot.account
     nan = math.nan
     if acct is None:
         return MarginView(nan, nan, nan, nan, nan, amber, red, nan, None,
                           empty_reason="waiting for the first account update")
-    rows = []
-    for p in acct.positions:
-        if p.contracts == 0:
-            continue
-        inst = snapshot.instruments.get(p.symbol)
-        pd, _ = _decimals(inst)
-        ticker = snapshot.tickers.get(p.symbol)
-        mark = ticker.mark if ticker is not None else p.mark_price
-        base = dict(symbol=p.symbol, side=p.side, contracts=p.contracts, mark=mark,
-                    liquidation_price=p.liquidation_price, price_decimals=pd)
-        if inst is not None and inst.is_option:
-            rows.append(PositionMarginRow(**base, distance_pct=None, distance_sigmas=None,
-                                          expected_days=None, forecast_vol=None,
-                                          note="option"))
-            continue
-        if p.liquidation_price is None:
-            rows.append(PositionMarginRow(**base, distance_pct=None, distance_sigmas=None,
-                                          expected_days=None, forecast_vol=None,
-                                          note="no liquidation price"))
-            continue
-        if not _finite(mark) or mark <= 0:
-            rows.append(PositionMarginRow(**base, distance_pct=None, distance_sigmas=None,
-                                          expected_days=None, forecast_vol=None,
-                                          note="no mark price yet"))
-            continue
-        liq = p.liquidation_price
-        vol, _model = forecast_for(forecasts, p.symbol,
-                                   bars_symbol(snapshot, _underlying(inst, p.symbol)))
-        if vol is None:
-            rows.append(PositionMarginRow(**base, distance_pct=abs(liq - mark) / mark,
-                                          distance_sigmas=None, expected_days=None,
-                                          forecast_vol=None, note="no forecast vol yet"))
-            continue
-        d = sm.liquidation_distance(mark, liq, vol)
-        rows.append(PositionMarginRow(**base, distance_pct=d.pct / 100.0,
-                                      distance_sigmas=d.sigmas_daily,
-                                      expected_days=d.expected_days, forecast_vol=vol))
+    rows = [_margin_row(snapshot, p, forecasts) for p in acct.positions if p.contracts]
     worst = _worst(rows)
     rows = [r if r.symbol != worst else _with_worst(r) for r in rows]
     peak = acct.peak_equity_usd
@@ -155,6 +121,32 @@ def margin_view(
         drawdown=drawdown, rows=tuple(rows), worst_symbol=worst,
         empty_reason="" if rows else "no open positions",
     )
+
+
+def _margin_row(snapshot: Snapshot, p, forecasts: Mapping | None) -> PositionMarginRow:
+    inst = snapshot.instruments.get(p.symbol)
+    ticker = snapshot.tickers.get(p.symbol)
+    mark = ticker.mark if ticker is not None else p.mark_price
+    liq = p.liquidation_price
+
+    def row(note: str, pct=None, sigmas=None, days=None, vol=None) -> PositionMarginRow:
+        return PositionMarginRow(p.symbol, p.side, p.contracts, mark, liq, pct, sigmas, days,
+                                 vol, price_decimals=_decimals(inst)[0], note=note)
+
+    if inst is not None and inst.is_option:
+        return row("option")  # margined with the account, no price of its own to hit
+    if liq is None:
+        return row("no liquidation price")
+    if not _finite(mark) or mark <= 0:
+        return row("no mark price yet")
+    if not _finite(liq) or liq <= 0:
+        return row("liquidation price unusable")
+    vol, _model = forecast_for(forecasts, p.symbol,
+                               bars_symbol(snapshot, _underlying(inst, p.symbol)))
+    if vol is None:
+        return row("no forecast vol yet", pct=abs(liq - mark) / mark)
+    d = sm.liquidation_distance(mark, liq, vol)
+    return row("", d.pct / 100.0, d.sigmas_daily, d.expected_days, vol)
 
 
 def _worst(rows: list[PositionMarginRow]) -> str:

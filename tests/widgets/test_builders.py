@@ -374,3 +374,8 @@ def test_status_view_data_age_and_flags():
     assert v.venues[0].age_s == pytest.approx(2.5)
     assert v.venues[1].age_s is None and v.venues[1].retrying
     assert v.breakers == ("stale-data",) and v.auto_execute
+
+
+def test_margin_thresholds_must_be_ordered():
+    with pytest.raises(ValueError, match="thresholds"):
+        views.margin_view(snapshot(), None, (0.8, 0.5))
