@@ -157,7 +157,7 @@ def fit_forecasts(
     previous = previous or {}
     out: dict[str, object] = {}
     for inst in state.instruments:
-        if inst.group in out or len(inst.log_returns) == 0:
+        if inst.group in out or len(inst.log_returns) == 0 or inst.forecast_vol is not None:
             continue
         out[inst.group] = garch_forecast(inst.log_returns, inst.periods_per_year,
                                          horizon=horizon, previous=previous.get(inst.group))

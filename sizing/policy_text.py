@@ -95,17 +95,18 @@ def reason_for(d, hedge: dict | None, s) -> str:
     sym = d.symbol
     cur, tgt = amount(d.current, step), amount(d.target, step)
     if d.kind == "hedge":
-        side = "buy" if d.order > 0 else "sell"
+        base = hedge["base_target"]
+        h = d.target - base
         text = (f"hedge option delta {signed_usd(hedge['net_before'])} → "
                 f"{signed_usd(hedge['net_after'])} (band ±{usd(hedge['band'])}): "
-                f"{side} {amount(abs(d.order))} {sym}")
+                f"{'buy' if h > 0 else 'sell'} {amount(abs(h))} {sym}")
         if hedge.get("blocked"):
             text += f" (limited by {hedge['blocked'].replace('_', ' ')})"
-        base = hedge["base_target"]
         if base != d.current:
             verb = "cut" if abs(base) < abs(d.current) else "add"
             inner = _replace_binding(d, hedge["base_binding"])
-            text += f"; with {verb} {cur} → {amount(base)}: {why(inner, s)}"
+            text += (f", with {verb} {cur} → {amount(base)} ({why(inner, s)}): "
+                     f"{'buy' if d.order > 0 else 'sell'} {amount(abs(d.order))} net")
         return text
     if d.kind == "resize":
         verb = "cut" if abs(d.target) < abs(d.current) else "add"
