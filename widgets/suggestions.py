@@ -79,10 +79,18 @@ class SuggestionsPanel(Vertical):
         return self.query_one("#suggestions-table", DataTable)
 
     def show(self, view: SuggestionsView) -> None:
+        """Display ``view``. Each engine run issues new ids; when the selected id
+        is gone, the cursor follows the new suggestion for the same instrument."""
+        before = self.selected() if self.is_mounted else None
         self.previous, self.view = self.view, view
         self.set_class(any(s.stale for s in view.rows), "-stale")
-        if self.is_mounted:
-            self._repaint()
+        if not self.is_mounted:
+            return
+        self._repaint()
+        if before is not None and all(s.id != before.id for s in view.rows):
+            same = next((s for s in view.rows if s.symbol == before.symbol), None)
+            if same is not None:
+                self.table.move_cursor(row=self.table.get_row_index(same.id), animate=False)
 
     def _repaint(self, force: bool = False) -> None:
         view = self.view or SuggestionsView(empty_reason="waiting for the first engine run")

@@ -5,6 +5,7 @@ go up, the themes all parse the stylesheet, and the modal screens answer."""
 from __future__ import annotations
 
 import io
+from dataclasses import replace
 
 from rich.console import Console
 from textual.app import App, ComposeResult
@@ -208,6 +209,15 @@ async def test_suggestions_approve_fresh_refuse_stale():
         assert ("approved", "fresh") in app.messages
         assert ("refused", "old", "stale: 40s old") in app.messages
         assert ("approved", "old") not in app.messages
+        # a new engine run re-issues ids: the cursor follows the instrument
+        other = replace(_sugg("x1"), symbol="ETH/USDT:USDT")
+        panel.show(SuggestionsView((other, _sugg("fresh2"), _sugg("old2", stale=True))))
+        await pilot.pause()
+        table.move_cursor(row=1)  # fresh2: BTC
+        await pilot.pause()
+        panel.show(SuggestionsView((_sugg("fresh3"), replace(_sugg("x2"), symbol="ETH/USDT:USDT"))))
+        await pilot.pause()
+        assert panel.selected().id == "fresh3"
         panel.show(SuggestionsView())
         await pilot.pause()
         assert table.row_count == 0 and not panel.has_class("-stale")
