@@ -146,8 +146,9 @@ def inverse_coin_delta(usd_delta, usd_price, underlying):
 
     Notes
     -----
-    The coin value is C = V/S, so dC/dS = (dV/dS - C)/S and the coin-denominated
-    position's USD exposure per 1 % move, in coin, is S dC/dS = delta - C.
+    The coin value is C = V/S, so dC/dS = (dV/dS - C)/S and S dC/dS = delta - C:
+    the coin value's change per unit log move of S, i.e. the position's exposure
+    in coin, which is what a coin-margined account must hedge.
     Deribit's account summary uses exactly this "Net Transaction Delta = Black
     Scholes Delta - Mark Price of Options" (mark price in coin); its FAQ example:
     buying a 0.50-delta call for 0.10 BTC adds 0.40 to DeltaTotal.
