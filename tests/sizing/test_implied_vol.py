@@ -121,3 +121,20 @@ def test_broadcasts_over_a_chain_and_keeps_shape():
     assert vol.shape == (2, 3)
     np.testing.assert_allclose(vol, 0.7, atol=1e-12)
     assert implied_vol(float(price[0, 1]), F, 100.0, 0.1, True) == pytest.approx(0.7, abs=1e-12)
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    x=st.floats(-1.5, 1.5), t=st.floats(2 / 365, 2), v=st.floats(0.05, 3),
+    r=st.floats(0, 0.1), scale=st.floats(1e-3, 1e5),
+)
+def test_call_and_put_imply_the_same_vol_in_any_currency_unit(x, t, v, r, scale):
+    # Parity: the call and the put at one strike carry the same time value, hence one vol;
+    # and Black-76 is homogeneous of degree one in (price, F, K), so units do not matter.
+    f, k = 100.0 * scale, 100.0 * scale * np.exp(x)
+    call = black76(f, k, t, v, True, r)
+    put = black76(f, k, t, v, False, r)
+    if call.vega * 100 < 1e-3 * f:
+        return  # the price does not pin the vol down; the round-trip tests cover repricing
+    vols = implied_vol([call.price, put.price], f, k, t, [True, False], r)
+    np.testing.assert_allclose(vols, v, atol=1e-9)
