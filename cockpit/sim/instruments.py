@@ -170,38 +170,58 @@ def option_expiries(now_ms: int) -> list[int]:
     return sorted(out | set(months) | set(quarters))
 
 
-def strike_step(years: float) -> float:
-    """Strike spacing near the money in USD, widening with expiry like Deribit."""
+REFERENCE_FORWARD = 90_000.0  # the BTC level the Deribit-like grid below is tuned for
+
+
+def _nice(x: float) -> float:
+    """Round down to 1, 2 or 5 x 10^n (strike spacings as venues list them)."""
+    exponent = math.floor(math.log10(x))
+    mantissa = x / 10**exponent
+    return max(m for m in (1.0, 2.0, 5.0) if m <= mantissa + 1e-9) * 10**exponent
+
+
+def strike_step(years: float, forward: float = REFERENCE_FORWARD) -> float:
+    """Strike spacing near the money in USD, widening with expiry like Deribit:
+    1,000 up to 16 days, 2,000 up to 70 days, 5,000 beyond, at a 90,000 forward;
+    scaled with the forward (to a 1-2-5 number) so a crash or a rally keeps a
+    sensible grid."""
     if years <= 16 / 365:
-        return 1000.0
-    if years <= 70 / 365:
-        return 2000.0
-    return 5000.0
+        base = 1000.0
+    elif years <= 70 / 365:
+        base = 2000.0
+    else:
+        base = 5000.0
+    return _nice(base * forward / REFERENCE_FORWARD)
 
 
 def option_strikes(forward: float, years: float) -> list[float]:
     """Strikes around ``forward``: 13 at ``strike_step`` either side of the money
-    plus four wing strikes at 75 %, 85 %, 115 % and 125 % (further out for longer
-    expiries), rounded to 5,000. Always >= 15 distinct positive strikes."""
-    step = strike_step(years)
+    plus four wing strikes at -/+ ``spread`` and -/+ 0.6 ``spread`` (25 % for the
+    shortest expiries, up to 60 % for long ones), rounded to 5 steps.
+    Always >= 15 distinct positive strikes with the forward inside the range."""
+    if not (math.isfinite(forward) and forward > 0):
+        raise ValueError(f"forward: {forward!r}; pass a positive USD price")
+    step = strike_step(years, forward)
     centre = round(forward / step) * step
     near = [centre + i * step for i in range(-6, 7)]
     spread = min(0.25 + 0.5 * math.sqrt(max(years, 0.0)), 0.6)
-    wings = [forward * (1 + f * spread) for f in (-1.0, -0.6, 0.6, 1.0)]
-    wings = [round(w / 5000.0) * 5000.0 for w in wings]
-    strikes = sorted({k for k in near + wings if k > 0})
+    wing_step = 5 * step
+    wings = [round(forward * (1 + f * spread) / wing_step) * wing_step for f in (-1, -0.6, 0.6, 1)]
+    strikes = sorted({round(k, 6) for k in near + wings if k > 0})
     extra = 7
-    while len(strikes) < 15:  # only for tiny forwards: extend the near grid upward
-        strikes = sorted(set(strikes) | {centre + extra * step})
+    while len(strikes) < 15:  # the lowest strikes fell at or under zero: extend upward
+        strikes = sorted(set(strikes) | {round(centre + extra * step, 6)})
         extra += 1
     return strikes
 
 
 def option_symbol(expiry_ms: int, strike: float, option_type: str) -> str:
-    """ccxt's unified symbol, e.g. ``BTC/USD:BTC-261225-100000-C``."""
+    """ccxt's unified symbol, e.g. ``BTC/USD:BTC-261225-100000-C`` (whole strikes
+    print as integers, others as plain decimals, never in exponent form)."""
     day = dt.datetime.fromtimestamp(expiry_ms / 1000, dt.UTC)
     letter = "C" if option_type == "call" else "P"
-    return f"BTC/USD:BTC-{day:%y%m%d}-{int(round(strike))}-{letter}"
+    text = str(int(strike)) if float(strike).is_integer() else f"{strike:f}".rstrip("0")
+    return f"BTC/USD:BTC-{day:%y%m%d}-{text}-{letter}"
 
 
 def option_chain(expiry_ms: int, forward: float, now_ms: int) -> list[Instrument]:
