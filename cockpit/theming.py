@@ -8,6 +8,7 @@ The trading variables (``profit``, ``loss``, ``bid``, ``ask``, ``breach``,
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from pathlib import Path
 
 from textual.app import App
@@ -57,3 +58,23 @@ def theme_variable_defaults() -> dict[str, str]:
     ``App.get_theme_variable_defaults`` so that switching to any theme from
     the command palette still parses ``cockpit.tcss``."""
     return dict(themes.THEMES[DEFAULT_THEME]["variables"])
+
+
+ALIASES = {
+    "dark": "cockpit-dark",
+    "light": "cockpit-light",
+    "high-contrast": "cockpit-high-contrast",
+    "high_contrast": "cockpit-high-contrast",
+    "hc": "cockpit-high-contrast",
+}
+
+
+def theme_name(name: str, available: Iterable[str] = ()) -> str | None:
+    """The registered theme a trader means by ``name`` ("dark", "light",
+    "high-contrast", or any full theme name in ``available``); None if unknown."""
+    key = name.strip().lower()
+    if key in ALIASES:
+        return ALIASES[key]
+    if key in themes.THEMES or key in set(available):
+        return key
+    return None
