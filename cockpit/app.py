@@ -41,6 +41,8 @@ from widgets.messages import (
 from widgets.status import StatusBar
 from widgets.suggestions import SuggestionsPanel
 
+FULL_REPAINT_S = 0.25  # account panels repaint at most 4 times a second; the ladder every tick
+
 
 class EngineDone(Message):
     def __init__(self, result: EngineResult, snapshot: Snapshot) -> None:
@@ -89,6 +91,7 @@ class CockpitApp(App):
         self.selected: str | None = None
         self.selected_suggestion: str | None = None
         self._painted_seq = -1
+        self._last_full = 0.0
         self._started = False
         self._engine_busy = False
         self._engine_pending = False
@@ -170,7 +173,12 @@ class CockpitApp(App):
         snap = self.store.snapshot()
         screen = self.main
         if snap.seq != self._painted_seq:
+            forced = self._painted_seq == -1
             self._painted_seq = snap.seq
+            now = self.monotonic()
+            full = forced or now - self._last_full >= FULL_REPAINT_S
+            if full:
+                self._last_full = now
             if self.selected is None:
                 self.selected = self._default_selection(snap)
             forecasts = self.session.last_result.forecasts if self.session.last_result else {}
@@ -181,8 +189,9 @@ class CockpitApp(App):
             screen.show_market(snap, forecasts=forecasts, selected=self.selected,
                                underlying=self._underlying(self.selected),
                                suggestion_row=row if row and row.symbol == self.selected else None,
-                               config=self.config)
-            screen.query_one(SuggestionsPanel).show(sugg)
+                               config=self.config, full=full)
+            if full:
+                screen.query_one(SuggestionsPanel).show(sugg)
             self._triggers(snap)
             if self.first_paint_s is None and snap.account is not None:
                 self.first_paint_s = time.perf_counter() - self._t0
@@ -296,6 +305,8 @@ class CockpitApp(App):
         self.notify(message.reason, title="Cannot approve", severity="warning")
 
     def on_suggestion_selected(self, message: SuggestionSelected) -> None:
+        if message.suggestion_id == self.selected_suggestion:
+            return
         self.selected_suggestion = message.suggestion_id
         s = self.session.book.get(message.suggestion_id)
         if s is not None:
@@ -303,8 +314,9 @@ class CockpitApp(App):
         self._painted_seq = -1
 
     def on_instrument_selected(self, message: InstrumentSelected) -> None:
-        self.selected = message.symbol
-        self._painted_seq = -1
+        if message.symbol != self.selected:
+            self.selected = message.symbol
+            self._painted_seq = -1
 
     # -- actions -------------------------------------------------------------------
     def action_approve(self) -> None:

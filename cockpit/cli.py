@@ -71,9 +71,33 @@ def main(argv: list[str] | None = None) -> int:
         return _error(str(exc))
     from cockpit.app import CockpitApp
 
+    setup_logging()
     app = CockpitApp(runtime)
     app.run()
     return app.return_code or 0
+
+
+def setup_logging() -> Path | None:
+    """Log to a file in the user log directory (never to the terminal the
+    screen is drawn on), with known secrets redacted from every record."""
+    import logging
+
+    from platformdirs import user_log_path
+
+    from cockpit.keys import install_redaction
+
+    try:
+        path = user_log_path("cockpit") / "cockpit.log"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handler = logging.FileHandler(path, encoding="utf-8")
+    except OSError:
+        return None
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    root = logging.getLogger()
+    root.setLevel(logging.INFO)
+    root.addHandler(handler)
+    install_redaction([])
+    return path
 
 
 def _record(argv: list[str]) -> int:

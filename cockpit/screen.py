@@ -42,15 +42,25 @@ class MainScreen(Screen):
         yield Footer()
 
     def show_market(self, snap: Snapshot, *, forecasts, selected: str | None,
-                    underlying: str, suggestion_row, config) -> None:
-        """Rebuild the market- and account-driven panels from one snapshot."""
+                    underlying: str, suggestion_row, config, full: bool = True) -> None:
+        """Rebuild the panels from one snapshot: the ladder every time, the
+        account panels only when ``full`` (the App paces those at a few Hz —
+        a trader cannot read a Greeks table that changes 50 times a second)."""
         disp, sizing = config.display, config.sizing
-        self.query_one(MarginPanel).show(
-            views.margin_view(snap, forecasts, (disp.margin_amber, disp.margin_red)))
-        self.query_one(GreeksPanel).show(views.greeks_view(snap, sizing.delta_band_usd))
-        self.query_one(DepthPanel).show(views.depth_view(
+        _show(self.query_one(DepthPanel), views.depth_view(
             snap, selected, suggestion_row, stale_after_s=sizing.stale_after_s))
-        self.query_one(PositionsPanel).show(views.positions_view(snap))
-        self.query_one(VolatilityPanel).show(views.vol_view(snap, underlying, forecasts))
         self.query_one(DepthPanel).border_title = f"Depth {selected or ''}".strip()
+        if not full:
+            return
+        _show(self.query_one(MarginPanel),
+              views.margin_view(snap, forecasts, (disp.margin_amber, disp.margin_red)))
+        _show(self.query_one(GreeksPanel), views.greeks_view(snap, sizing.delta_band_usd))
+        _show(self.query_one(PositionsPanel), views.positions_view(snap))
+        _show(self.query_one(VolatilityPanel), views.vol_view(snap, underlying, forecasts))
         self.query_one(VolatilityPanel).border_title = f"Volatility {underlying}".strip()
+
+
+def _show(panel, view) -> None:
+    """Hand a panel its view unless it is the one already shown (no repaint)."""
+    if panel.view != view:
+        panel.show(view)
