@@ -65,6 +65,14 @@ class BybitAdapter(VenueAdapter):
     def start_dcp(self, pro_exchange: Any) -> None:
         if self._dcp_task is None or self._dcp_task.done():
             self._dcp_task = asyncio.ensure_future(self.subscribe_dcp(pro_exchange))
+            self._dcp_task.add_done_callback(self._dcp_ended)
+
+    @staticmethod
+    def _dcp_ended(task: asyncio.Task) -> None:
+        # retrieve the error so it is logged once here, not at garbage collection
+        if not task.cancelled() and task.exception() is not None:
+            log.warning("bybit: dcp subscription ended (%s); dead-man switch not live",
+                        type(task.exception()).__name__)
 
     def dead_man_live(self) -> bool:
         # Without a live dcp subscription Bybit never fires the switch: never show it armed.

@@ -70,6 +70,13 @@ class CcxtBroker(Broker):
         self.live = bool(getattr(cfg, "live", False))
         self.symbols = list(getattr(cfg, "symbols", ()) or ())
         self._ex = exchange if exchange is not None else build_exchange(adapter, cfg, credentials)
+        self._cfg = cfg
+        self._credentials = credentials
+        self._pro: Any = None
+        if credentials is not None and hasattr(credentials, "secrets"):
+            from cockpit.keys import install_redaction
+
+            install_redaction(credentials)  # ccxt logs request headers at DEBUG
         self._clock = clock
         self._sleep = sleep
         self._lookup_attempts = max(1, lookup_attempts)
@@ -395,10 +402,25 @@ class CcxtBroker(Broker):
 
     # -- dead-man switch -----------------------------------------------------
     async def arm_dead_man(self, timeout_s: float) -> None:
+        """Arm (or refresh) the venue's switch: resting orders are cancelled if we go
+        silent for ``timeout_s``. Bybit also needs its private ``dcp`` subscription."""
+        if not self.adapter.dead_man_switch:
+            raise NotImplementedError(f"{self.venue}: no dead-man switch")
+        if self.adapter.name == "bybit":
+            if self._pro is None:
+                self._pro = build_exchange(self.adapter, self._cfg, self._credentials, pro=True)
+            self.adapter.start_dcp(self._pro)
         await self.adapter.arm_dead_man(self._ex, timeout_s, self.symbols)
 
     async def disarm_dead_man(self) -> None:
+        """Disarm on a clean exit only (a crash leaves it armed, which is the point)."""
         await self.adapter.disarm_dead_man(self._ex, self.symbols)
+
+    def dead_man_live(self) -> bool:
+        """Whether the venue would fire the switch now (Bybit: dcp subscription up)."""
+        return self.adapter.dead_man_live()
 
     async def close(self) -> None:
         await self._ex.close()
+        if self._pro is not None:
+            await self._pro.close()

@@ -1,0 +1,165 @@
+"""Registry, adapter flags, exchange construction and dead-man switch requests (offline)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from types import SimpleNamespace
+
+import pytest
+
+from cockpit.venues.base import Broker, MarketFeed
+from cockpit.venues.bybit import BybitAdapter
+from cockpit.venues.ccxt_base import build_exchange
+from cockpit.venues.live_broker import CcxtBroker
+from cockpit.venues.registry import VENUES, adapter_for, make_broker, make_feed
+from tests.venues import test_parse_binanceusdm as binance_rec
+from tests.venues import test_parse_deribit as deribit_rec
+from tests.venues import test_parse_okx as okx_rec
+from tests.venues.recorded_http import FAKE_CREDENTIALS, shared_exchange
+
+
+def cfg(**kw):
+    base = dict(symbols=(), sandbox=False, rest_url="", ws_url="", live=False)
+    base.update(kw)
+    return SimpleNamespace(**base)
+
+
+def test_registry_import_does_not_load_ccxt():
+    code = ("import sys, cockpit.venues.registry as r; "
+            "assert not any(m == 'ccxt' or m.startswith('ccxt.') for m in sys.modules), 'ccxt'; "
+            "print(sorted(r.VENUES))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert "deribit" in out.stdout
+
+
+@pytest.mark.parametrize(("name", "field", "ws_positions", "greeks"), [
+    ("deribit", "label", False, True),
+    ("binanceusdm", "newClientOrderId", True, False),
+    ("bybit", "orderLinkId", True, True),
+    ("okx", "clOrdId", True, True),
+])
+def test_feature_flags(name, field, ws_positions, greeks):
+    cls = VENUES[name]
+    assert cls.client_order_id_field == field
+    assert cls.websocket_positions is ws_positions and cls.option_greeks is greeks
+    assert cls.dead_man_switch is True
+
+
+def test_unknown_venue_names_the_choices():
+    with pytest.raises(ValueError, match="venue: unknown 'ftx'; use one of binanceusdm, bybit"):
+        adapter_for("ftx")
+
+
+def test_make_feed_and_broker_types():
+    feed = make_feed("okx", cfg(symbols=("BTC/USDT:USDT",)))
+    assert isinstance(feed, MarketFeed) and feed.venue == "okx" and feed.option_greeks
+    broker = make_broker("deribit", cfg(live=True), FAKE_CREDENTIALS)
+    assert isinstance(broker, Broker) and not broker.paper and broker.client_order_id_field == "label"
+
+
+@pytest.mark.parametrize("name", sorted(VENUES))
+def test_exchange_is_built_safe(name):
+    ex = build_exchange(adapter_for(name), cfg(), FAKE_CREDENTIALS)
+    assert ex.verbose is False and ex.enableRateLimit is True
+    assert ex.options["maxRetriesOnFailure"] == 0  # an order create is never retried by ccxt
+
+
+def test_rest_and_ws_overrides_keep_paths():
+    ex = build_exchange(adapter_for("binanceusdm"),
+                        cfg(rest_url="http://127.0.0.1:8081", ws_url="ws://127.0.0.1:8082"),
+                        pro=True)
+    assert ex.urls["api"]["fapiPublic"] == "http://127.0.0.1:8081/fapi/v1"
+    ws = ex.urls["api"]["ws"]
+    assert all(u.startswith("ws://127.0.0.1:8082") for u in ws.values() if isinstance(u, str))
+    okx = build_exchange(adapter_for("okx"), cfg(rest_url="http://127.0.0.1:9"), pro=True)
+    assert okx.urls["api"]["rest"] == "http://127.0.0.1:9"
+
+
+def test_sandbox_uses_the_venue_testnet():
+    ex = build_exchange(adapter_for("deribit"), cfg(sandbox=True))
+    assert ex.urls["api"]["rest"] == "https://test.deribit.com"
+
+
+# -- dead-man switch requests, as sent ------------------------------------------------
+
+
+async def test_okx_cancel_all_after():
+    # response: www.okx.com/docs-v5 "Cancel All After" example
+    answer = {"code": "0", "msg": "", "data": [{"triggerTime": "1587971460", "tag": "",
+                                                  "ts": "1587971400"}]}
+    ex, http = shared_exchange(adapter_for("okx"), [("cancel-all-after", answer),
+                                                    *okx_rec.ROUTES], okx_rec.EMPTY)
+    broker = CcxtBroker(adapter_for("okx"), cfg(live=True), None, exchange=ex)
+    await broker.arm_dead_man(60)
+    await broker.disarm_dead_man()
+    assert [p["timeOut"] for p in http.params_of("cancel-all-after")] == [60, 0]  # seconds
+
+
+async def test_binance_countdown_per_symbol():
+    # response: developers.binance.com "Auto-Cancel All Open Orders" example
+    answer = {"symbol": "BTCUSDT", "countdownTime": "100000"}
+    ex, http = shared_exchange(adapter_for("binanceusdm"), [("countdownCancelAll", answer),
+                                                            *binance_rec.ROUTES], {})
+    broker = CcxtBroker(adapter_for("binanceusdm"),
+                        cfg(live=True, symbols=(binance_rec.BTC, binance_rec.ADA)), None,
+                        exchange=ex)
+    await broker.arm_dead_man(120)
+    sent = http.params_of("countdownCancelAll")
+    assert [(p["symbol"], p["countdownTime"]) for p in sent] == [("BTCUSDT", "120000"),
+                                                                 ("ADAUSDT", "120000")]
+
+
+async def test_deribit_cancel_on_disconnect():
+    # response: docs.deribit.com private/enable_cancel_on_disconnect example
+    ex, http = shared_exchange(adapter_for("deribit"), [
+        ("enable_cancel_on_disconnect", {"jsonrpc": "2.0", "id": 7859, "result": "ok"}),
+        ("disable_cancel_on_disconnect", {"jsonrpc": "2.0", "id": 1569, "result": "ok"}),
+        *deribit_rec.ROUTES], {"jsonrpc": "2.0", "result": []})
+    broker = CcxtBroker(adapter_for("deribit"), cfg(live=True), None, exchange=ex)
+    await broker.arm_dead_man(60)
+    await broker.disarm_dead_man()
+    assert http.params_of("enable_cancel_on_disconnect")[0]["scope"] == "account"
+    assert http.count("disable_cancel_on_disconnect") == 1
+
+
+class FakePro:
+    """Stands in for ccxt.pro bybit: the dcp subscription runs until ``drop``."""
+
+    def __init__(self):
+        import asyncio
+
+        self.dropped = asyncio.Event()
+        self.fail = False
+
+    async def get_url_by_market_type(self, *_a):
+        return "wss://private"
+
+    async def authenticate(self, _url):
+        if self.fail:
+            raise ConnectionError("auth refused")
+
+    async def watch_topics(self, _url, _hashes, topics, _params):
+        assert topics == ["dcp"]
+        await self.dropped.wait()
+        raise ConnectionError("socket closed")
+
+
+async def test_bybit_shown_armed_only_while_dcp_subscription_lives():
+    import asyncio
+
+    adapter = BybitAdapter()
+    pro = FakePro()
+    assert not adapter.dead_man_live()
+    adapter.start_dcp(pro)
+    await asyncio.sleep(0)
+    assert adapter.dead_man_live()
+    pro.dropped.set()  # the private socket drops: Bybit would no longer fire the switch
+    for _ in range(5):
+        await asyncio.sleep(0)
+    assert not adapter.dead_man_live()
+    pro.fail, pro.dropped = True, asyncio.Event()
+    adapter.start_dcp(pro)
+    for _ in range(5):
+        await asyncio.sleep(0)
+    assert not adapter.dead_man_live()
