@@ -80,13 +80,20 @@ def _implied_vol(inst: Instrument, t: Ticker, underlying: float, years: float) -
     return float(implied_vol(usd, underlying, inst.strike, years, inst.is_call))
 
 
+def _shared_returns(cache: dict, bar_symbol: str, bars: Bars | None, n: int) -> np.ndarray:
+    """One array per bar series, so the policy computes each series' statistics once."""
+    if bar_symbol not in cache:
+        cache[bar_symbol] = log_returns(bars, n)
+    return cache[bar_symbol]
+
+
 def _age_s(snapshot: Snapshot, *stamps: int | None) -> float:
     known = [s for s in stamps if s is not None]
     return (snapshot.ts_ms - min(known)) / 1000.0 if known else math.inf
 
 
 def _one(snapshot: Snapshot, symbol: str, pos: Position | None, forecasts: Mapping,
-         drift_annual: float | None, max_returns: int) -> InstrumentState:
+         drift_annual: float | None, max_returns: int, returns: dict) -> InstrumentState:
     inst = snapshot.instruments.get(symbol)
     t = snapshot.tickers.get(symbol)
     contracts = pos.contracts if pos is not None else 0.0
@@ -120,7 +127,7 @@ def _one(snapshot: Snapshot, symbol: str, pos: Position | None, forecasts: Mappi
         underlying_price=float(underlying), underlying=group, venue=inst.venue,
         linear=inst.linear, contract_size=inst.contract_size, amount_step=inst.amount_step,
         price_step=inst.price_step, min_amount=inst.min_amount, min_cost=inst.min_cost,
-        log_returns=log_returns(bars, max_returns),
+        log_returns=_shared_returns(returns, bar_symbol, bars, max_returns),
         periods_per_year=365.0 * 86_400 / bars.timeframe_s if bars is not None else 8760.0,
         forecast_vol=vol, forecast_model=model,
         bids=np.asarray(book.bids, float) if book is not None else empty,
@@ -156,8 +163,11 @@ def state_from_snapshot(
     hedges = sorted(s for s, i in snapshot.instruments.items()
                     if i.kind == "perp" and (i.underlying or i.base) in groups
                     and s not in {p.symbol for p in held})
-    rows = [_one(snapshot, p.symbol, p, forecasts, drift_annual, max_returns) for p in held]
-    rows += [_one(snapshot, s, None, forecasts, drift_annual, max_returns) for s in hedges]
+    cache: dict[str, np.ndarray] = {}
+    rows = [_one(snapshot, p.symbol, p, forecasts, drift_annual, max_returns, cache)
+            for p in held]
+    rows += [_one(snapshot, s, None, forecasts, drift_annual, max_returns, cache)
+             for s in hedges]
     peak = acct.peak_equity_usd if acct.peak_equity_usd > 0 else acct.equity_usd
     return PortfolioState(
         equity_usd=acct.equity_usd, peak_equity_usd=max(peak, acct.equity_usd),

@@ -26,9 +26,7 @@ from scipy.stats import norm
 from sizing.policy_exposure import (
     daily_sigma,
     is_option,
-    largest_size,
     linear_mm_per_contract,
-    maintenance_usd,
     option_value_usd,
 )
 
@@ -153,7 +151,7 @@ def margin_budget_usd(mm_position: float, mm_total: float, cap_usd: float) -> fl
     return mm_position * cap_usd / mm_total if mm_total > 0 else 0.0
 
 
-def margin_cap(inst, direction: int, budget_usd: float, hi: float) -> float:
+def margin_cap(inst, direction: int, budget_usd: float) -> float:
     """Largest |contracts| whose maintenance margin fits ``budget_usd`` (inf if MM never binds)."""
 
     per = linear_mm_per_contract(inst, direction)
@@ -198,7 +196,7 @@ def pct_to_sigmas(pct: float, vol: float, direction: int) -> float:
 
 def liquidation_cap(
     inst, equity: float, mm_other: float, vol: float, buffer_sigmas: float,
-    delta_usd: float, direction: int, hi: float,
+    delta_usd: float, direction: int,
 ) -> float:
     """Largest |contracts| keeping liquidation at least ``buffer_sigmas`` daily sigmas away.
 
@@ -210,16 +208,37 @@ def liquidation_cap(
     k_sd = buffer_sigmas * daily_sigma(vol)
     need = -math.expm1(-k_sd) if direction > 0 else math.expm1(k_sd)
 
+    free = equity - mm_other
+    if free <= 0.0:
+        return 0.0
     per = linear_mm_per_contract(inst, direction)
     if per is not None:
-        return max(equity - mm_other, 0.0) / (per + need * abs(delta_usd))
+        return free / (per + need * abs(delta_usd))
+    return _tiered_liquidation_cap(inst, free, need)
 
-    def ok(x: float) -> bool:
-        room = equity - mm_other - maintenance_usd(inst, direction * x)
-        return room >= need * x * abs(delta_usd)
 
-    size = largest_size(ok, hi)
-    return INF if size >= hi else size
+def _tiered_liquidation_cap(inst, free_usd: float, need: float) -> float:
+    """Closed form of ``free - MM(N) >= need x N`` over a tier table (N in margin currency).
+
+    Within a tier MM = N r - a, so N* = (free + a) / (r + need); the room
+    shrinks as N grows, so the first tier that holds N* gives the answer.
+    Linear: N = contracts x size x price (USD); inverse: N = contracts x size /
+    price (coin), with USD = coin x price.
+    """
+    price, cs = inst.mark_price, inst.contract_size
+    usd_per_unit = 1.0 if inst.linear else price
+    free = free_usd / usd_per_unit
+    low = 0.0
+    tiers = inst.margin_tiers
+    notional = INF
+    for i, t in enumerate(tiers):
+        high = INF if i == len(tiers) - 1 else t.max_notional
+        n_star = (free + t.maintenance_amount) / (t.maintenance_rate + need)
+        if n_star <= high:
+            notional = max(n_star, low)
+            break
+        low = high
+    return notional / (cs * price) if inst.linear else notional * price / cs
 
 
 def slippage_cap(current_abs: float, levels: np.ndarray, budget_bps: float) -> float:

@@ -262,12 +262,11 @@ def _draft(inst, state, settings, forecasts, account_nan, dd, spikes, gross) -> 
     venue_mm = inst.maintenance_margin_usd
     mm_i = venue_mm if venue_mm is not None else d.mm_now
     d.mm_other = state.maintenance_margin_usd - mm_i
-    hi = max(1e3 * max(equity, 1.0) / expo.notional_usd, 10.0 * abs(cur), 1.0)
     budget = cons.margin_budget_usd(mm_i, state.maintenance_margin_usd,
                                     s.margin_ratio_cap * equity)
-    caps["margin_ratio"] = cons.margin_cap(inst, sign, budget, hi)
+    caps["margin_ratio"] = cons.margin_cap(inst, sign, budget)
     caps["liquidation_buffer"] = cons.liquidation_cap(
-        inst, equity, d.mm_other, d.vol, s.liquidation_buffer_sigmas, expo.delta_usd, sign, hi)
+        inst, equity, d.mm_other, d.vol, s.liquidation_buffer_sigmas, expo.delta_usd, sign)
     if dd.reduce_only:
         caps["drawdown"] = abs(cur)
     elif dd.scale < 1.0:

@@ -145,27 +145,6 @@ def current_mm_rate(inst) -> float:
     return FALLBACK_MM_RATE
 
 
-def largest_size(ok, hi: float, iterations: int = 60) -> float:
-    """Largest ``x`` in ``[0, hi]`` with ``ok(x)`` true, for ``ok`` true up to a point.
-
-    Bisection; returns 0 when ``ok(0)`` is false and ``hi`` when ``ok(hi)`` holds.
-    """
-    if not ok(0.0):
-        return 0.0
-    if ok(hi):
-        return hi
-    lo = 0.0
-    for _ in range(iterations):
-        mid = 0.5 * (lo + hi)
-        if ok(mid):
-            lo = mid
-        else:
-            hi = mid
-        if hi - lo <= 1e-12 * max(hi, 1.0):
-            break
-    return lo
-
-
 def daily_sigma(vol_annual: float) -> float:
     """Daily standard deviation of log price (crypto trades 365 days a year)."""
     return vol_annual / math.sqrt(365.0)

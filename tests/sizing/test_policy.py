@@ -244,6 +244,28 @@ def test_liquidation_buffer():
     assert d.after.liquidation_sigmas >= 6.0
 
 
+def test_liquidation_buffer_across_tiers_matches_a_root_search():
+    # Binance-style tiers with maintenance amounts (MM continuous at 50k and 600k).
+    # The largest n with 100,000 - MM(60,000 n) >= need x 60,000 n, found here by
+    # brentq on the condition itself (an independent route to the same number).
+    from scipy.optimize import brentq
+
+    from sizing.margin import maintenance_margin
+
+    tiers = (MarginTier(5e4, 0.008, 0.004, 0.0), MarginTier(6e5, 0.01, 0.005, 50.0),
+             MarginTier(3e6, 0.02, 0.01, 3050.0))
+    need = -math.expm1(-3 * 0.6 / math.sqrt(365))
+
+    def room(n):
+        return 100_000 - maintenance_margin(60_000 * n, tiers) - need * 60_000 * n
+
+    expected = brentq(room, 1e-9, 1e3, xtol=1e-12)
+    assert 60_000 * expected > 6e5  # the answer sits in the third tier
+    d = one(perp(contracts=20.0, vol=0.6, margin_tiers=tiers), equity=100_000.0,
+            mm=maintenance_margin(1.2e6, tiers), liquidation_buffer_sigmas=3.0, target_vol=5.0)
+    assert d.caps["liquidation_buffer"] == pytest.approx(expected, rel=1e-9)
+
+
 def test_delta_hedge_in_a_perp_on_another_venue_brings_option_delta_into_band():
     # Short 5 Deribit calls, K=70,000, S=60,000, 60 % IV, 0.1y. Their delta in
     # USD = -5 x N(d1) x 60,000 (Black-76, zero rate), checked independently here.
