@@ -31,7 +31,6 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.optimize import brentq
 from scipy.special import log_ndtr, ndtr, ndtri
 
 __all__ = [
@@ -550,4 +549,6 @@ def _median_first_passage_years(d: float, sigma: float, nu: float) -> float:
             hi *= 2.0
             if hi > 1e12 * t0:
                 return math.inf
+    from scipy.optimize import brentq  # lazy: scipy.optimize costs ~0.5 s of start-up
+
     return float(brentq(excess, lo, hi, xtol=1e-14 * hi, rtol=1e-12))
