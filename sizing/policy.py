@@ -16,7 +16,7 @@ Rules
   minimum amount) holds instead of churning; the hard limits (margin ratio,
   liquidation buffer) still cut through it.
 * Perps carry the trader's directional view and are sized by the caps; the
-  delta the options (and dated futures) add on top is kept within
+  delta the options add on top (dated futures count as directional) is kept within
   ``delta_band_usd`` per underlying by a hedge in a perpetual of the same
   underlying (any venue in the state), which brings it back to the band's
   edge, preferring a perp whose position the hedge reduces, then the deepest
@@ -171,7 +171,9 @@ def _bad_field(inst: InstrumentState) -> str:
         if isinstance(v, bool) or v is None or isinstance(v, str):
             continue
         if isinstance(v, float | int):
-            if not math.isfinite(v) and not (f.name == "adv_contracts" and v == INF):
+            # inf is meaningful for these two: unknown volume, no timestamp (stale)
+            if not math.isfinite(v) and not (f.name in ("adv_contracts", "data_age_s")
+                                             and v == INF):
                 return f.name
         elif isinstance(v, np.ndarray):
             if v.size and not np.isfinite(v).all():
@@ -299,7 +301,9 @@ def _draft(inst, state, settings, forecasts, account_nan, dd, spikes, gross) -> 
 
 def _breakers(inst, s: PolicySettings, spikes: dict, inputs: dict) -> list[str]:
     out = []
-    if inst.data_age_s > s.stale_after_s:
+    if math.isinf(inst.data_age_s):
+        out.append("stale data: no timestamp")
+    elif inst.data_age_s > s.stale_after_s:
         out.append(f"stale data {inst.data_age_s:.1f}s > {s.stale_after_s:g}s")
     spike = _spike(inst, s, spikes)
     if spike is not None:
@@ -373,7 +377,7 @@ def _hedge(drafts: list[_Draft], s: PolicySettings) -> None:
         groups.setdefault(d.inst.group, []).append(d)
     for members in groups.values():
         perps = [d for d in members if d.inst.kind == "perp" and not d.nan]
-        others = [d for d in members if d.inst.kind != "perp"]
+        others = [d for d in members if is_option(d.inst)]
         if any(d.nan for d in members) or not perps or not others:
             continue
         # perps carry the directional view; the band holds what the options add

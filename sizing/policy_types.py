@@ -18,7 +18,6 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from types import MappingProxyType
 
 import numpy as np
 
@@ -202,10 +201,6 @@ class WhatIf:
     var_usd: float
 
 
-def _frozen_map(d: Mapping | None) -> Mapping:
-    return MappingProxyType(dict(d or {}))
-
-
 @dataclass(frozen=True, slots=True)
 class Decision:
     """What the policy wants for one instrument, and why.
@@ -230,7 +225,7 @@ class Decision:
     reason: str
     reduces_risk: bool
     forced: bool = False
-    caps: Mapping[str, float] = field(default_factory=lambda: _frozen_map(None))
-    inputs: Mapping[str, object] = field(default_factory=lambda: _frozen_map(None))
+    caps: Mapping[str, float] = field(default_factory=dict)
+    inputs: Mapping[str, object] = field(default_factory=dict)
     after: WhatIf | None = None
     breakers: tuple[str, ...] = ()
