@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from rich.style import Style, StyleSyntaxError
+
 Palette = Mapping[str, str]
 
 DEFAULT_PALETTE: Palette = {
@@ -29,18 +31,24 @@ DEFAULT_PALETTE: Palette = {
 
 
 def palette_from_variables(variables: Mapping[str, str]) -> dict[str, str]:
-    """Map the App's CSS variables (``app.get_css_variables()``) to Rich styles."""
-    p = dict(DEFAULT_PALETTE)
-    for key in ("profit", "loss", "bid", "ask", "amber", "stale"):
-        if key in variables:
-            p[key] = variables[key]
+    """Map the App's CSS variables (``app.get_css_variables()``) to Rich styles.
+    A value Rich cannot parse (a CSS-only colour form) keeps the plain default."""
+    wanted = {key: variables[key] for key in ("profit", "loss", "bid", "ask", "amber", "stale")
+              if key in variables}
     if "profit" in variables:
-        p["ok"] = variables["profit"]
+        wanted["ok"] = variables["profit"]
     if "changed" in variables:
-        p["changed"] = f"on {variables['changed']}"
+        wanted["changed"] = f"on {variables['changed']}"
     for key in ("breach", "live"):
         if key in variables:
-            p[key] = f"bold white on {variables[key]}"
+            wanted[key] = f"bold white on {variables[key]}"
+    p = dict(DEFAULT_PALETTE)
+    for key, value in wanted.items():
+        try:
+            Style.parse(value)
+        except StyleSyntaxError:
+            continue
+        p[key] = value
     return p
 
 

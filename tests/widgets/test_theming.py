@@ -46,3 +46,12 @@ def test_stylesheet_has_no_hex_colours_and_uses_the_trading_variables():
 ])
 def test_theme_aliases(alias, name):
     assert theming.theme_name(alias, available=["nord"]) == name
+
+
+def test_palette_takes_theme_colours_and_survives_unparseable_ones():
+    from widgets.palette import DEFAULT_PALETTE, palette_from_variables
+
+    p = palette_from_variables({"profit": "#00ff00", "loss": "not a colour", "live": "#ff0000"})
+    assert p["profit"] == "#00ff00" and p["ok"] == "#00ff00"
+    assert p["loss"] == DEFAULT_PALETTE["loss"]
+    assert p["live"] == "bold white on #ff0000"
