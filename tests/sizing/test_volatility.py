@@ -92,6 +92,19 @@ def test_garch_warm_start_reaches_the_same_fit(garch_series, garch_fit):
         assert again.params[k] == pytest.approx(v, rel=1e-3)
 
 
+def test_hourly_crypto_returns_are_scaled_for_arch_and_a_fallback_is_no_warm_start():
+    # Hourly-like: unconditional vol 0.5 % a bar (omega / (1 - a - b) = 2.5e-5).
+    r = simulate_garch(3000, omega=5e-7, alpha=0.05, beta=0.93, nu=5, seed=2)
+    fallback = garch_forecast(r[:50], 8760)
+    fit = garch_forecast(r, 8760, horizon=24, previous=fallback)
+    assert fit.converged and fit.model == "garch"
+    # scale puts the scaled variance in [1, 100): sd 0.005 x 1000 = 5.
+    assert fit.scale == 1000.0
+    assert 1 <= np.var(r * fit.scale) < 100
+    # A 24-bar forecast sits between the current and the long-run vol: near 0.5 % a bar.
+    assert fit.vol_annual == pytest.approx(0.005 * math.sqrt(8760), rel=0.5)
+
+
 def test_gjr_recovers_the_leverage_term():
     r = simulate_garch(20_000, omega=8e-6, alpha=0.04, beta=0.88, nu=6, gamma=0.12, seed=5)
     fit = garch_forecast(r, 365, model="gjr")
