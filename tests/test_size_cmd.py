@@ -11,6 +11,7 @@ import json
 import math
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from cockpit.size_cmd import run
@@ -143,3 +144,85 @@ def test_bad_setting_value(tmp_path, capsys):
 def test_missing_file_and_bad_flag(tmp_path, capsys):
     one_line_exit_2(capsys, ["--input", str(tmp_path / "nope.json")], "nope.json")
     one_line_exit_2(capsys, ["--frobnicate"], "--frobnicate")
+
+
+# ------------------------------------------------------------ Snapshot -> PortfolioState
+
+
+def _snapshot(with_eth_ticker: bool = True):
+    import numpy as np
+
+    from cockpit.model import Account, Bars, Book, Instrument, Position, Snapshot, Ticker
+
+    now = 1_790_000_000_000
+    perp = Instrument("BTC/USDT:USDT", "binanceusdm", "perp", "BTC", "USDT", "USDT", True,
+                      1.0, 0.001, 0.1, 0.001, 5.0, underlying="BTC")
+    bybit = Instrument("BTC/USDT:USDT-B", "bybit", "perp", "BTC", "USDT", "USDT", True,
+                       1.0, 0.001, 0.1, 0.001, 5.0, underlying="BTC")
+    eth = Instrument("ETH/USDT:USDT", "binanceusdm", "perp", "ETH", "USDT", "USDT", True,
+                     1.0, 0.01, 0.01, 0.01, 5.0, underlying="ETH")
+    sol = Instrument("SOL/USDT:USDT", "binanceusdm", "perp", "SOL", "USDT", "USDT", True,
+                     1.0, 0.1, 0.001, 0.1, 5.0, underlying="SOL")
+    expiry = now + 73 * 86_400_000  # 0.2 years on a 365-day year
+    opt = Instrument("BTC/USD:BTC-261225-100000-C", "deribit", "option", "BTC", "USD", "BTC",
+                     False, 1.0, 0.1, 0.0005, 0.1, strike=100_000.0, expiry_ms=expiry,
+                     option_type="call", underlying="BTC")
+    closes = 60_000 * np.exp(np.cumsum(np.full(100, 0.001)))
+    bars = Bars("BTC/USDT:USDT", 3600, np.arange(100) * 3_600_000, closes, closes, closes,
+                closes, np.ones(100))
+    tickers = {
+        "BTC/USDT:USDT": Ticker("BTC/USDT:USDT", now - 2_000, 59_990, 60_010, 60_000, 60_000,
+                                60_005, volume_24h=12_000.0),
+        "BTC/USDT:USDT-B": Ticker("BTC/USDT:USDT-B", now, 59_990, 60_010, 60_000, 60_000,
+                                  60_005),
+        "BTC/USD:BTC-261225-100000-C": Ticker("BTC/USD:BTC-261225-100000-C", now, 0.01, 0.011,
+                                              0.0105, 0.0105, 60_005, mark_iv=0.55,
+                                              underlying_price=60_100.0),
+        "SOL/USDT:USDT": Ticker("SOL/USDT:USDT", now, 99, 101, 100, 100, 100),
+    }
+    if with_eth_ticker:
+        tickers["ETH/USDT:USDT"] = Ticker("ETH/USDT:USDT", now, 2_999, 3_001, 3_000, 3_000,
+                                          3_000)
+    books = {"BTC/USDT:USDT": Book("BTC/USDT:USDT", now - 5_000, np.array([[59_990.0, 1.0]]),
+                                   np.array([[60_010.0, 1.0]]))}
+    account = Account("sim", now, positions=(
+        Position("BTC/USDT:USDT", 2.0, 58_000.0, maintenance_margin_usd=600.0),
+        Position("BTC/USD:BTC-261225-100000-C", -3.0, 0.01),
+        Position("ETH/USDT:USDT", -10.0, 3_100.0),
+    ), equity_usd=100_000.0, maintenance_margin_usd=1_500.0, peak_equity_usd=0.0)
+    instruments = {i.symbol: i for i in (perp, bybit, eth, sol, opt)}
+    return Snapshot(now, 1, "demo", instruments, tickers, books, {}, {bars.symbol: bars},
+                    account)
+
+
+def test_state_from_snapshot_reads_positions_hedge_perps_and_forecasts():
+    from cockpit.engine_input import state_from_snapshot
+
+    state = state_from_snapshot(_snapshot(), forecasts={"BTC/USDT:USDT": 0.7})
+    by = {i.symbol: i for i in state.instruments}
+    # held positions first, then the other BTC perp as a hedge venue; SOL is unrelated
+    assert list(by) == ["BTC/USDT:USDT", "BTC/USD:BTC-261225-100000-C", "ETH/USDT:USDT",
+                        "BTC/USDT:USDT-B"]
+    assert state.equity_usd == 100_000.0 and state.peak_equity_usd == 100_000.0
+    btc = by["BTC/USDT:USDT"]
+    assert btc.contracts == 2.0 and btc.forecast_vol == 0.7
+    assert btc.data_age_s == 5.0  # the book (5 s old) is older than the ticker (2 s)
+    assert btc.adv_contracts == 12_000.0 and btc.maintenance_margin_usd == 600.0
+    assert len(btc.log_returns) == 99 and np.allclose(btc.log_returns, 0.001)
+    opt = by["BTC/USD:BTC-261225-100000-C"]
+    # the option follows the BTC perp's bars and forecast, its IV from the ticker
+    assert opt.forecast_vol == 0.7 and len(opt.log_returns) == 99
+    assert opt.implied_vol == 0.55 and opt.underlying_price == 60_100.0
+    assert opt.years == pytest.approx(0.2) and opt.is_call and opt.strike == 100_000.0
+    assert not opt.linear and opt.mark_price == 0.0105
+    assert by["BTC/USDT:USDT-B"].contracts == 0.0
+
+
+def test_a_position_without_a_ticker_is_held_with_a_reason():
+    from cockpit.engine_input import state_from_snapshot
+    from sizing.policy import decide
+
+    state = state_from_snapshot(_snapshot(with_eth_ticker=False),
+                                forecasts={"BTC/USDT:USDT": 0.7})
+    (eth,) = [d for d in decide(state) if d.symbol == "ETH/USDT:USDT"]
+    assert eth.kind == "hold" and eth.order == 0.0 and "mark_price" in eth.reason
