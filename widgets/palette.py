@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from rich.style import Style, StyleSyntaxError
+from rich.errors import StyleSyntaxError
+from rich.style import Style
 
 Palette = Mapping[str, str]
 
