@@ -23,6 +23,9 @@ from cockpit.venues.base import Broker, MarketFeed
 log = logging.getLogger("cockpit.runtime")
 
 
+PAPER_BALANCES = {"USDT": 100_000.0}  # a fresh paper account on a real market
+
+
 class RuntimeError_(Exception):
     """A start-up problem phrased as one line for the trader."""
 
@@ -111,6 +114,7 @@ def build_runtime(args, config: Config) -> Runtime:
         if args.reset:
             _reset(state)
         broker = _paper_broker(store, feed, state)
+        store.on_account(broker.account())
         return Runtime("replay", getattr(feed, "venue", "replay"), config, store, feed, broker, state)
     if args.venue:
         from cockpit.venues.registry import make_broker, make_feed
@@ -134,7 +138,11 @@ def build_runtime(args, config: Config) -> Runtime:
         if args.reset:
             _reset(state)
         broker = _paper_broker(store, feed, state)
-        return Runtime(mode, args.venue, config, store, feed, broker, state)
+        notes = []
+        if broker.seed(dict(PAPER_BALANCES), []):
+            notes.append(f"paper account opened with {PAPER_BALANCES['USDT']:,.0f} USDT")
+        store.on_account(broker.account())
+        return Runtime(mode, args.venue, config, store, feed, broker, state, notes)
     state = args.state or data_dir() / "demo.sqlite"
     return build_demo(config, seed=args.seed, tick_hz=args.tick_hz,
                       acceleration=args.acceleration, state_path=state, reset=args.reset)
