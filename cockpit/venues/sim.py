@@ -37,7 +37,8 @@ Updates and their cadence
 
 Determinism: the same seed and ``start_ms`` give identical updates for the
 same sequence of calls. ``start_ms`` defaults to the wall clock (so expiries
-look current); the price path depends on the seed only.
+look current); the back-filled history depends on the seed only, the start
+time shifting its timestamps and the partial first hour.
 """
 
 from __future__ import annotations

@@ -175,3 +175,20 @@ def test_unknown_symbol_is_a_clear_error(market):
         market.ticker("DOGE/USDT:USDT")
     with pytest.raises(ValueError, match="set_vol_regime|vol_annual"):
         market.set_vol_regime(float("nan"))
+
+
+@pytest.mark.parametrize("seed", [7, 8])
+def test_backfilled_bars_give_a_garch_fit_regime_like_persistence(seed):
+    # What the sizing engine will do at start: fit GARCH(1,1)-t to the hourly
+    # history. Hourly BTC fits typically give alpha + beta of 0.97-0.995; the
+    # model's log-variance persistence is 0.985 per hour.
+    from arch import arch_model
+
+    market = SimMarket(seed=seed, start_ms=START_MS)
+    returns = np.diff(np.log(market.bars()[0].close)) * 100  # percent, as arch advises
+    fit = arch_model(returns, mean="Zero", vol="GARCH", p=1, q=1, dist="t").fit(disp="off")
+    assert fit.convergence_flag == 0
+    persistence = fit.params["alpha[1]"] + fit.params["beta[1]"]
+    assert 0.95 < persistence < 0.999
+    long_run = math.sqrt(fit.params["omega"] / (1 - persistence) * 8760) / 100
+    assert long_run == pytest.approx(market.expected_vol_annual(), rel=0.25)
