@@ -446,13 +446,19 @@ class PaperBroker(Broker):
             best_ask = float(asks[0, 0]) if len(asks) else math.nan
             amount, price = check_order(inst, request, self.ledger.position(inst.symbol),
                                         best_bid, best_ask)
+            walk = walk_levels(asks if request.side == "buy" else bids, amount, price,
+                               request.side)
+            filled = sum(a for _, a in walk)
+            # a market order can only add what it fills; a limit, its whole amount
+            adds = filled if request.type == "market" else amount
+            if not request.reduce_only:
+                problem = self._margin_problem(inst, request.side, adds, walk, price)
+                if problem:
+                    raise OrderRejected(problem)
             now = self._now()
             order = self.ledger.new_order(inst.symbol, request.side, request.type, amount,
                                           price, request.reduce_only, request.post_only,
                                           request.client_order_id, now)
-            walk = walk_levels(asks if request.side == "buy" else bids, amount, price,
-                               request.side)
-            filled = sum(a for _, a in walk)
             status, reason = "open", ""
             if request.type == "market":
                 status = "closed"
@@ -469,6 +475,40 @@ class PaperBroker(Broker):
             account = self.account()
         self._emit(account)
         return result
+
+    def _margin_problem(self, inst: Instrument, side: str, amount: float,
+                        walk: list[tuple[float, float]], limit: float | None) -> str:
+        """Why an order that grows a position cannot be afforded, or "" if it can.
+
+        After the order (taker fills as walked, a limit's rest as if filled at its
+        price) equity less fees and the price paid away from mark must still cover
+        the account's initial margin, as a venue checks before accepting an order.
+        Orders that only reduce or close pass; so does everything while a price the
+        check needs is unknown (NaN equity): the broker cannot say, so it does not block.
+        """
+        before = self.ledger.position(inst.symbol)
+        after = before + (amount if side == "buy" else -amount)
+        if abs(after) <= abs(before) and (after == 0 or (after > 0) == (before > 0)):
+            return ""
+        acct = self.account()
+        t = self._tickers.get(inst.symbol)
+        mark = t.mark if t is not None else (walk[0][0] if walk else limit)
+        if mark is None or not math.isfinite(acct.equity_usd) or not math.isfinite(mark):
+            return ""
+        settle_usd = self.price_usd(inst.settle)
+        sign = 1.0 if side == "buy" else -1.0
+        cost = sum(acc.fill_fee(inst, a, p, False) - acc.contract_pnl(inst, sign * a, p, mark)
+                   for p, a in walk) * settle_usd
+        held = acct.position(inst.symbol)
+        im_before = held.initial_margin_usd if held is not None else 0.0
+        im_after, _ = acc.position_margin(inst, after, mark, self.price_usd(inst.base),
+                                          settle_usd, t.underlying_price if t else None)
+        available = acct.equity_usd - cost - (acct.initial_margin_usd - im_before + im_after)
+        if available >= 0 or not math.isfinite(available):
+            return ""
+        return (f"insufficient margin for {side} {_fmt(amount)} {inst.symbol}: initial margin "
+                f"after {acct.initial_margin_usd - im_before + im_after:,.2f} USD exceeds "
+                f"equity {acct.equity_usd - cost:,.2f} USD: reduce the amount")
 
     def _fill_resting(self, inst: Instrument, order: Order, amount: float) -> bool:
         """Fill part of a resting limit as maker at its price (reduce-only re-clipped)."""

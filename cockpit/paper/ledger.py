@@ -35,10 +35,14 @@ class Ledger:
     entry)), every order by id, recent fills and funding, loaded from and written to
     ``PaperStorage``. Not thread-safe: the broker serialises calls."""
 
-    def __init__(self, instruments: Mapping[str, Instrument], path: Path | str | None) -> None:
+    def __init__(self, instruments: dict[str, Instrument], path: Path | str | None) -> None:
         self.instruments = instruments
         self.storage = PaperStorage(path)
         state = self.storage.load()
+        # specs of symbols we held: fall back on them when the feed no longer lists one
+        self.saved_symbols = set(state.instruments)
+        for sym, inst in state.instruments.items():
+            instruments.setdefault(sym, inst)
         self.balances = state.balances
         self.positions = state.positions
         self.orders = state.orders
@@ -92,7 +96,9 @@ class Ledger:
             return False
         pos = {s: (float(c), float(e)) for s, c, e in positions if c != 0}
         bal = {c: float(t) for c, t in balances.items()}
-        self.storage.write_state(bal, dict(pos), {"seeded": "1"})
+        specs = self._unsaved(pos)
+        self.storage.write_state(bal, dict(pos), {"seeded": "1"}, specs)
+        self.saved_symbols.update(i.symbol for i in specs)
         self.balances.update(bal)
         self.positions.update(pos)
         return True
@@ -143,8 +149,10 @@ class Ledger:
         meta = dict(meta or {})
         meta.update(order_seq=str(self.order_seq), fill_seq=str(fill_seq),
                     peak_equity_usd=repr(self.peak_equity_usd))
-        if not self.storage.write_execution(to_write, fills, balances, positions, meta):
+        specs = self._unsaved(s for s, p in positions.items() if p is not None)
+        if not self.storage.write_execution(to_write, fills, balances, positions, meta, specs):
             return None
+        self.saved_symbols.update(i.symbol for i in specs)
         self.fill_seq = fill_seq
         self.balances.update(balances)
         for sym, pos in positions.items():
@@ -160,6 +168,10 @@ class Ledger:
             self.liquidations = int(meta["liquidations"])
             self.last_liquidation = meta.get("last_liquidation", self.last_liquidation)
         return [f for f, _ in fills]
+
+    def _unsaved(self, symbols) -> list[Instrument]:
+        return [self.instruments[s] for s in symbols
+                if s not in self.saved_symbols and s in self.instruments]
 
     def book_funding(self, inst: Instrument, funding_ms: int, rate: float,
                      mark: float) -> FundingEntry | None:

@@ -9,11 +9,12 @@ whole and nothing is booked twice. ``path=None`` keeps everything in memory.
 
 from __future__ import annotations
 
+import json
 import sqlite3
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from cockpit.model import Fill, Order
+from cockpit.model import Fill, Instrument, MarginTier, Order
 
 __all__ = ["FundingEntry", "LoadedState", "PaperStorage"]
 
@@ -32,6 +33,7 @@ CREATE TABLE IF NOT EXISTS fills (
     symbol TEXT NOT NULL, side TEXT NOT NULL, amount REAL NOT NULL, price REAL NOT NULL,
     fee REAL NOT NULL, fee_currency TEXT NOT NULL, ts_ms INTEGER NOT NULL,
     maker INTEGER NOT NULL, liquidation INTEGER NOT NULL, realised_pnl REAL NOT NULL);
+CREATE TABLE IF NOT EXISTS instruments (symbol TEXT PRIMARY KEY, spec TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS funding (
     symbol TEXT NOT NULL, funding_ms INTEGER NOT NULL, contracts REAL NOT NULL,
     mark REAL NOT NULL, rate REAL NOT NULL, payment REAL NOT NULL, currency TEXT NOT NULL,
@@ -64,6 +66,7 @@ class LoadedState:
     positions: dict[str, tuple[float, float]] = field(default_factory=dict)
     orders: dict[str, Order] = field(default_factory=dict)
     meta: dict[str, str] = field(default_factory=dict)
+    instruments: dict[str, Instrument] = field(default_factory=dict)
 
 
 def _order_row(o: Order) -> tuple:
@@ -74,6 +77,16 @@ def _order_row(o: Order) -> tuple:
 def _order_from_row(r: tuple) -> Order:
     return Order(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8], r[9],
                  bool(r[10]), bool(r[11]), r[12], r[13])
+
+
+def instrument_to_json(inst: Instrument) -> str:
+    return json.dumps(asdict(inst))
+
+
+def instrument_from_json(text: str) -> Instrument:
+    spec = json.loads(text)
+    spec["margin_tiers"] = tuple(MarginTier(**t) for t in spec.get("margin_tiers", ()))
+    return Instrument(**spec)
 
 
 def _fill_from_row(r: tuple) -> Fill:
@@ -111,6 +124,11 @@ class PaperStorage:
             r[0]: _order_from_row(r) for r in db.execute(f"SELECT {_ORDER_COLS} FROM orders")
         }
         st.meta = {k: v for k, v in db.execute("SELECT key, value FROM meta")}
+        for sym, spec in db.execute("SELECT symbol, spec FROM instruments"):
+            try:
+                st.instruments[sym] = instrument_from_json(spec)
+            except (TypeError, ValueError):  # a spec from an older layout: the feed's wins
+                continue
         return st
 
     def is_empty(self) -> bool:
@@ -168,9 +186,13 @@ class PaperStorage:
     @staticmethod
     def _state_statements(
         balances: dict[str, float], positions: dict[str, tuple[float, float] | None],
-        meta: dict[str, str],
+        meta: dict[str, str], instruments: list[Instrument] = (),
     ) -> list[tuple[str, tuple]]:
-        out: list[tuple[str, tuple]] = []
+        out: list[tuple[str, tuple]] = [
+            ("INSERT OR REPLACE INTO instruments VALUES (?, ?)",
+             (i.symbol, instrument_to_json(i)))
+            for i in instruments
+        ]
         for cur, total in balances.items():
             out.append(("INSERT OR REPLACE INTO balances VALUES (?, ?)", (cur, total)))
         for sym, pos in positions.items():
@@ -189,9 +211,12 @@ class PaperStorage:
         balances: dict[str, float],
         positions: dict[str, tuple[float, float] | None],
         meta: dict[str, str] | None = None,
+        instruments: list[Instrument] = (),
     ) -> bool:
         """Orders (inserted or updated), fills with their realised PnL, and the balances
-        and positions they leave, in ONE transaction. False if any fill id exists."""
+        and positions they leave, in ONE transaction. False if any fill id exists.
+        ``instruments`` keeps the spec of newly held symbols, so a position outlives its
+        instrument's listing (an expired option after a restart)."""
         stmts: list[tuple[str, tuple]] = [
             (f"INSERT OR REPLACE INTO orders ({_ORDER_COLS}) VALUES ({', '.join('?' * 14)})",
              _order_row(o))
@@ -203,7 +228,7 @@ class PaperStorage:
                 (f.id, f.order_id, f.symbol, f.side, f.amount, f.price, f.fee, f.fee_currency,
                  f.ts_ms, int(f.maker), int(f.liquidation), realised),
             ))
-        stmts += self._state_statements(balances, positions, meta or {})
+        stmts += self._state_statements(balances, positions, meta or {}, instruments)
         return self._write(stmts)
 
     def write_funding(self, entries: list[FundingEntry], balances: dict[str, float]) -> bool:
@@ -220,5 +245,7 @@ class PaperStorage:
         balances: dict[str, float] | None = None,
         positions: dict[str, tuple[float, float] | None] | None = None,
         meta: dict[str, str] | None = None,
+        instruments: list[Instrument] = (),
     ) -> None:
-        self._write(self._state_statements(balances or {}, positions or {}, meta or {}))
+        self._write(self._state_statements(balances or {}, positions or {}, meta or {},
+                                           instruments))

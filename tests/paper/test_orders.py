@@ -254,3 +254,22 @@ async def test_the_async_ccxt_shaped_api(broker):
     assert len(await broker.fetch_my_trades()) == 1
     assert await broker.fetch_my_trades(since_ms=T0 + 10**9) == []
     assert await broker.cancel_all_orders() == []
+
+
+def test_an_order_the_account_cannot_margin_is_rejected_but_closing_is_not():
+    b = PaperBroker([BTC_PERP])
+    b.seed({"USDT": 1_000.0}, [])
+    b.on_ticker(ticker(SYM, 60_000.0))
+    b.on_book(book(SYM, [[60_000.0, 10.0]], [[60_000.0 + 0.1, 10.0]]))
+    # 2 BTC at 60,000.1: notional 120,000 in tier 2 -> IM 1 % = 1,200 USDT, plus the taker
+    # fee 60.0 and 0.2 paid over mark: 1,200 > 1,000 - 60.2 -> rejected
+    with pytest.raises(OrderRejected, match="insufficient margin for buy 2 BTC/USDT:USDT") as e:
+        b.place_order(buy(2.0))
+    assert "reduce the amount" in str(e.value)
+    # 1 BTC: IM 600 <= 1,000 - 30.0 - 0.1 = 969.9 -> accepted
+    assert b.place_order(buy(1.0)).status == "closed"
+    # a resting limit is checked for its whole amount at its price
+    with pytest.raises(OrderRejected, match="insufficient margin"):
+        b.place_order(buy(1.0, type="limit", price=59_000.0))
+    # closing (or reducing) is never blocked by margin
+    assert b.place_order(sell(1.0)).status == "closed"

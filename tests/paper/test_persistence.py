@@ -147,3 +147,26 @@ def test_kill_9_mid_run_loses_no_acknowledged_fill_and_books_none_twice(
     usdt = b.ledger.balances["USDT"]
     assert usdt == pytest.approx(1_000_000.0 + realised - fees, abs=1e-6)
     b.close()
+
+
+def test_a_position_outlives_its_instrument_listing_across_a_restart(tmp_path):
+    from cockpit.paper.broker import EXPIRY_GRACE_MS
+    from tests.paper.specs import BTC_PUT
+
+    path = tmp_path / "expiry.sqlite"
+    first = PaperBroker([BTC_PERP, BTC_PUT], state_path=path)
+    first.seed({"BTC": 1.0}, [(BTC_PUT.symbol, 2.0, 0.01)])
+    first.close()
+    # the feed after the restart no longer lists the (expired) option
+    again = PaperBroker([BTC_PERP], state_path=path)
+    assert again.instrument(BTC_PUT.symbol) == BTC_PUT
+    expiry = BTC_PUT.expiry_ms
+    again.on_ticker(ticker(SYM, 50_000.0, expiry + EXPIRY_GRACE_MS))
+    acct = again.account()
+    assert acct.position(BTC_PUT.symbol) is None
+    # put K=58,000 at S=50,000: 2 x (8,000 / 50,000 - 0.01) = 0.30 BTC realised
+    fill = acct.fills[-1]
+    assert fill.price == pytest.approx(0.16)
+    fee = 2 * min(0.0003, 0.125 * 0.16)
+    assert again.ledger.balances["BTC"] == pytest.approx(1.0 + 0.30 - fee)
+    again.close()
