@@ -65,13 +65,25 @@ def _position_cells(r: PositionMarginRow) -> tuple[Cell, ...]:
 
 
 def gauge_text(view: MarginView, palette: Palette, width: int = GAUGE_WIDTH) -> Text:
-    """"Margin ratio  23.4% [█████▏      ] amber 50% red 80%", coloured by level."""
-    level_style = {"ok": "ok", "amber": "amber", "red": "breach"}[view.level]
+    """"Margin ratio  23.4% [█████▏    ┊     ┊  ] amber 50% red 80%".
+
+    The bar and the number take the level's colour; ┊ marks the amber and red
+    thresholds where the bar has not reached them yet.
+    """
+    bar_style = {"ok": "ok", "amber": "amber", "red": "loss"}[view.level]
+    number_style = {"ok": "ok", "amber": "amber", "red": "breach"}[view.level]
     ratio = view.margin_ratio
     text = Text("Margin ratio ")
-    text.append(f.pct(ratio, 1).rjust(7), style=style(palette, level_style))
+    text.append(f.pct(ratio, 1).rjust(7), style=style(palette, number_style))
     text.append(" [")
-    text.append(f.bar(ratio, width), style=style(palette, level_style))
+    cells = list(f.bar(ratio, width))
+    marks = {min(int(view.amber_ratio * width), width - 1): "amber",
+             min(int(view.red_ratio * width), width - 1): "loss"}
+    for i, ch in enumerate(cells):
+        if ch == " " and i in marks:
+            text.append("┊", style=style(palette, marks[i]))
+        else:
+            text.append(ch, style=style(palette, bar_style))
     text.append("] ")
     text.append(f"amber {f.pct(view.amber_ratio, 0)} red {f.pct(view.red_ratio, 0)}",
                 style=style(palette, "muted"))

@@ -165,12 +165,16 @@ def test_margin_changed_cells_are_highlighted_once():
     assert changed not in str(again.columns[4]._cells[0].style)  # next repaint clears it
 
 
-def test_margin_gauge_level_colours():
-    red = render_margin(_margin_view(ratio=0.85))
-    gauge = red.renderables[1]
-    assert any(DEFAULT_PALETTE["breach"] in str(span.style) for span in gauge.spans)
+def test_margin_gauge_level_colours_and_threshold_marks():
+    red = render_margin(_margin_view(ratio=0.85)).renderables[1]
+    assert any(DEFAULT_PALETTE["breach"] == str(span.style) for span in red.spans)
     ok = render_margin(_margin_view(ratio=0.1)).renderables[1]
     assert any(DEFAULT_PALETTE["ok"] == str(span.style) for span in ok.spans)
+    # 30 cells: 10 % fills 3; the amber (50 %) and red (80 %) marks sit at cells 15 and 24
+    bar = ok.plain[ok.plain.index("[") + 1: ok.plain.index("]")]
+    assert len(bar) == 30 and bar[:3] == "███"
+    assert [i for i, ch in enumerate(bar) if ch == "┊"] == [15, 24]
+    assert "┊" not in red.plain  # 85 % has passed both marks: they are filled
 
 
 # ---------------------------------------------------------------- greeks
