@@ -29,12 +29,15 @@ Rules
 
 Example
 -------
->>> from sizing.policy import InstrumentState, PortfolioState, decide
+>>> from sizing.policy import InstrumentState, PolicySettings, PortfolioState, decide
 >>> btc = InstrumentState("BTC/USDT:USDT", "perp", contracts=1.0, mark_price=60_000.0,
-...                       underlying_price=60_000.0, forecast_vol=0.78, underlying="BTC")
->>> d, = decide(PortfolioState(60_000.0, 60_000.0, 0.0, (btc,)))  # doctest: +SKIP
->>> d.target, d.binding_constraint  # doctest: +SKIP
+...                       underlying_price=60_000.0, forecast_vol=0.78, underlying="BTC",
+...                       forecast_model="garch")
+>>> d, = decide(PortfolioState(60_000.0, 60_000.0, 0.0, (btc,)), PolicySettings(var_limit=0.1))
+>>> round(d.target, 3), d.binding_constraint
 (0.641, 'vol_target')
+>>> d.reason
+'cut BTC/USDT:USDT 1.000 → 0.641: GARCH vol 78% vs 50% target'
 """
 
 from __future__ import annotations

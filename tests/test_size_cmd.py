@@ -226,3 +226,17 @@ def test_a_position_without_a_ticker_is_held_with_a_reason():
                                 forecasts={"BTC/USDT:USDT": 0.7})
     (eth,) = [d for d in decide(state) if d.symbol == "ETH/USDT:USDT"]
     assert eth.kind == "hold" and eth.order == 0.0 and "mark_price" in eth.reason
+
+
+def test_state_file_paper_account(tmp_path, capsys):
+    from cockpit.config import Config
+    from cockpit.runtime import build_demo
+
+    path = tmp_path / "paper.sqlite"
+    one_line_exit_2(capsys, ["--state", str(path)], "no such file")
+    build_demo(Config(), seed=3, state_path=path)  # seeds and persists the paper account
+    assert run(["--state", str(path), "--seed", "3", "--json"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    kinds = {d["kind"] for d in doc["decisions"]}
+    assert doc["equity_usd"] > 0 and kinds <= {"resize", "hedge", "hold"}
+    assert len([d for d in doc["decisions"] if d["current"] != 0]) >= 4
