@@ -53,6 +53,10 @@ def _median_ms(fn, runs):
 def main():
     f, k, t, v, c = _chain(N)
     price = black76(f, k, t, v, c).price
+    # Yardstick for a shared machine: one scipy ndtr over 100k doubles (Greeks need two).
+    from scipy.special import ndtr
+
+    ref_wall, ref_cpu = _median_ms(lambda: ndtr(np.log(k / f)), runs=11)
     greeks_wall, greeks_cpu = _median_ms(lambda: black76(f, k, t, v, c), runs=11)
     iv_wall, iv_cpu = _median_ms(lambda: implied_vol(price, f, k, t, c), runs=7)
 
@@ -88,6 +92,7 @@ def main():
         "options": N,
         "machine": {"python": platform.python_version(), "numpy": np.__version__,
                     "cpus": os.cpu_count(), "load_avg_1m": os.getloadavg()[0]},
+        "yardstick_scipy_ndtr_100k_ms": {"wall": round(ref_wall, 2), "cpu": round(ref_cpu, 2)},
         "black76_greeks_ms": {"wall": round(greeks_wall, 2), "cpu": round(greeks_cpu, 2)},
         "implied_vol_ms": {"wall": round(iv_wall, 2), "cpu": round(iv_cpu, 2)},
         "implied_vol_accuracy": {"max_reprice_error_over_forward": reprice_err,
