@@ -48,24 +48,29 @@ def option_quotes(
     size = TOUCH_SIZE * 0.5 / max(vol_now, 0.05)
     noise = rng.lognormal(0.0, 0.35, (len(options), 2, LEVELS))
     amounts = np.maximum(np.round(np.floor(size * noise * 10 + 1e-9) / 10, 1), 0.1)
+    # one read-only block of [price, amount] levels; each book holds views into it
+    levels = np.empty((len(options), 2, LEVELS, 2))
+    levels[:, 0, :, 0] = bid_px
+    levels[:, 1, :, 0] = ask_px
+    levels[:, :, :, 1] = amounts
+    levels.setflags(write=False)
+    n_bids = (bid_px > 0).sum(axis=1).tolist()  # zero bids only trail the ladder
+    mark_list, vol_list = marks.tolist(), vols.tolist()
+    best_bids, best_asks = bid_px[:, 0].tolist(), ask_px[:, 0].tolist()
     out = []
     for i, inst in enumerate(options):
-        has_bid = bid_px[i] > 0
-        bids = np.stack((bid_px[i][has_bid], amounts[i, 0][has_bid]), axis=1)
-        asks = np.stack((ask_px[i], amounts[i, 1]), axis=1)
-        bids.setflags(write=False)
-        asks.setflags(write=False)
-        mark = float(marks[i])
+        mark = mark_list[i]
         ticker = Ticker(
             symbol=inst.symbol,
             ts_ms=now_ms,
-            bid=float(bid_px[i, 0]),
-            ask=float(ask_px[i, 0]),
+            bid=best_bids[i],
+            ask=best_asks[i],
             last=mark,
             mark=mark,
             index=forward,
-            mark_iv=float(vols[i]),
+            mark_iv=vol_list[i],
             underlying_price=forward,
         )
-        out.append((ticker, Book(inst.symbol, now_ms, bids, asks, first_seq + i)))
+        book = Book(inst.symbol, now_ms, levels[i, 0, : n_bids[i]], levels[i, 1], first_seq + i)
+        out.append((ticker, book))
     return out
