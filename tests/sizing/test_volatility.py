@@ -6,6 +6,8 @@ import math
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from sizing.volatility import (
     GarchForecast,
@@ -240,3 +242,20 @@ def test_bad_market_data_gives_nan_and_bad_arguments_name_themselves():
         close_to_close([1.0, 2.0, 3.0], 0)
     with pytest.raises(ValueError, match="window"):
         atr([1.0], [1.0], [1.0], window=0)
+
+
+@settings(max_examples=25, deadline=None)
+@given(unit=st.floats(1e-4, 1e6), seed=st.integers(0, 10_000))
+def test_estimators_do_not_depend_on_the_price_unit(unit, seed):
+    # Quoting in USD, cents or sats changes nothing but ATR, which scales with the price.
+    o, h, lo, c = brownian_ohlc(40, vol_per_bar=0.02, steps=50, seed=seed)
+    ppy = 365
+    pairs = [
+        (close_to_close(c, ppy), close_to_close(c * unit, ppy)),
+        (parkinson(h, lo, ppy), parkinson(h * unit, lo * unit, ppy)),
+        (garman_klass(o, h, lo, c, ppy), garman_klass(o * unit, h * unit, lo * unit, c * unit, ppy)),
+        (yang_zhang(o, h, lo, c, ppy), yang_zhang(o * unit, h * unit, lo * unit, c * unit, ppy)),
+        (atr(h, lo, c) * unit, atr(h * unit, lo * unit, c * unit)),
+    ]
+    for base, scaled in pairs:
+        assert scaled == pytest.approx(base, rel=1e-9)
