@@ -540,6 +540,7 @@ def status_view(
     snapshot: Snapshot, *, engine_state: str = "waiting", engine_last_run_ms: int | None = None,
     engine_duration_ms: float | None = None, engine_next_run_s: float | None = None,
     engine_error: str = "", auto_execute: bool = False, breakers: Iterable[str] = (),
+    stale_after_s: float = 5.0,
 ) -> StatusView:
     """The status bar: venue data age = snapshot clock - venue's newest data time."""
     venues = tuple(
@@ -550,4 +551,4 @@ def status_view(
     )
     return StatusView(snapshot.mode, snapshot.ts_ms, venues, engine_state, engine_last_run_ms,
                       engine_duration_ms, engine_next_run_s, engine_error, auto_execute,
-                      tuple(breakers))
+                      tuple(breakers), stale_after_s)

@@ -10,8 +10,6 @@ from widgets import format as f
 from widgets.palette import DEFAULT_PALETTE, Palette, style
 from widgets.panel import Panel
 
-STALE_AFTER_S = 5.0
-
 
 def render_status(view: StatusView, palette: Palette = DEFAULT_PALETTE, previous=None) -> Text:
     mode = view.mode.upper()
@@ -20,7 +18,7 @@ def render_status(view: StatusView, palette: Palette = DEFAULT_PALETTE, previous
     for v in view.venues:
         text.append("  ")
         if v.connected:
-            old = v.age_s is not None and v.age_s > STALE_AFTER_S
+            old = v.age_s is not None and v.age_s > view.stale_after_s
             text.append(f"{v.venue} ● {f.age(v.age_s)}", style=style(palette, "stale" if old else "ok"))
         else:
             state = "retrying" if v.retrying else "disconnected"

@@ -302,6 +302,7 @@ class StatusView:
     engine_error: str = ""
     auto_execute: bool = False
     breakers: tuple[str, ...] = ()
+    stale_after_s: float = 5.0  # venue data older than this shows as stale
 
 
 @dataclass(frozen=True, slots=True)

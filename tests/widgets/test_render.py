@@ -279,6 +279,8 @@ def test_status_live_is_loud_and_frozen_clock_visible():
     assert "deribit ● 0.4s" in text.plain and "okx ○ retrying" in text.plain
     assert "auto OFF" in text.plain and "stale-data" in text.plain
     assert "2026-09-21 14:13:20 UTC" in text.plain
+    old_data = StatusView("demo", 0, (VenueRow("sim", True, 12.0),), stale_after_s=10.0)
+    assert any(span.style == DEFAULT_PALETTE["stale"] for span in render_status(old_data).spans)
     demo = render_status(StatusView("demo", 0))
     assert demo.plain.startswith(" DEMO ") and demo.spans[0].style != DEFAULT_PALETTE["live"]
 
