@@ -336,13 +336,24 @@ def _settings(config_path: Path | None, overrides: dict):
         config = load_config(config_path)
     except ConfigError as exc:
         raise InputError(str(exc)) from None
-    values = config.sizing.model_dump()
+    fields = PolicySettings.__dataclass_fields__
+    defaults = PolicySettings()
+    values = {k: v for k, v in config.sizing.model_dump().items() if k in fields}
     for key, value in overrides.items():
-        if key not in PolicySettings.__dataclass_fields__:
+        if key not in fields:
             raise InputError(f"settings.{key}: unknown key; see the [sizing] config keys")
+        default = getattr(defaults, key)
+        if isinstance(default, bool) != isinstance(value, bool) or (
+                isinstance(default, int | float) and not isinstance(value, int | float)) or (
+                isinstance(default, str) and not isinstance(value, str)):
+            raise InputError(f"settings.{key}: {value!r} has the wrong type "
+                             f"(like {default!r} expected)")
         values[key] = value
-    values["drawdown_tiers"] = tuple(tuple(t) for t in values.get("drawdown_tiers", ()))
-    values = {k: v for k, v in values.items() if k in PolicySettings.__dataclass_fields__}
+    try:
+        values["drawdown_tiers"] = tuple((float(dd), float(scale))
+                                         for dd, scale in values.get("drawdown_tiers", ()))
+    except (TypeError, ValueError):
+        raise InputError("settings.drawdown_tiers: expected [[drawdown, scale], ...]") from None
     try:
         return PolicySettings(**values), config
     except (TypeError, ValueError) as exc:

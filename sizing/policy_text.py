@@ -110,7 +110,10 @@ def reason_for(d, hedge: dict | None, s) -> str:
         return text
     if d.kind == "resize":
         verb = "cut" if abs(d.target) < abs(d.current) else "add"
-        return f"{verb} {sym} {cur} → {tgt}: {why(d, s)}"
+        text = f"{verb} {sym} {cur} → {tgt}: {why(d, s)}"
+        if d.breakers and d.binding_constraint != "breaker":
+            text += " (reduce-only: " + "; ".join(d.breakers) + ")"
+        return text
     b = d.binding_constraint
     if b == "flat":
         return f"hold {sym}: flat (the policy sizes positions, it does not open them)"

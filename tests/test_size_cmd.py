@@ -141,6 +141,17 @@ def test_bad_setting_value(tmp_path, capsys):
     one_line_exit_2(capsys, ["--input", write(tmp_path, doc)], "target_vol")
 
 
+@pytest.mark.parametrize("settings,needle", [
+    ({"target_vol": "high"}, "settings.target_vol"),
+    ({"drawdown_tiers": [0.05]}, "settings.drawdown_tiers"),
+    ({"allow_increases": 1}, "settings.allow_increases"),
+])
+def test_bad_setting_type(tmp_path, capsys, settings, needle):
+    doc = example()
+    doc["settings"] = settings
+    one_line_exit_2(capsys, ["--input", write(tmp_path, doc)], needle)
+
+
 def test_missing_file_and_bad_flag(tmp_path, capsys):
     one_line_exit_2(capsys, ["--input", str(tmp_path / "nope.json")], "nope.json")
     one_line_exit_2(capsys, ["--frobnicate"], "--frobnicate")

@@ -175,6 +175,7 @@ def test_stale_data_breaker_is_reduce_only_and_names_itself():
     # ...and it still lets a cut through: at 78 % vol the vol target cuts.
     d = one(perp(contracts=1.0, vol=0.78, data_age_s=12.5), stale_after_s=10.0)
     assert d.target == pytest.approx(0.641)
+    assert d.reason.endswith("(reduce-only: stale data 12.5s > 10s)")
 
 
 def test_no_timestamp_is_stale():
