@@ -175,8 +175,10 @@ class SimMarket:
         return process.expected_vol_annual(self.params, ratio)
 
     def set_vol_regime(self, vol_annual: float) -> None:
-        """Force BTC's instantaneous vol (ETH follows at 1.2x) and republish books:
-        for tests and demos of storms. The process mean-reverts from there."""
+        """Force BTC's instantaneous vol (ETH follows at 1.2x) and requote every book
+        and ticker at it (the ``ticker``/``book`` accessors; a feed pushes them with
+        the next step): for tests and demos of storms. The process mean-reverts
+        from there."""
         if not (math.isfinite(vol_annual) and vol_annual > 0):
             raise ValueError(f"vol_annual: {vol_annual!r}; pass a positive annual fraction")
         self._log_var = 2.0 * math.log(vol_annual)
