@@ -74,8 +74,7 @@ def build_demo(config: Config, *, seed=None, tick_hz=None, acceleration=None,
                start_ms: int | None = None) -> Runtime:
     """The built-in market with the seeded paper account (``state_path=None``: in memory)."""
     from cockpit.demo import DEMO_BALANCES, demo_positions
-    from cockpit.venues.sim import SimFeed, SimMarket
-    from cockpit.venues.sim import _dispatch as dispatch
+    from cockpit.venues.sim import SimFeed, SimMarket, dispatch
 
     demo = config.demo
     market = SimMarket(

@@ -6,7 +6,7 @@ import pytest
 from cockpit.app import CockpitApp
 from cockpit.config import Config
 from cockpit.runtime import build_demo
-from cockpit.venues.sim import _dispatch
+from cockpit.venues.sim import dispatch
 
 START_MS = 1_795_435_200_000  # 2026-11-23 08:00:00 UTC
 
@@ -14,7 +14,7 @@ START_MS = 1_795_435_200_000  # 2026-11-23 08:00:00 UTC
 def step(runtime, n=1):
     market = runtime.feed.market
     for _ in range(n):
-        _dispatch(runtime.store, market.step())
+        dispatch(runtime.store, market.step())
 
 
 def make_app(config=None, **kw):
