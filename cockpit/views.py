@@ -15,6 +15,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Mapping
 from dataclasses import replace
+from typing import NamedTuple
 
 import numpy as np
 
@@ -182,7 +183,8 @@ def greeks_view(snapshot: Snapshot, delta_band_usd: float | None = None) -> Gree
     if acct is None:
         return GreeksView(delta_band_usd=delta_band_usd,
                           empty_reason="waiting for the first account update")
-    rows = [_greeks_row(snapshot, p.symbol, p.contracts) for p in acct.positions if p.contracts]
+    rows = _resolve_model_greeks(
+        [_greeks_row(snapshot, p.symbol, p.contracts) for p in acct.positions if p.contracts])
     if not rows:
         return GreeksView(delta_band_usd=delta_band_usd, empty_reason="no open positions")
     totals = []
@@ -201,7 +203,8 @@ def greeks_view(snapshot: Snapshot, delta_band_usd: float | None = None) -> Gree
                       delta_band_usd=delta_band_usd, breach=breach)
 
 
-def _greeks_row(snapshot: Snapshot, symbol: str, contracts: float) -> GreeksRow:
+def _greeks_row(snapshot: Snapshot, symbol: str, contracts: float) -> GreeksRow | _ModelInput:
+    """The row, or for an option without venue Greeks its pending model input."""
     inst = snapshot.instruments.get(symbol)
     ticker = snapshot.tickers.get(symbol)
     und = _underlying(inst, symbol)
@@ -228,6 +231,8 @@ def _greeks_row(snapshot: Snapshot, symbol: str, contracts: float) -> GreeksRow:
     qty = contracts * inst.contract_size
     if ticker.greeks is not None:
         g = ticker.greeks
+        if not all(_finite(x) for x in (g.delta, g.gamma, g.vega, g.theta)):
+            return missing("venue", "venue Greeks incomplete (NaN)")
         delta, gamma, vega, theta, source = g.delta, g.gamma, g.vega, g.theta, "venue"
         qty = contracts  # venue Greeks are per contract
     else:
@@ -238,16 +243,58 @@ def _greeks_row(snapshot: Snapshot, symbol: str, contracts: float) -> GreeksRow:
         years = (inst.expiry_ms - snapshot.ts_ms) / MS_PER_YEAR
         if years <= 0:
             return missing("model", "expired")
-        bs = sg.black76(spot, inst.strike, years, ticker.mark_iv, inst.is_call)
-        price, delta = float(bs.price), float(bs.delta)
-        if not inst.linear:
-            delta = _inverse_coin_delta(delta, price, spot)
-        gamma, vega, theta, source = float(bs.gamma), float(bs.vega), float(bs.theta), "model"
+        return _ModelInput(symbol, und, contracts, qty, spot, inst.strike, years,
+                           ticker.mark_iv, inst.is_call, inst.linear)
+    return _greeks_from_unit(symbol, und, contracts, source, qty, spot,
+                             delta, gamma, vega, theta)
+
+
+def _greeks_from_unit(symbol, und, contracts, source, qty, spot, delta, gamma, vega, theta):
+    """Position Greeks from per-unit ones (delta coin, gamma per USD, vega USD per
+    vol point, theta USD per day) x ``qty``; coin figures are USD / ``spot``."""
     dc, gc, vu, tu = delta * qty, gamma * qty, vega * qty, theta * qty
     return GreeksRow(symbol, und, contracts, source,
                      delta_coin=dc, delta_usd=dc * spot,
                      gamma_coin=gc, gamma_usd=gc * spot * spot * 0.01,
                      vega_coin=vu / spot, vega_usd=vu, theta_coin=tu / spot, theta_usd=tu)
+
+
+class _ModelInput(NamedTuple):
+    """An option position waiting for its Black-76 evaluation (done for all at once)."""
+
+    symbol: str
+    underlying: str
+    contracts: float
+    qty: float
+    spot: float
+    strike: float
+    years: float
+    vol: float
+    is_call: bool
+    linear: bool
+
+
+def _resolve_model_greeks(items: list) -> list[GreeksRow]:
+    """Evaluate every pending option in one vectorised ``black76`` call."""
+    pending = [it for it in items if isinstance(it, _ModelInput)]
+    if not pending:
+        return items
+    cols = list(zip(*pending, strict=True))
+    bs = sg.black76(np.array(cols[4]), np.array(cols[5]), np.array(cols[6]),
+                    np.array(cols[7]), np.array(cols[8], dtype=bool))
+    out, k = [], 0
+    for it in items:
+        if not isinstance(it, _ModelInput):
+            out.append(it)
+            continue
+        price, delta = float(bs.price[k]), float(bs.delta[k])
+        if not it.linear:
+            delta = _inverse_coin_delta(delta, price, it.spot)
+        out.append(_greeks_from_unit(it.symbol, it.underlying, it.contracts, "model", it.qty,
+                                     it.spot, delta, float(bs.gamma[k]), float(bs.vega[k]),
+                                     float(bs.theta[k])))
+        k += 1
+    return out
 
 
 def _inverse_coin_delta(usd_delta: float, usd_price: float, underlying: float) -> float:

@@ -379,3 +379,24 @@ def test_status_view_data_age_and_flags():
 def test_margin_thresholds_must_be_ordered():
     with pytest.raises(ValueError, match="thresholds"):
         views.margin_view(snapshot(), None, (0.8, 0.5))
+
+
+def test_greeks_nan_venue_greeks_say_so_and_many_options_price_together():
+    nan_opt = option(60_000.0, 0.1, "put")
+    chain = [option(k, t) for k in (50_000.0, 60_000.0, 70_000.0) for t in (0.05, 0.5)]
+    f = 60_000.0
+    snap = snapshot(
+        instruments=[nan_opt, *chain],
+        tickers=[ticker(nan_opt.symbol, 0.03, underlying=f,
+                        greeks=VenueGreeks(math.nan, 0.0, 1.0, -1.0)),
+                 *[ticker(o.symbol, 0.01, iv=0.5 + o.strike / 1e6, underlying=f) for o in chain]],
+        positions=[Position(nan_opt.symbol, 1.0, 0.03),
+                   *[Position(o.symbol, 1.0, 0.01) for o in chain]],
+    )
+    rows = {r.symbol: r for r in views.greeks_view(snap).rows}
+    assert rows[nan_opt.symbol].delta_coin is None and "NaN" in rows[nan_opt.symbol].note
+    for o in chain:  # the vectorised evaluation matches each option's own Black-76
+        years = (o.expiry_ms - NOW_MS) / (365 * 86_400_000)
+        g = black76_call(f, o.strike, years, 0.5 + o.strike / 1e6)
+        assert rows[o.symbol].delta_coin == pytest.approx(g["delta"] - g["price"] / f, rel=1e-9)
+        assert rows[o.symbol].theta_usd == pytest.approx(g["theta"], rel=1e-9)
