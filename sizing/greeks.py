@@ -167,9 +167,10 @@ def inverse_coin_delta(usd_delta, usd_price, underlying):
 # put-call parity has the same time value as the in-the-money one), s = vol sqrt(T), and the
 # normalised call b(x, s) = e^{x/2} N(x/s + s/2) - e^{-x/2} N(x/s - s/2) in (0, e^{x/2}).
 # b is convex in s below s_c = sqrt(2|x|) (where d1 = 0) and concave above, so each side gets
-# its own objective: 1/ln b - 1/ln beta below (b can be astronomically small there; ln b is
-# computed with erfcx without underflow), b - beta above. Halley steps inside a shrinking
-# bracket converge in 2-5 steps from the asymptotic initial guesses below.
+# its own increasing objective: 1/ln beta - 1/ln b below (b can be astronomically small there;
+# ln b comes from erfcx without underflow), b - beta above. Halley steps inside a shrinking
+# bracket need ~2.2 evaluations per option on a crypto chain (1 day..2 years, +-60 % strikes)
+# from the initial guesses below; the last step is the one that moves s by < 1e-5 relative.
 
 def _lower_branch(x, s):
     """ln b, b'/b and the rounding error of ln b, for d1 < 0 via erfcx (no underflow)."""
