@@ -110,7 +110,9 @@ class PositionsPanel(Vertical):
     def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
         event.stop()
         key = event.row_key.value if event.row_key is not None else None
-        if key is None:
+        # The table highlights its first row by itself when filled; only the
+        # trader moving the cursor (table focused) changes the selected instrument.
+        if key is None or not event.data_table.has_focus:
             return
         symbol = key if event.data_table.id == "positions-table" else self._symbols.get(key, "")
         if symbol and symbol != self._last_selected:

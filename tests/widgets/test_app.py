@@ -173,6 +173,7 @@ async def test_positions_update_in_place_and_cursor_stays_on_its_row():
         await pilot.pause()
         table = panel.query_one("#positions-table", DataTable)
         assert table.row_count == 3
+        assert not any(m[0] == "instrument" for m in app.messages)  # filling is not selecting
         table.focus()
         table.move_cursor(row=2)  # on C
         await pilot.pause()
