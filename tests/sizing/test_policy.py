@@ -433,3 +433,37 @@ def test_nan_in_never_gives_an_order_out(field, bad, cur):
     assert d.kind == "hold"
     assert d.order == 0.0
     assert plan_orders(d, inst) == ()
+
+
+@PROPS
+@given(opt_cur=st.floats(-30, 30), strike=st.floats(40_000, 90_000), iv=st.floats(0.2, 1.5),
+       perp_cur=st.floats(-3, 3), band=st.floats(1e3, 1e5))
+def test_a_delta_hedge_always_lands_inside_the_band(opt_cur, strike, iv, perp_cur, band):
+    # Option delta from Black-76 (zero rate): N(d1) x S per contract for a call.
+    opt = call(contracts=round(opt_cur, 1), strike=strike, iv=iv)
+    d1 = (math.log(60_000 / strike) + 0.5 * iv * iv * 0.1) / (iv * math.sqrt(0.1))
+    option_delta = opt.contracts * norm.cdf(d1) * 60_000
+    hedge = perp(contracts=round(perp_cur, 3), vol=0.5)
+    s = PolicySettings(**{**LOOSE, "delta_band_usd": band, "target_vol": 5.0})
+    decisions = decide(PortfolioState(1e7, 1e7, 0.0, (opt, hedge)), s)
+    by = {d.symbol: d for d in decisions}
+    p = by[hedge.symbol]
+    if abs(option_delta) > band:
+        assert p.kind == "hedge"
+        assert abs(p.inputs["hedge_delta_after_usd"]) <= band + 1e-6
+        assert p.inputs["hedge_delta_after_usd"] * option_delta >= 0  # no over-hedge
+    else:
+        assert p.kind != "hedge"
+
+
+@PROPS
+@given(iv1=st.floats(0.2, 2.0), iv2=st.floats(0.2, 2.0), cur=st.floats(-20, 20),
+       limit=st.floats(100, 20_000))
+def test_higher_implied_vol_never_grows_an_option(iv1, iv2, cur, limit):
+    lo, hi = sorted((iv1, iv2))
+    targets = []
+    for iv in (lo, hi):
+        d = one(call(contracts=round(cur, 1), iv=iv), equity=1e6, vega_limit_usd=limit,
+                gamma_limit_usd=1e9)
+        targets.append(d.target)
+    assert abs(targets[1]) <= abs(targets[0]) + 1e-12
