@@ -102,17 +102,24 @@ class PositionsPanel(Vertical):
                    position_rows(prev) if prev else None)
         sync_table(orders, order_rows(view), ORDER_COLUMNS, palette,
                    order_rows(prev) if prev else None)
+        # The table moves its cursor by itself when filled or when rows go;
+        # that is not the trader selecting: remember it so it posts nothing.
+        self._last_selected = self._cursor_symbol(positions) or self._last_selected
         empty = self.query_one("#positions-empty", Static)
         empty.update(view.empty_reason or "no open positions")
         empty.display = not view.positions
         self.query_one("#orders-empty", Static).display = not view.orders
 
+    def _cursor_symbol(self, table: DataTable) -> str:
+        if not table.row_count or not table.is_valid_row_index(table.cursor_row):
+            return ""
+        key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
+        return key if table.id == "positions-table" else self._symbols.get(key, "")
+
     def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
         event.stop()
         key = event.row_key.value if event.row_key is not None else None
-        # The table highlights its first row by itself when filled; only the
-        # trader moving the cursor (table focused) changes the selected instrument.
-        if key is None or not event.data_table.has_focus:
+        if key is None:
             return
         symbol = key if event.data_table.id == "positions-table" else self._symbols.get(key, "")
         if symbol and symbol != self._last_selected:
