@@ -147,6 +147,41 @@ def test_garch_falls_back_when_the_fit_itself_fails(monkeypatch):
     assert fit.vol_annual == pytest.approx(ewma_vol(r, 365))
 
 
+class _FakeFit:
+    """Stands in for arch's result: only what garch_forecast reads."""
+
+    def __init__(self, flag, alpha, beta):
+        self.convergence_flag = flag
+        self.params = {"omega": 0.1, "alpha[1]": alpha, "beta[1]": beta, "nu": 6.0}
+
+    def forecast(self, horizon, reindex):
+        class _F:
+            variance = np.ones((1, horizon))
+
+        return _F()
+
+
+@pytest.mark.parametrize(
+    ("fit", "why"),
+    [
+        (_FakeFit(flag=1, alpha=0.05, beta=0.9), "fit did not converge"),
+        (_FakeFit(flag=0, alpha=0.2, beta=0.85), "non-stationary fit, persistence 1.050"),
+    ],
+)
+def test_garch_falls_back_on_a_non_converged_or_explosive_fit(monkeypatch, fit, why):
+    import arch
+
+    class _Model:
+        def fit(self, **kwargs):
+            return fit
+
+    monkeypatch.setattr(arch, "arch_model", lambda *a, **k: _Model())
+    r = np.random.default_rng(4).normal(0, 0.01, 400)
+    out = garch_forecast(r, 365)
+    assert out.model == f"ewma (fallback: {why})" and not out.converged
+    assert out.vol_annual == pytest.approx(ewma_vol(r, 365))
+
+
 def test_garch_rejects_a_bad_model_name():
     with pytest.raises(ValueError, match="model"):
         garch_forecast(np.zeros(10), 365, model="egarch")
