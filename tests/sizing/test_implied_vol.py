@@ -64,6 +64,8 @@ def test_round_trip_property(x, t, v, call):
 
 
 def test_matches_vollib_lets_be_rational_on_a_grid():
+    # vollib is py_vollib's maintained name (py_vollib 1.0.12 warns "import from vollib
+    # instead"); its Black IV is Jäckel's Let's Be Rational, the accuracy reference.
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DeprecationWarning)
         from vollib.black import black as vl_black
