@@ -24,8 +24,6 @@ import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
-import numpy as np
-
 from cockpit.model import (
     Account,
     Balance,
@@ -38,28 +36,27 @@ from cockpit.model import (
     Ticker,
     Trade,
 )
-from cockpit.paper import accounting as acc
+from cockpit.paper.events import EXPIRY_GRACE_MS, FundingClock, expiry_legs, liquidation_legs
 from cockpit.paper.ledger import Ledger, updated
+from cockpit.paper.market import MarketView
 from cockpit.paper.matching import (
     OrderRejected,
+    book_crossings,
     check_order,
-    crossing_levels,
     round_amount_down,
-    valid_book_side,
+    touch_crossings,
+    trade_crossings,
     walk_levels,
 )
 from cockpit.paper.storage import FundingEntry
+from cockpit.paper.valuation import build_account, margin_shortfall_usd
 from cockpit.venues.base import Broker
 
-__all__ = ["OrderRejected", "PaperBroker"]
+__all__ = ["EXPIRY_GRACE_MS", "OrderRejected", "PaperBroker"]
 
 log = logging.getLogger("cockpit.paper")
 
-# Quote/settle currencies taken at 1 USD (the cockpit values the account in USD).
-STABLE = frozenset({"USD", "USDT", "USDC", "BUSD", "FDUSD"})
 PEAK_SAVE_EVERY_MS = 60_000
-WARN_EVERY_MS = 60_000
-EXPIRY_GRACE_MS = 300_000  # wait this long after expiry for the venue's settlement print
 
 
 def _fmt(x: float) -> str:
@@ -93,14 +90,9 @@ class PaperBroker(Broker):
         self._lock = threading.RLock()
         self._instruments: dict[str, Instrument] = {i.symbol: i for i in instruments}
         self.ledger = Ledger(self._instruments, state_path)
-        self._tickers: dict[str, Ticker] = {}
-        self._books: dict[str, Book] = {}
-        self._index: dict[str, float] = {}  # coin -> USD, from perp/future index prices
-        self._underlying: dict[str, float] = {}  # coin -> USD, from option tickers
-        self._funding_due: dict[str, tuple[int, float]] = {}  # symbol -> (time ms, rate)
-        self._data_ms = 0
+        self.market = MarketView()
+        self._funding_clock = FundingClock()
         self._peak_saved_ms = 0
-        self._warned: dict[str, int] = {}
         self._account: Account | None = None
 
     # -- clock, prices, instruments ----------------------------------------------------
@@ -108,13 +100,11 @@ class PaperBroker(Broker):
     def _now(self) -> int:
         if self._clock is not None:
             return int(self._clock())
-        return self._data_ms or int(time.time() * 1000)
+        return self.market.data_ms or int(time.time() * 1000)
 
     def price_usd(self, currency: str) -> float:
         """USD per unit of ``currency``: 1 for stablecoins, else the latest index (NaN if none)."""
-        if currency in STABLE:
-            return 1.0
-        return self._index.get(currency, self._underlying.get(currency, math.nan))
+        return self.market.price_usd(currency)
 
     def instrument(self, symbol: str) -> Instrument:
         inst = self._instruments.get(symbol)
@@ -130,112 +120,51 @@ class PaperBroker(Broker):
 
     # -- market data -------------------------------------------------------------------
 
-    def _warn(self, symbol: str, reason: str) -> None:
-        """Log a rejected update, at most once a minute of data time per symbol."""
-        last = self._warned.get(symbol)
-        if last is None or self._data_ms - last >= WARN_EVERY_MS:
-            self._warned[symbol] = self._data_ms
-            log.warning("paper broker ignored %s: %s; keeping the last good state", symbol, reason)
-
-    @staticmethod
-    def _ticker_problem(t: Ticker, inst: Instrument | None) -> str:
-        option = inst is not None and inst.is_option
-        if not math.isfinite(t.mark) or t.mark < 0 or (t.mark == 0 and not option):
-            return f"ticker mark {t.mark}"
-        if not option and (not math.isfinite(t.index) or t.index <= 0):
-            return f"ticker index {t.index}"
-        for name in ("bid", "ask", "last"):
-            v = getattr(t, name)
-            if math.isinf(v) or v < 0:  # a NaN bid/ask is an empty side: tolerated
-                return f"ticker {name} {v}"
-        u = t.underlying_price
-        if u is not None and not (math.isfinite(u) and u > 0):
-            return f"ticker underlying_price {u}"
-        if t.funding_rate is not None and not math.isfinite(t.funding_rate):
-            return f"ticker funding_rate {t.funding_rate}"
-        return ""
-
     def on_ticker(self, ticker: Ticker) -> None:
         """Take a mark update: revalue, book funding due, liquidate if equity < MM."""
         with self._lock:
             inst = self._instruments.get(ticker.symbol)
-            problem = self._ticker_problem(ticker, inst)
-            if problem:
-                self._warn(ticker.symbol, problem)
+            if not self.market.take_ticker(ticker, inst) or inst is None:
                 return
-            self._tickers[ticker.symbol] = ticker
-            self._data_ms = max(self._data_ms, ticker.ts_ms)
-            if inst is None:
-                return
-            if not inst.is_option:
-                self._index[inst.base] = ticker.index
-            elif ticker.underlying_price is not None:
-                self._underlying[inst.base] = ticker.underlying_price
             changed = self._settle_expired()
             if inst.kind == "perp":
                 changed |= self._funding(inst, ticker)
-            if ticker.symbol not in self._books and self.ledger.has_open(ticker.symbol):
-                changed |= self._match_resting_top(inst, ticker)
+            if ticker.symbol not in self.market.books and self.ledger.has_open(ticker.symbol):
+                changed |= self._fill_crossings(
+                    inst, touch_crossings(self.ledger.resting(ticker.symbol), ticker))
             if not (changed or self._moves_account(inst)):
                 return
             self._account = None
             account = self._check_liquidation(self.account())
-            if self._data_ms - self._peak_saved_ms >= PEAK_SAVE_EVERY_MS:
-                self._peak_saved_ms = self._data_ms
+            if self.market.data_ms - self._peak_saved_ms >= PEAK_SAVE_EVERY_MS:
+                self._peak_saved_ms = self.market.data_ms
                 self.ledger.save_peak(account.peak_equity_usd)
         self._emit(account)
 
     def on_book(self, book: Book) -> None:
         """Take a new book and fill resting limits it crosses (as maker, at their price)."""
         with self._lock:
-            for name, side in (("bids", book.bids), ("asks", book.asks)):
-                problem = valid_book_side(side)
-                if problem:
-                    self._warn(book.symbol, f"book {name}: {problem}")
-                    return
-            if len(book.bids) and len(book.asks) and book.best_bid >= book.best_ask:
-                self._warn(book.symbol, f"crossed book {book.best_bid} >= {book.best_ask}")
+            if not self.market.take_book(book):
                 return
-            self._books[book.symbol] = book
-            self._data_ms = max(self._data_ms, book.ts_ms)
             inst = self._instruments.get(book.symbol)
             if inst is None or not self.ledger.has_open(book.symbol):
                 return
-            used = {"buy": 0.0, "sell": 0.0}  # liquidity already given to better-priced orders
-            filled_any = False
-            for order in self.ledger.resting(book.symbol):
-                opposite = book.asks if order.side == "buy" else book.bids
-                free = crossing_levels(order.side, order.price, opposite) - used[order.side]
-                take = min(order.remaining, free)
-                if take > 1e-12 and self._fill_resting(inst, order, take):
-                    used[order.side] += take
-                    filled_any = True
-            if not filled_any:
+            if not self._fill_crossings(inst, book_crossings(self.ledger.resting(book.symbol),
+                                                             book)):
                 return
             account = self.account()
         self._emit(account)
 
     def on_trade(self, trade: Trade) -> None:
-        """A print strictly through a resting limit fills it up to the print's size (a
-        print AT the limit may have filled others queued ahead of us, so it does not)."""
+        """Fill resting limits a print goes through (see ``matching.trade_crossings``)."""
         with self._lock:
-            if not (math.isfinite(trade.price) and trade.price > 0
-                    and math.isfinite(trade.amount) and trade.amount > 0):
-                self._warn(trade.symbol, f"trade price {trade.price} amount {trade.amount}")
+            if not self.market.take_trade(trade):
                 return
-            self._data_ms = max(self._data_ms, trade.ts_ms)
             inst = self._instruments.get(trade.symbol)
             if inst is None or not self.ledger.has_open(trade.symbol):
                 return
-            left, filled_any = trade.amount, False
-            for order in self.ledger.resting(trade.symbol):
-                through = trade.price < order.price if order.side == "buy" \
-                    else trade.price > order.price
-                take = min(order.remaining, left)
-                if through and take > 1e-12 and self._fill_resting(inst, order, take):
-                    left -= take
-                    filled_any = True
-            if not filled_any:
+            if not self._fill_crossings(inst, trade_crossings(
+                    self.ledger.resting(trade.symbol), trade)):
                 return
             account = self.account()
         self._emit(account)
@@ -257,68 +186,24 @@ class PaperBroker(Broker):
         held = (self._instruments.get(s) for s in self.ledger.positions)
         return any(i is not None and inst.base in (i.base, i.settle) for i in held)
 
-    # -- funding -----------------------------------------------------------------------
+    # -- funding and expiry ------------------------------------------------------------
 
     def _funding(self, inst: Instrument, t: Ticker) -> bool:
-        """Book the funding due once the ticker's clock reaches it; schedule the next.
-
-        The rate charged is the one a ticker stamped at the funding time carries, else
-        the last one published before it; the mark is the first good mark at or after
-        it (Binance USD-M and Bybit use the mark at the funding time).
-        """
-        booked = False
-        due = self._funding_due.get(inst.symbol)
-        if due is not None and t.ts_ms >= due[0]:
-            del self._funding_due[inst.symbol]
-            # a ticker stamped exactly at the funding time carries the settled rate
-            exact = t.ts_ms == due[0] and t.funding_rate is not None
-            entry = self.ledger.book_funding(inst, due[0], t.funding_rate if exact else due[1],
-                                             t.mark)
-            if entry is not None:
-                booked = True
-                log.info("funding %s at %d: rate %s, paid %s %s", inst.symbol, due[0],
-                         _fmt(entry.rate), _fmt(entry.payment), entry.currency)
-        if t.funding_rate is not None:
-            nxt = t.next_funding_ms
-            if nxt is None:  # no schedule from the feed: fixed intervals from 00:00 UTC
-                step = int(inst.funding_interval_h * 3_600_000)
-                nxt = (t.ts_ms // step + 1) * step
-            if nxt > t.ts_ms:
-                self._funding_due[inst.symbol] = (nxt, t.funding_rate)
-        return booked
-
-    # -- option expiry -----------------------------------------------------------------
+        """Book the funding due once the ticker's clock reaches it (see ``FundingClock``)."""
+        fired = self._funding_clock.tick(inst, t)
+        if fired is None:
+            return False
+        entry = self.ledger.book_funding(inst, fired[0], fired[1], t.mark)
+        if entry is None:
+            return False  # flat, or this funding time was booked before a restart
+        log.info("funding %s at %d: rate %s, paid %s %s", inst.symbol, entry.funding_ms,
+                 _fmt(entry.rate), _fmt(entry.payment), entry.currency)
+        self._account = None
+        return True
 
     def _settle_expired(self) -> bool:
-        """Close option positions past their expiry, as a maker fill, at the venue's
-        settlement: the option's own ticker stamped at or after expiry (the sim and a
-        replay publish one) or, once ``EXPIRY_GRACE_MS`` has passed without it, the
-        intrinsic value in coin at the index, ``max(S - K, 0) / S`` for a call and
-        ``max(K - S, 0) / S`` for a put (Deribit delivers cash at the index; its
-        delivery fee, like our maker fee, is capped at 12.5 % of the option's value).
-        Open orders on settled options are cancelled."""
-        legs, now = [], self._now()
-        for sym, (contracts, _) in self.ledger.positions.items():
-            inst = self._instruments.get(sym)
-            if inst is None or not inst.is_option or inst.expiry_ms is None \
-                    or self._data_ms < inst.expiry_ms:
-                continue
-            t = self._tickers.get(sym)
-            spot = self.price_usd(inst.base)
-            k = float(inst.strike or 0.0)
-            if t is not None and t.ts_ms >= inst.expiry_ms:
-                value, how = t.mark, "settlement mark"
-            elif self._data_ms < inst.expiry_ms + EXPIRY_GRACE_MS:
-                continue  # the venue's settlement print may still come
-            elif math.isfinite(spot):
-                value = max(spot - k, 0.0) / spot if inst.is_call else max(k - spot, 0.0) / spot
-                how = f"intrinsic at index {_fmt(spot)}"
-            else:
-                continue
-            reason = f"expired: settled at {_fmt(value)} {inst.settle} ({how})"
-            order = self.ledger.new_order(sym, "sell" if contracts > 0 else "buy", "market",
-                                          abs(contracts), None, True, False, "", now)
-            legs.append((updated(order, reason=reason), value, abs(contracts), True))
+        """Close expired option positions (see ``events.expiry_legs``); cancel their orders."""
+        legs = expiry_legs(self.ledger, self.market, self._instruments, self._now())
         if not legs:
             return False
         symbols = {leg[0].symbol for leg in legs}
@@ -341,14 +226,11 @@ class PaperBroker(Broker):
         with self._lock:
             if self._account is None:
                 lg = self.ledger
-                marks = {}
-                for sym in lg.positions:
-                    t = self._tickers.get(sym)
-                    marks[sym] = (t.mark, t.underlying_price) if t else (math.nan, None)
+                marks = {sym: self.market.mark(sym) for sym in lg.positions}
                 extra = {"funding_paid": dict(lg.funding_paid)}
                 if lg.last_liquidation:
                     extra["last_liquidation"] = lg.last_liquidation
-                self._account = acc.build_account(
+                self._account = build_account(
                     self.venue, self._now(), self._instruments, lg.balances, lg.positions,
                     marks, self.price_usd, lg.peak_equity_usd,
                     open_orders=tuple(lg.resting()), fills=tuple(lg.recent),
@@ -368,26 +250,18 @@ class PaperBroker(Broker):
         """Close every position at mark when equity < maintenance margin (cross margin).
 
         Liquidation fills pay the taker fee and are flagged ``liquidation=True``;
-        open orders are cancelled first, as venues do.
+        open orders are cancelled, as venues do.
         """
-        eq, mm = account.equity_usd, account.maintenance_margin_usd
-        if not (self.ledger.positions and math.isfinite(eq) and math.isfinite(mm) and eq < mm):
+        found = liquidation_legs(self.ledger, self.market, account, self._now())
+        if found is None:
             return account
-        now, legs = self._now(), []
-        for sym, (contracts, _) in list(self.ledger.positions.items()):
-            side = "sell" if contracts > 0 else "buy"
-            order = self.ledger.new_order(sym, side, "market", abs(contracts), None, True,
-                                          False, "", now)
-            legs.append((order, self._tickers[sym].mark, abs(contracts), False))
-        reason = (f"liquidated at {now}: equity {eq:,.2f} USD < maintenance margin "
-                  f"{mm:,.2f} USD; closed {len(legs)} positions at mark")
+        legs, reason = found
         cancelled = [updated(o, status="canceled", reason="cancelled by liquidation")
                      for o in self.ledger.resting()]
         meta = {"liquidations": str(self.ledger.liquidations + 1), "last_liquidation": reason}
         if self._book(legs, cancelled, liquidation=True, reason=reason, meta=meta) is None:
             return account
         log.warning("paper broker %s", reason)
-        self._account = None
         return self.account()
 
     def seed(self, balances: dict[str, float], positions: list[tuple[str, float, float]]) -> bool:
@@ -406,31 +280,6 @@ class PaperBroker(Broker):
         self._account = None
         return fills
 
-    def _levels(self, symbol: str, side: str) -> np.ndarray:
-        """The side of the book a ``side`` order takes from, or the ticker's top as one
-        level of unlimited size when no book has arrived."""
-        book = self._books.get(symbol)
-        if book is not None:
-            return book.asks if side == "buy" else book.bids
-        t = self._tickers.get(symbol)
-        top = (t.ask if side == "buy" else t.bid) if t else math.nan
-        if math.isfinite(top) and top > 0:
-            return np.array([[top, math.inf]])
-        return np.empty((0, 2))
-
-    def _consume(self, symbol: str, side: str, taken: float) -> None:
-        """Take what we filled out of our copy of the book until the feed sends a new one."""
-        book = self._books.get(symbol)
-        if book is None or taken <= 0:
-            return
-        levels = np.array(book.asks if side == "buy" else book.bids, dtype=float)
-        levels[:, 1] -= np.clip(taken - (np.cumsum(levels[:, 1]) - levels[:, 1]), 0,
-                                levels[:, 1])
-        levels = levels[levels[:, 1] > 1e-12]
-        levels.setflags(write=False)
-        bids, asks = (book.bids, levels) if side == "buy" else (levels, book.asks)
-        self._books[symbol] = Book(symbol, book.ts_ms, bids, asks, book.seq)
-
     def place_order(self, request: OrderRequest) -> Order:
         """Synchronous ``create_order``: returns once the order and its fills are committed.
 
@@ -441,7 +290,7 @@ class PaperBroker(Broker):
             if request.client_order_id and known is not None:
                 return self.ledger.orders[known]
             inst = self.instrument(request.symbol)
-            bids, asks = self._levels(inst.symbol, "sell"), self._levels(inst.symbol, "buy")
+            bids, asks = self.market.levels(inst.symbol, "sell"), self.market.levels(inst.symbol, "buy")
             best_bid = float(bids[0, 0]) if len(bids) else math.nan
             best_ask = float(asks[0, 0]) if len(asks) else math.nan
             amount, price = check_order(inst, request, self.ledger.position(inst.symbol),
@@ -470,7 +319,7 @@ class PaperBroker(Broker):
             final = updated(order, status=status, reason=reason)
             if self._book(legs, [final]) is None:
                 raise OrderRejected(f"order {order.id} could not be booked: retry it")
-            self._consume(inst.symbol, request.side, filled)
+            self.market.consume(inst.symbol, request.side, filled)
             result = self.ledger.orders[order.id]
             account = self.account()
         self._emit(account)
@@ -478,37 +327,23 @@ class PaperBroker(Broker):
 
     def _margin_problem(self, inst: Instrument, side: str, amount: float,
                         walk: list[tuple[float, float]], limit: float | None) -> str:
-        """Why an order that grows a position cannot be afforded, or "" if it can.
-
-        After the order (taker fills as walked, a limit's rest as if filled at its
-        price) equity less fees and the price paid away from mark must still cover
-        the account's initial margin, as a venue checks before accepting an order.
-        Orders that only reduce or close pass; so does everything while a price the
-        check needs is unknown (NaN equity): the broker cannot say, so it does not block.
-        """
+        """Why an order that grows a position cannot be margined, or "" if it can
+        (see ``valuation.margin_shortfall_usd``). Reducing or closing always passes;
+        so does an order while a figure the check needs is unknown."""
         before = self.ledger.position(inst.symbol)
         after = before + (amount if side == "buy" else -amount)
         if abs(after) <= abs(before) and (after == 0 or (after > 0) == (before > 0)):
             return ""
-        acct = self.account()
-        t = self._tickers.get(inst.symbol)
+        account = self.account()
+        t = self.market.tickers.get(inst.symbol)
         mark = t.mark if t is not None else (walk[0][0] if walk else limit)
-        if mark is None or not math.isfinite(acct.equity_usd) or not math.isfinite(mark):
+        short = margin_shortfall_usd(
+            inst, account, side, amount, walk, mark, self.price_usd(inst.base),
+            self.price_usd(inst.settle), t.underlying_price if t is not None else None)
+        if not short > 0:  # NaN: cannot tell, so do not block
             return ""
-        settle_usd = self.price_usd(inst.settle)
-        sign = 1.0 if side == "buy" else -1.0
-        cost = sum(acc.fill_fee(inst, a, p, False) - acc.contract_pnl(inst, sign * a, p, mark)
-                   for p, a in walk) * settle_usd
-        held = acct.position(inst.symbol)
-        im_before = held.initial_margin_usd if held is not None else 0.0
-        im_after, _ = acc.position_margin(inst, after, mark, self.price_usd(inst.base),
-                                          settle_usd, t.underlying_price if t else None)
-        available = acct.equity_usd - cost - (acct.initial_margin_usd - im_before + im_after)
-        if available >= 0 or not math.isfinite(available):
-            return ""
-        return (f"insufficient margin for {side} {_fmt(amount)} {inst.symbol}: initial margin "
-                f"after {acct.initial_margin_usd - im_before + im_after:,.2f} USD exceeds "
-                f"equity {acct.equity_usd - cost:,.2f} USD: reduce the amount")
+        return (f"insufficient margin for {side} {_fmt(amount)} {inst.symbol}: "
+                f"{short:,.2f} USD short of initial margin: reduce the amount")
 
     def _fill_resting(self, inst: Instrument, order: Order, amount: float) -> bool:
         """Fill part of a resting limit as maker at its price (reduce-only re-clipped)."""
@@ -526,15 +361,10 @@ class PaperBroker(Broker):
         return self._book([(order, order.price, amount, True)], []) \
             is not None
 
-    def _match_resting_top(self, inst: Instrument, t: Ticker) -> bool:
-        """No book for this symbol: a top of book at or through a limit fills it whole."""
+    def _fill_crossings(self, inst: Instrument, crossings: list[tuple[Order, float]]) -> bool:
         filled_any = False
-        for order in self.ledger.resting(inst.symbol):
-            top = t.ask if order.side == "buy" else t.bid
-            if not (math.isfinite(top) and top > 0):
-                continue
-            if (top <= order.price) if order.side == "buy" else (top >= order.price):
-                filled_any |= self._fill_resting(inst, order, order.remaining)
+        for order, amount in crossings:
+            filled_any |= self._fill_resting(inst, order, amount)
         return filled_any
 
     def apply_fill(self, fill: Fill) -> bool:

@@ -47,6 +47,8 @@ class Ledger:
         self.positions = state.positions
         self.orders = state.orders
         self.by_client = {o.client_order_id: o.id for o in self.orders.values()}
+        # open orders by id: every market update asks, so never scan all orders ever
+        self.open = {o.id: o for o in self.orders.values() if o.status == "open"}
         meta = state.meta
         self.order_seq = int(meta.get("order_seq", "0"))
         self.fill_seq = int(meta.get("fill_seq", "0"))
@@ -67,12 +69,11 @@ class Ledger:
         return self.positions.get(symbol, (0.0, 0.0))[0]
 
     def has_open(self, symbol: str) -> bool:
-        return any(o.status == "open" and o.symbol == symbol for o in self.orders.values())
+        return any(o.symbol == symbol for o in self.open.values())
 
     def resting(self, symbol: str | None = None) -> list[Order]:
         """Open orders: per symbol and side, best price first, then oldest first."""
-        out = [o for o in self.orders.values()
-               if o.status == "open" and (symbol is None or o.symbol == symbol)]
+        out = [o for o in self.open.values() if symbol is None or o.symbol == symbol]
 
         def priority(o: Order):
             price = o.price or 0.0
@@ -163,6 +164,10 @@ class Ledger:
         for o in to_write:
             self.orders[o.id] = o
             self.by_client[o.client_order_id] = o.id
+            if o.status == "open":
+                self.open[o.id] = o
+            else:
+                self.open.pop(o.id, None)
         self.recent.extend(f for f, _ in fills)
         if "liquidations" in meta:
             self.liquidations = int(meta["liquidations"])

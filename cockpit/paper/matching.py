@@ -10,12 +10,15 @@ import math
 
 import numpy as np
 
-from cockpit.model import Instrument, OrderRequest
+from cockpit.model import Book, Instrument, Order, OrderRequest, Ticker, Trade
 
 __all__ = [
     "OrderRejected",
     "check_order",
+    "book_crossings",
     "crossing_levels",
+    "touch_crossings",
+    "trade_crossings",
     "round_amount_down",
     "round_price",
     "valid_book_side",
@@ -160,3 +163,42 @@ def check_order(
         raise OrderRejected(
             f"post_only {req.side} at {price:g} would cross {sym} {opp}: {fix} the price")
     return amount, price
+
+
+def book_crossings(resting: list[Order], book: Book) -> list[tuple[Order, float]]:
+    """How much of each resting limit (best price first) a new ``book`` fills: the
+    opposite side's size at or through its price, shared out in price-time priority."""
+    used = {"buy": 0.0, "sell": 0.0}
+    out = []
+    for order in resting:
+        opposite = book.asks if order.side == "buy" else book.bids
+        free = crossing_levels(order.side, order.price, opposite) - used[order.side]
+        take = min(order.remaining, free)
+        if take > 1e-12:
+            used[order.side] += take
+            out.append((order, take))
+    return out
+
+
+def trade_crossings(resting: list[Order], trade: Trade) -> list[tuple[Order, float]]:
+    """A print strictly THROUGH a resting limit fills it, up to the print's size. A
+    print AT the limit may have filled orders queued ahead of ours, so it does not."""
+    left, out = trade.amount, []
+    for order in resting:
+        through = trade.price < order.price if order.side == "buy" else trade.price > order.price
+        take = min(order.remaining, left)
+        if through and take > 1e-12:
+            left -= take
+            out.append((order, take))
+    return out
+
+
+def touch_crossings(resting: list[Order], t: Ticker) -> list[tuple[Order, float]]:
+    """Without a book: a touch (best ask for a buy) at or through a limit fills it whole."""
+    out = []
+    for order in resting:
+        top = t.ask if order.side == "buy" else t.bid
+        if math.isfinite(top) and top > 0 and (
+                top <= order.price if order.side == "buy" else top >= order.price):
+            out.append((order, order.remaining))
+    return out
