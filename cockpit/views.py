@@ -100,6 +100,14 @@ def margin_view(
     its distance in daily sigmas and median time to touch use
     ``sizing.margin.liquidation_distance`` at the forecast vol of the
     position's own bars or, failing that, of its underlying's.
+
+    Notes
+    -----
+    sigmas = |ln(liq / mark)| / (vol_annual / sqrt(365)); the expected time is
+    the median first-passage time of driftless Brownian log price,
+    (d / (0.6745 sigma))^2 years (see ``sizing.margin.liquidation_distance``).
+    The worst position is the one fewest daily sigmas away (by percent when
+    no forecast is available).
     """
     amber, red = thresholds
     if not 0 <= amber < red:
@@ -178,6 +186,19 @@ def greeks_view(snapshot: Snapshot, delta_band_usd: float | None = None) -> Gree
     Perpetuals and futures: delta = contracts x contract size (coin; inverse
     contracts: USD size / mark). ``breach`` when any underlying's delta is
     outside +/- ``delta_band_usd``.
+
+    Notes
+    -----
+    A coin-settled option worth V USD is worth V/S coin. Its coin P&L per USD
+    move of S is d(V/S)/dS = (delta - V/S) / S, so the position's coin-equivalent
+    exposure (what a perp hedge must offset) is delta - V/S coin per contract:
+    Deribit's published "delta" for BTC options. gamma_usd = gamma x S^2 x 1 %
+    is the change of USD delta for a 1 % move.
+
+    References
+    ----------
+    Black, F. (1976), "The pricing of commodity contracts", J. Fin. Econ. 3.
+    Deribit, "Inverse options" and API ``public/ticker`` (``greeks`` per contract).
     """
     acct = snapshot.account
     if acct is None:

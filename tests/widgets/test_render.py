@@ -290,3 +290,13 @@ def test_log_entry_line():
     assert line.plain == "01:02:03 fill       BTC/USDT:USDT sell 0.8 @ 60,000"
     long_kind = render_entry(LogEntry(0, "suggestion", "cut BTC"))
     assert long_kind.plain == "00:00:00 suggestion cut BTC"
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.floats(-1e9, 1e9, allow_nan=False), st.integers(0, 6))
+def test_num_reads_back_as_the_rounded_value(x, decimals):
+    text = f.num(x, decimals, sign=True)
+    assert float(text.replace(",", "")) == pytest.approx(round(x, decimals), abs=10**-decimals)
+    digits = text.lstrip("+-").split(".")
+    assert len(digits[1] if len(digits) > 1 else "") == decimals  # fixed decimals, always
+    assert text[0] in "+-" or float(text.replace(",", "")) == 0
