@@ -19,13 +19,19 @@ from tests.widgets.test_builders import black76_call
 def demo_snapshot():
     runtime = pytest.importorskip("cockpit.runtime")
     from cockpit.config import Config
-    from cockpit.venues.sim import _dispatch
+    from cockpit.model import Bars, Book, Ticker, Trade
+
+    sink_for = {Ticker: "on_ticker", Book: "on_book", Trade: "on_trade", Bars: "on_bars"}
+
+    def push(updates):
+        for u in updates:
+            getattr(rt.store, sink_for[type(u)])(u)
 
     rt = runtime.build_demo(Config(), seed=11)
     market = rt.feed.market
-    _dispatch(rt.store, market.full_update())
+    push(market.full_update())
     for _ in range(3):
-        _dispatch(rt.store, market.step())
+        push(market.step())
     snap = rt.store.snapshot()
     return replace(snap, account=rt.broker.account())
 
