@@ -414,6 +414,9 @@ class PaperBroker(Broker):
     def close(self) -> None:
         """Close the database; the broker must not be used afterwards."""
         with self._lock:
+            account = self.account()
+            if math.isfinite(account.peak_equity_usd):
+                self.ledger.save_peak(account.peak_equity_usd)
             self.ledger.close()
 
     # -- the ccxt-shaped async API -----------------------------------------------------

@@ -273,3 +273,16 @@ def test_an_order_the_account_cannot_margin_is_rejected_but_closing_is_not():
         b.place_order(buy(1.0, type="limit", price=59_000.0))
     # closing (or reducing) is never blocked by margin
     assert b.place_order(sell(1.0)).status == "closed"
+
+
+def test_limit_without_a_book_fills_when_the_touch_reaches_it():
+    b = PaperBroker([BTC_CALL])
+    b.seed({"BTC": 10.0}, [])
+    b.on_ticker(ticker(BTC_CALL.symbol, 0.05, spread=0.002, underlying=60_000.0))
+    order = b.place_order(OrderRequest(BTC_CALL.symbol, "buy", "limit", 1.0, 0.0495))
+    assert order.status == "open"  # best ask 0.052 is above the limit
+    b.on_ticker(ticker(BTC_CALL.symbol, 0.047, T0 + 1, spread=0.002, underlying=60_000.0))
+    # ask 0.049 <= 0.0495: the whole order fills at its own price, as maker
+    done = b.ledger.orders[order.id]
+    assert done.status == "closed" and done.average == pytest.approx(0.0495)
+    assert b.account().fills[-1].maker

@@ -170,3 +170,24 @@ def test_a_position_outlives_its_instrument_listing_across_a_restart(tmp_path):
     fee = 2 * min(0.0003, 0.125 * 0.16)
     assert again.ledger.balances["BTC"] == pytest.approx(1.0 + 0.30 - fee)
     again.close()
+
+
+def test_a_restart_never_charges_a_funding_time_twice_and_keeps_the_peak(tmp_path):
+    path = tmp_path / "funding.sqlite"
+    due = T0 + 60_000
+    first = PaperBroker([BTC_PERP], state_path=path)
+    first.seed({"USDT": 10_000.0}, [(SYM, 1.0, 60_000.0)])
+    first.on_ticker(ticker(SYM, 70_000.0, due - 1, funding_rate=0.0001, next_funding_ms=due))
+    first.on_ticker(ticker(SYM, 60_000.0, due, funding_rate=0.0001))
+    peak = first.account().peak_equity_usd
+    assert peak == pytest.approx(20_000.0)  # 10,000 + 1 x (70,000 - 60,000)
+    first.close()
+    # the feed replays the same funding time after the restart
+    again = PaperBroker([BTC_PERP], state_path=path)
+    again.on_ticker(ticker(SYM, 60_000.0, due - 1, funding_rate=0.0001, next_funding_ms=due))
+    again.on_ticker(ticker(SYM, 60_000.0, due, funding_rate=0.0001))
+    (entry,) = again.funding_ledger()
+    assert entry.payment == pytest.approx(6.0)  # 1 x 60,000 x 0.0001, once
+    assert again.ledger.balances["USDT"] == pytest.approx(10_000.0 - 6.0)
+    assert again.account().peak_equity_usd == pytest.approx(peak)
+    again.close()
