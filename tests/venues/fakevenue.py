@@ -60,8 +60,10 @@ class FakeOkx:
         self.silent_subscriptions = 0
         self.malformed_pushes: dict[int, str] = {}
         self.plain_429 = False
+        self.refuse_orders: tuple[str, str] | None = None  # (sCode, sMsg): refuse every order
         # what happened
         self.requests: list[tuple[str, str]] = []
+        self.seen_api_keys: set[str] = set()  # OK-ACCESS-KEY headers received
         self.orders: dict[str, dict] = {}  # clOrdId -> order, in OKX's order-details shape
         self.order_posts = 0
         self.duplicate_posts = 0
@@ -122,6 +124,8 @@ class FakeOkx:
     async def rest(self, request: web.Request) -> web.StreamResponse:
         path = request.path
         self.requests.append((request.method, path))
+        if "OK-ACCESS-KEY" in request.headers:
+            self.seen_api_keys.add(request.headers["OK-ACCESS-KEY"])
         q = request.query
         if path == "/api/v5/public/instruments":
             if q.get("instType") != "SWAP":
@@ -172,6 +176,13 @@ class FakeOkx:
         for item in items:
             self.order_posts += 1
             cid = item.get("clOrdId", "")
+            if self.refuse_orders is not None:
+                code, text = self.refuse_orders
+                # "{api_key}": a venue that echoes the caller's key back in its error
+                text = text.replace("{api_key}", request.headers.get("OK-ACCESS-KEY", ""))
+                replies.append({"clOrdId": cid, "ordId": "", "sCode": code, "sMsg": text,
+                                "tag": "", "ts": str(_ms())})
+                continue
             if cid and cid in self.orders:
                 self.duplicate_posts += 1
                 replies.append({"clOrdId": cid, "ordId": "", "sCode": "51016",
