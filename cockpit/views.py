@@ -216,7 +216,8 @@ def greeks_view(snapshot: Snapshot, delta_band_usd: float | None = None) -> Gree
         if delta_band_usd is not None and _finite(total.delta_usd) \
                 and abs(total.delta_usd) > delta_band_usd:
             breach = True
-            total = replace(total, note="; ".join(filter(None, [total.note, "outside band"])))
+            total = replace(total, outside_band=True,
+                            note="; ".join(filter(None, [total.note, "outside band"])))
         totals.append(total)
     deltas = [t.delta_usd for t in totals if _finite(t.delta_usd)]
     return GreeksView(rows=tuple(rows), totals=tuple(totals),

@@ -54,16 +54,21 @@ def greeks_rows(view: GreeksView) -> list[Row]:
 
 
 def band_text(view: GreeksView, palette: Palette) -> Text:
-    """"Portfolio Δ +$12,345 inside band ±$25,000" (breach-styled outside)."""
+    """"Portfolio Δ +$12,345 · band ±$25,000 per underlying: BTC +$30,000 OUT  ETH ..."."""
     text = Text("Portfolio Δ ")
     d = view.portfolio_delta_usd
     text.append(f.usd(d, sign=True), style=style(palette, f.sign_class(d)))
     if view.delta_band_usd is None:
         text.append("  (no delta band configured)", style=style(palette, "muted"))
-    elif view.breach:
-        text.append(f"  OUTSIDE band ±{f.usd(view.delta_band_usd)}", style=style(palette, "breach"))
-    else:
-        text.append(f"  inside band ±{f.usd(view.delta_band_usd)}", style=style(palette, "muted"))
+        return text
+    text.append(f" · band ±{f.usd(view.delta_band_usd)} per underlying:",
+                style=style(palette, "muted"))
+    for t in view.totals:
+        text.append(f"  {t.underlying} {f.compact_usd(t.delta_usd, sign=True)} ")
+        if t.outside_band:
+            text.append("OUT", style=style(palette, "breach"))
+        else:
+            text.append("in", style=style(palette, "muted"))
     return text
 
 

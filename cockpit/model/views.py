@@ -112,12 +112,14 @@ class GreeksRow:
     theta_usd: float | None
     is_total: bool = False
     note: str = ""
+    outside_band: bool = False  # totals only: |delta_usd| beyond the delta band
 
 
 @dataclass(frozen=True, slots=True)
 class GreeksView:
-    """Per-position Greeks, totals per underlying, and the portfolio delta band
-    (USD, +/- ``delta_band_usd``; ``breach`` when the portfolio is outside)."""
+    """Per-position Greeks, totals per underlying, and the delta band (USD,
+    +/- ``delta_band_usd`` per underlying, as the policy hedges it); ``breach``
+    when any underlying's total is outside (``GreeksRow.outside_band``)."""
 
     rows: tuple[GreeksRow, ...] = ()
     totals: tuple[GreeksRow, ...] = ()

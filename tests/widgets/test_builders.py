@@ -120,6 +120,7 @@ def test_greeks_band_breach_per_underlying_and_missing_iv_reason():
     assert totals["BTC"].delta_usd == pytest.approx(60_000.0)  # outside +/- 50k
     assert "excludes 1" in totals["BTC"].note
     assert totals["ETH"].delta_usd == pytest.approx(-30_000.0)
+    assert totals["BTC"].outside_band and not totals["ETH"].outside_band
     assert v.breach
     assert v.portfolio_delta_usd == pytest.approx(30_000.0)
 

@@ -183,10 +183,14 @@ def test_margin_gauge_level_colours_and_threshold_marks():
 def test_greeks_signs_sources_and_empty_reason():
     row = GreeksRow("BTC/USD:X-C", "BTC", -3.0, "model", -0.75, -45_000.0, -0.00012, -43_200.0,
                     -0.02, -1_200.0, 0.001, 60.0)
-    view = GreeksView((row,), (), -45_000.0, 25_000.0, True)
+    total = GreeksRow("Σ BTC", "BTC", -3.0, "", -0.75, -45_000.0, -0.00012, -43_200.0,
+                      -0.02, -1_200.0, 0.001, 60.0, is_total=True, outside_band=True)
+    eth = GreeksRow("Σ ETH", "ETH", 1.0, "", 1.0, 3_000.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0,
+                    is_total=True)
+    view = GreeksView((row,), (total, eth), -42_000.0, 25_000.0, True)
     out = text_of(render_greeks(view))
     assert "model" in out and "-0.7500" in out and "-45,000" in out and "+60" in out
-    assert "OUTSIDE band ±$25,000" in out
+    assert "band ±$25,000 per underlying:  BTC -$45.0k OUT  ETH +$3.00k in" in out
     table = render_greeks(view).renderables[0]
     assert all(c.justify == "right" for c in table.columns[2:10])
     assert text_of(render_greeks(GreeksView(empty_reason="no options in this account"))) \
