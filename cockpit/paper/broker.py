@@ -290,7 +290,8 @@ class PaperBroker(Broker):
             if request.client_order_id and known is not None:
                 return self.ledger.orders[known]
             inst = self.instrument(request.symbol)
-            bids, asks = self.market.levels(inst.symbol, "sell"), self.market.levels(inst.symbol, "buy")
+            bids = self.market.levels(inst.symbol, "sell")
+            asks = self.market.levels(inst.symbol, "buy")
             best_bid = float(bids[0, 0]) if len(bids) else math.nan
             best_ask = float(asks[0, 0]) if len(asks) else math.nan
             amount, price = check_order(inst, request, self.ledger.position(inst.symbol),
@@ -358,8 +359,7 @@ class PaperBroker(Broker):
         amount = round_amount_down(amount, inst.amount_step)
         if amount <= 0:
             return False
-        return self._book([(order, order.price, amount, True)], []) \
-            is not None
+        return self._book([(order, order.price, amount, True)], []) is not None
 
     def _fill_crossings(self, inst: Instrument, crossings: list[tuple[Order, float]]) -> bool:
         filled_any = False

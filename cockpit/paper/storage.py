@@ -132,10 +132,12 @@ class PaperStorage:
         return st
 
     def is_empty(self) -> bool:
-        for table in ("balances", "positions", "orders", "fills", "meta"):
+        """True for an account that was never seeded nor traded (peak equity alone
+        does not count: a mark update may have saved it before the seed)."""
+        for table in ("balances", "positions", "orders", "fills", "funding"):
             if self._db.execute(f"SELECT 1 FROM {table} LIMIT 1").fetchone():
                 return False
-        return True
+        return self._db.execute("SELECT 1 FROM meta WHERE key = 'seeded'").fetchone() is None
 
     def fills(self, since_ms: int | None = None, limit: int | None = None) -> list[Fill]:
         """Fills oldest first; ``limit`` keeps the most recent ones."""
