@@ -170,3 +170,44 @@ def test_bad_timeout_names_the_argument():
 
     with pytest.raises(ValueError, match="timeout_s"):
         DeadManSwitch("okx", 0, noop, noop)
+
+
+async def test_bybit_adapter_dcp_subscription_gates_the_status():
+    """With engineer A's Bybit adapter: armed only while its private 'dcp' websocket
+    subscription runs; when that socket drops, the status says not armed at once."""
+    from cockpit.venues.bybit import BybitAdapter
+
+    class FakeBybitPro:  # the ccxt.pro calls subscribe_dcp makes
+        def __init__(self):
+            self.dropped = asyncio.Event()
+            self.topics = []
+
+        async def get_url_by_market_type(self, *args):
+            return "wss://stream.bybit.invalid/v5/private"
+
+        async def authenticate(self, url):
+            return None
+
+        async def watch_topics(self, url, hashes, topics, params):
+            self.topics.append(tuple(topics))
+            await self.dropped.wait()  # subscribed until the socket goes
+            raise ConnectionError("private socket closed")
+
+    adapter = BybitAdapter()
+    clock = FakeClock()
+    venue = FakeVenue(clock)
+    switch = DeadManSwitch("bybit", 40.0, venue.arm, venue.disarm, clock, clock.sleep,
+                           ready=adapter.dead_man_live)
+    switch.set_resting(True)
+    await switch.step()
+    assert switch.armed and switch.status() is None  # REST arm alone does not count
+    pro = FakeBybitPro()
+    adapter.start_dcp(pro)
+    for _ in range(10):
+        await asyncio.sleep(0)
+    assert pro.topics == [("dcp",)]
+    assert switch.status() == "armed 40s, refreshed 22:13:20 UTC"
+    pro.dropped.set()
+    for _ in range(10):
+        await asyncio.sleep(0)
+    assert switch.status() is None

@@ -224,3 +224,28 @@ async def test_okx_429_maps_to_a_network_error_class_we_back_off_on(srv):
         assert max(delays) <= 0.04
     finally:
         await exchange.close()
+
+
+async def test_record_a_live_feed_then_replay_it_deterministically(srv, tmp_path):
+    """``cockpit record`` against the fake venue, then ``--replay`` of that file, twice."""
+    from cockpit.venues.recorder import encode, record
+    from cockpit.venues.replay import ReplayFeed
+
+    feed, _, _ = okx_feed(srv)
+    path = tmp_path / "okx.jsonl.gz"
+    lines = await record("okx", [SYMBOL], path, seconds=0.6, feed=feed)
+    assert lines >= 10
+
+    async def replay():
+        sink = Sink()
+        rf = ReplayFeed(path, speed=0, hold=False)
+        await rf.run(sink)
+        return rf, sink
+
+    rf, a = await replay()
+    _, b = await replay()
+    assert rf.venue == "okx" and rf.symbols == [SYMBOL] and rf.skipped == 0
+    assert [i.symbol for i in a.instruments] == [SYMBOL] and a.bars
+    assert a.tickers and a.books and a.trades
+    assert [encode("ticker", t) for t in a.tickers] == [encode("ticker", t) for t in b.tickers]
+    assert [encode("book", x) for x in a.books] == [encode("book", x) for x in b.books]

@@ -332,3 +332,22 @@ def test_ticker_survives_encode_json_decode(bid, ask, mark, iv, greeks, ts):
     assert back.greeks == t.greeks and back.mark_iv == t.mark_iv and back.ts_ms == ts
     assert (back.bid, back.ask) == (bid, ask)
     assert back.mark == mark or (math.isnan(mark) and math.isnan(back.mark))
+
+
+async def test_fixture_replayed_into_the_store_fills_every_market_panel():
+    """What ``cockpit --replay FILE`` shows: the store holds instruments, tickers
+    (with the option's IV and Greeks), the book, trades and bars, and its snapshot
+    clock is the recording's."""
+    from cockpit.store import Store
+
+    feed = ReplayFeed(FIXTURE, speed=0, hold=False)
+    store = Store(mode="replay", clock=feed.now_ms)
+    await feed.run(store)
+    snap = store.snapshot()
+    assert snap.mode == "replay" and snap.ts_ms == START_MS + 250 * 7
+    assert set(snap.instruments) == {PERP, OPTION}
+    assert set(snap.tickers) == {PERP, OPTION}
+    assert snap.tickers[OPTION].greeks is not None and snap.tickers[OPTION].mark_iv == 0.6127
+    assert PERP in snap.books and PERP in snap.bars and snap.trades[PERP]
+    assert snap.venues["deribit"].connected
+    assert store.rejected == 0
