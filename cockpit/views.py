@@ -413,6 +413,7 @@ def _liquidity(name: str):
 
 def _with_suggestion(view: DepthView, bids, asks, s: SuggestionRow) -> DepthView:
     text = f"suggested {s.order_side} {s.order_amount:g}"
+    view = replace(view, suggestion_side=s.order_side)
     if s.symbol != view.symbol:
         return replace(view, suggestion_text=text, suggestion_note=f"order is for {s.symbol}")
     side_levels = asks if s.order_side == "buy" else bids

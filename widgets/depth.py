@@ -65,7 +65,8 @@ def info_text(view: DepthView, palette: Palette) -> Text:
         if view.suggestion_slippage_bps is None:
             text.append(f"{f.MISSING} {view.suggestion_note}", style=style(palette, "muted"))
         else:
-            text.append(f"slippage {f.bps(view.suggestion_slippage_bps)}")
+            best = "best ask" if view.suggestion_side == "buy" else "best bid"
+            text.append(f"walks the book {f.bps(view.suggestion_slippage_bps)} vs {best}")
             if view.suggestion_note:
                 text.append(f" ({view.suggestion_note})", style=style(palette, "amber"))
     return text

@@ -166,6 +166,7 @@ class DepthView:
     spread_bps: float | None = None
     bands: tuple[DepthBand, ...] = ()
     suggestion_text: str = ""
+    suggestion_side: str = ""  # "buy" walks the asks, "sell" the bids
     suggestion_slippage_bps: float | None = None
     suggestion_filled: float | None = None
     suggestion_note: str = ""

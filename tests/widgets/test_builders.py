@@ -224,7 +224,7 @@ def test_depth_suggestion_slippage_walks_the_asks():
     v = views.depth_view(_depth_snapshot(), BTC_PERP.symbol, s)
     # 1.5 @ 100.5 + 1.5 @ 101 -> VWAP 100.75, vs best 100.5 -> 24.875 bp
     assert v.suggestion_slippage_bps == pytest.approx((100.75 / 100.5 - 1) * 1e4)
-    assert v.suggestion_filled == pytest.approx(3.0)
+    assert v.suggestion_filled == pytest.approx(3.0) and v.suggestion_side == "buy"
     big = SuggestionRow("s2", BTC_PERP.symbol, 0.0, -10.0, "sell 10", "x", None, None, None,
                         "cut", order_side="sell", order_amount=10.0)
     assert "only 6" in views.depth_view(_depth_snapshot(), BTC_PERP.symbol, big).suggestion_note

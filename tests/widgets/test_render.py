@@ -206,7 +206,8 @@ def test_depth_ladder_order_and_bars():
         bids=(LadderLevel(100.0, 1.0, 1.0), LadderLevel(99.5, 3.0, 4.0)),
         asks=(LadderLevel(100.5, 2.0, 2.0), LadderLevel(101.0, 6.0, 8.0)),
         spread=0.5, spread_bps=49.875, bands=(DepthBand(50.0, 1.0, 2.0),),
-        suggestion_text="buy 3 (s1)", suggestion_slippage_bps=24.875, price_decimals=1,
+        suggestion_text="suggested buy 3", suggestion_side="buy", suggestion_slippage_bps=24.875,
+        price_decimals=1,
         amount_decimals=1,
     )
     rows = ladder_rows(view, bar_width=8)
@@ -219,7 +220,7 @@ def test_depth_ladder_order_and_bars():
     assert bars[4] == "████    "  # 4 of 8
     assert rows[0].cells[0].style == "ask" and rows[4].cells[0].style == "bid"
     out = text_of(render_depth(view))
-    assert "0.5 spread 49.9 bp" in out and "slippage 24.9 bp" in out and "±50bp 1.0/2.0" in out
+    assert "0.5 spread 49.9 bp" in out and "walks the book 24.9 bp vs best ask" in out and "±50bp 1.0/2.0" in out
     empty = text_of(render_depth(DepthView("ETH/USDT:USDT", empty_reason="no book for ETH yet")))
     assert "no book for ETH yet" in empty
 
