@@ -70,8 +70,8 @@ def gauge_text(view: MarginView, palette: Palette, width: int = GAUGE_WIDTH) -> 
     The bar and the number take the level's colour; ┊ marks the amber and red
     thresholds where the bar has not reached them yet.
     """
-    bar_style = {"ok": "ok", "amber": "amber", "red": "loss"}[view.level]
-    number_style = {"ok": "ok", "amber": "amber", "red": "breach"}[view.level]
+    bar_style = {"ok": "ok", "amber": "amber", "red": "loss", "unknown": "muted"}[view.level]
+    number_style = {"ok": "ok", "amber": "amber", "red": "breach", "unknown": "muted"}[view.level]
     ratio = view.margin_ratio
     text = Text("Margin ratio ")
     text.append(f.pct(ratio, 1).rjust(7), style=style(palette, number_style))

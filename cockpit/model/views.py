@@ -78,7 +78,10 @@ class MarginView:
 
     @property
     def level(self) -> str:
-        """"ok", "amber" or "red" for the gauge and the panel's state class."""
+        """"ok", "amber" or "red" for the gauge and the panel's state class;
+        "unknown" while the ratio is NaN (account not valued yet)."""
+        if self.margin_ratio != self.margin_ratio:
+            return "unknown"
         if self.margin_ratio >= self.red_ratio:
             return "red"
         if self.margin_ratio >= self.amber_ratio:

@@ -187,7 +187,8 @@ def test_margin_view_levels_and_missing_inputs():
     assert v.worst_symbol == BTC_PERP.symbol  # only one with a distance
     red = views.margin_view(snapshot(equity=10_000.0, mm=9_000.0), None, (0.5, 0.8))
     assert red.level == "red" and red.empty_reason == "no open positions"
-    assert "account" in views.margin_view(snapshot(account=False)).empty_reason
+    waiting = views.margin_view(snapshot(account=False))
+    assert "account" in waiting.empty_reason and waiting.level == "unknown"
 
 
 # ---------------------------------------------------------------- depth
