@@ -109,7 +109,7 @@ def replay_realised(fills: list[Fill]) -> tuple[float, float]:
 
 
 @pytest.mark.parametrize("seed, acks_before_kill", [(1, 40), (2, 97)])
-def test_kill_9_mid_run_loses_no_acknowledged_fill_and_books_none_twice(
+def test_kill_9_mid_run_loses_no_acknowledged_order_or_fill_and_books_none_twice(
         tmp_path, seed, acks_before_kill):
     path = tmp_path / "crash.sqlite"
     env = dict(os.environ, PYTHONPATH=str(ROOT))
@@ -117,13 +117,18 @@ def test_kill_9_mid_run_loses_no_acknowledged_fill_and_books_none_twice(
         [sys.executable, "-m", "tests.paper.crash_child", str(path), str(seed)],
         cwd=ROOT, env=env, stdout=subprocess.PIPE, text=True)
     acked: dict[str, list[str]] = {}
+    reported_fills: set[str] = set()
     try:
         assert child.stdout.readline().strip() == "READY"
         while len(acked) < acks_before_kill:
             line = child.stdout.readline()
             assert line, "child died before the kill"
-            _, order_id, *fill_ids = line.split()
-            acked[order_id] = fill_ids
+            kind, first, *rest = line.split()
+            if kind == "ACK":
+                acked[first] = rest
+                reported_fills.update(rest)
+            else:
+                reported_fills.add(first)
         os.kill(child.pid, signal.SIGKILL)  # mid-loop: usually inside a transaction
     finally:
         child.kill()
@@ -135,12 +140,17 @@ def test_kill_9_mid_run_loses_no_acknowledged_fill_and_books_none_twice(
     fills = b.ledger.storage.fills()
     ids = [f.id for f in fills]
     assert len(ids) == len(set(ids))
-    booked = set(ids)
-    for order_id, fill_ids in acked.items():
-        assert fill_ids and set(fill_ids) <= booked, f"acknowledged {order_id} lost"
-        assert b.ledger.orders[order_id].status == "closed"
-    # at most the one order in flight at the kill can be booked without its ACK line
-    assert len({f.order_id for f in fills} - set(acked)) <= 1
+    assert reported_fills <= set(ids), "an acknowledged fill was lost"
+    for order_id in acked:  # every acknowledged order, resting or filled, is there
+        assert b.ledger.orders[order_id].status in ("open", "closed")
+    assert any(b.ledger.orders[o].type == "limit" for o in acked)
+    assert all(o.type == "limit" for o in b.ledger.orders.values() if o.status == "open")
+    # at most the one order in flight at the kill can exist without its ACK line
+    assert len(set(b.ledger.orders) - set(acked)) <= 1
+    # an order's filled amount is the sum of its booked fills
+    for order in b.ledger.orders.values():
+        booked = sum(f.amount for f in fills if f.order_id == order.id)
+        assert order.filled == pytest.approx(booked, abs=1e-9)
     position, realised = replay_realised(fills)
     assert b.ledger.position(SYM) == pytest.approx(position, abs=1e-9)
     fees = sum(f.fee for f in fills)
