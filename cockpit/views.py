@@ -38,7 +38,9 @@ from cockpit.model.views import (
     VolView,
 )
 from sizing import greeks as sg
+from sizing import liquidity as sl
 from sizing import margin as sm
+from sizing import volatility as sv
 from widgets.format import decimals_for_step
 
 MS_PER_YEAR = 365.0 * 86_400_000.0
@@ -304,27 +306,20 @@ def _resolve_model_greeks(items: list) -> list[GreeksRow]:
     cols = list(zip(*pending, strict=True))
     bs = sg.black76(np.array(cols[4]), np.array(cols[5]), np.array(cols[6]),
                     np.array(cols[7]), np.array(cols[8], dtype=bool))
+    # coin-settled options: Deribit's coin delta, Black-76 delta minus the coin price
+    inverse = ~np.array(cols[9], dtype=bool)
+    delta = np.where(inverse, sg.inverse_coin_delta(bs.delta, bs.price, np.array(cols[4])),
+                     bs.delta)
     out, k = [], 0
     for it in items:
         if not isinstance(it, _ModelInput):
             out.append(it)
             continue
-        price, delta = float(bs.price[k]), float(bs.delta[k])
-        if not it.linear:
-            delta = _inverse_coin_delta(delta, price, it.spot)
         out.append(_greeks_from_unit(it.symbol, it.underlying, it.contracts, "model", it.qty,
-                                     it.spot, delta, float(bs.gamma[k]), float(bs.vega[k]),
-                                     float(bs.theta[k])))
+                                     it.spot, float(delta[k]), float(bs.gamma[k]),
+                                     float(bs.vega[k]), float(bs.theta[k])))
         k += 1
     return out
-
-
-def _inverse_coin_delta(usd_delta: float, usd_price: float, underlying: float) -> float:
-    """Deribit's coin delta of a coin-settled option: d(S x V/S)/dS in coin = delta - V/S."""
-    fn = getattr(sg, "inverse_coin_delta", None)
-    if fn is not None:
-        return float(fn(usd_delta, usd_price, underlying))
-    return usd_delta - usd_price / underlying
 
 
 def _total(und: str, group: list[GreeksRow]) -> GreeksRow:
@@ -375,7 +370,7 @@ def depth_view(
     spread_bps = spread / mid * 1e4 if spread is not None and mid > 0 else None
     bands = ()
     if mid is not None:
-        bands = tuple(DepthBand(b, *_depth_within(bids, asks, b)) for b in bands_bps)
+        bands = tuple(DepthBand(b, *sl.depth_within_bps(bids, asks, b)) for b in bands_bps)
     view = DepthView(
         symbol, bids=_ladder(bids, levels), asks=_ladder(asks, levels),
         best_bid=bid if len(bids) else None, best_ask=ask if len(asks) else None,
@@ -392,25 +387,6 @@ def _ladder(levels: np.ndarray, n: int) -> tuple[LadderLevel, ...]:
     return tuple(LadderLevel(float(p), float(a), float(c)) for (p, a), c in zip(top, cum, strict=True))
 
 
-def _depth_within(bids: np.ndarray, asks: np.ndarray, band_bps: float) -> tuple[float, float]:
-    fn = _liquidity("depth_within_bps")
-    if fn is not None:
-        b, a = fn(bids, asks, band_bps)
-        return float(b), float(a)
-    mid = 0.5 * (bids[0, 0] + asks[0, 0])
-    lo, hi = mid * (1 - band_bps / 1e4), mid * (1 + band_bps / 1e4)
-    return float(bids[bids[:, 0] >= lo, 1].sum()), float(asks[asks[:, 0] <= hi, 1].sum())
-
-
-def _liquidity(name: str):
-    """``sizing.liquidity.<name>`` or None while that module is not installed."""
-    try:
-        from sizing import liquidity
-    except ImportError:
-        return None
-    return getattr(liquidity, name, None)
-
-
 def _with_suggestion(view: DepthView, bids, asks, s: SuggestionRow) -> DepthView:
     text = f"suggested {s.order_side} {s.order_amount:g}"
     view = replace(view, suggestion_side=s.order_side)
@@ -419,10 +395,7 @@ def _with_suggestion(view: DepthView, bids, asks, s: SuggestionRow) -> DepthView
     side_levels = asks if s.order_side == "buy" else bids
     if s.order_amount <= 0 or not len(side_levels):
         return replace(view, suggestion_text=text, suggestion_note="nothing to walk")
-    walk_book = _liquidity("walk_book")
-    if walk_book is None:
-        return replace(view, suggestion_text=text, suggestion_note="book walk unavailable")
-    walk = walk_book(side_levels, s.order_amount)
+    walk = sl.walk_book(side_levels, s.order_amount)
     note = ""
     if walk.filled < s.order_amount:
         note = f"book holds only {walk.filled:g} of {s.order_amount:g}"
@@ -481,7 +454,7 @@ def vol_view(
     elif not np.all(np.isfinite(rets)):
         note = "NaN in price history"
     else:
-        realised = _close_to_close(close[-window - 1:], ppy)
+        realised = sv.close_to_close(close[-window - 1:], ppy)
     vol, model = forecast_for(forecasts, sym)
     atm_iv, atm_symbol, atm_note = _atm_iv(snapshot, underlying)
     return VolView(
@@ -492,15 +465,6 @@ def vol_view(
         price_history=tuple(float(c) for c in close[-history:]),
         vol_history=_rolling_vol(close[-(history + vol_window):], vol_window, ppy),
     )
-
-
-def _close_to_close(close: np.ndarray, ppy: float) -> float:
-    try:
-        from sizing.volatility import close_to_close
-    except ImportError:
-        r = np.diff(np.log(close))
-        return float(np.std(r, ddof=1) * math.sqrt(ppy))
-    return float(close_to_close(close, ppy))
 
 
 def _rolling_vol(close: np.ndarray, n: int, ppy: float) -> tuple[float, ...]:
