@@ -60,7 +60,9 @@ PEAK_SAVE_EVERY_MS = 60_000
 
 
 def _fmt(x: float) -> str:
-    return f"{x:.10g}"
+    """A number as a trader reads it: 0.8, 1.0, 60000.5 (no float noise)."""
+    text = f"{x:.10g}"
+    return text if any(c in text for c in ".en") else text + ".0"
 
 
 class PaperBroker(Broker):
