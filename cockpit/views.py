@@ -94,7 +94,9 @@ def forecast_for(forecasts: Mapping | None, *keys: str) -> tuple[float | None, s
 
 
 def margin_view(
-    snapshot: Snapshot, forecasts: Mapping | None = None, thresholds: tuple[float, float] = (0.5, 0.8)
+    snapshot: Snapshot,
+    forecasts: Mapping | None = None,
+    thresholds: tuple[float, float] = (0.5, 0.8),
 ) -> MarginView:
     """Margin health; ``thresholds`` = (amber, red) margin ratios from ``[display]``.
 
@@ -384,7 +386,8 @@ def depth_view(
 def _ladder(levels: np.ndarray, n: int) -> tuple[LadderLevel, ...]:
     top = levels[:n]
     cum = np.cumsum(top[:, 1]) if len(top) else ()
-    return tuple(LadderLevel(float(p), float(a), float(c)) for (p, a), c in zip(top, cum, strict=True))
+    return tuple(LadderLevel(float(p), float(a), float(c))
+                 for (p, a), c in zip(top, cum, strict=True))
 
 
 def _with_suggestion(view: DepthView, bids, asks, s: SuggestionRow) -> DepthView:
@@ -513,7 +516,7 @@ def suggestions_view(
     (default the snapshot's own clock)."""
     from cockpit.suggestions import stale_reason
 
-    snap = snapshot if now_ms is None or now_ms == snapshot.ts_ms else replace(snapshot, ts_ms=now_ms)
+    snap = snapshot if now_ms in (None, snapshot.ts_ms) else replace(snapshot, ts_ms=now_ms)
     rows = []
     for s in suggestions:
         d = s.decision

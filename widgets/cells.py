@@ -75,7 +75,8 @@ def build_table(
     for i, (header, justify) in enumerate(columns):
         min_width = None
         if justify == "right":
-            min_width = max([len(header)] + [len(r.cells[i].text) for r in rows if i < len(r.cells)])
+            widths = [len(r.cells[i].text) for r in rows if i < len(r.cells)]
+            min_width = max([len(header), *widths])
         table.add_column(header, justify=justify, no_wrap=True, min_width=min_width)
     changed = changed_cells(rows, previous)
     for r in rows:

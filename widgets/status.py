@@ -19,7 +19,8 @@ def render_status(view: StatusView, palette: Palette = DEFAULT_PALETTE, previous
         text.append("  ")
         if v.connected:
             old = v.age_s is not None and v.age_s > view.stale_after_s
-            text.append(f"{v.venue} ● {f.age(v.age_s)}", style=style(palette, "stale" if old else "ok"))
+            text.append(f"{v.venue} ● {f.age(v.age_s)}",
+                        style=style(palette, "stale" if old else "ok"))
         else:
             state = "retrying" if v.retrying else "disconnected"
             text.append(f"{v.venue} ○ {state}", style=style(palette, "breach"))

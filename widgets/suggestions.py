@@ -34,8 +34,10 @@ def suggestion_cells(s: SuggestionRow) -> tuple[Cell, ...]:
     change = f"{f.num(s.current, d, sign=True)} → {f.num(s.target, d, sign=True)}"
     if s.stale:
         flag = Cell("STALE", "amber")
+    elif s.reduces_risk:
+        flag = Cell("▼ risk", "profit")
     else:
-        flag = Cell("▼ risk" if s.reduces_risk else "▲ risk", "profit" if s.reduces_risk else "amber")
+        flag = Cell("▲ risk", "amber")
     reason = s.reason + (f" [stale: {s.stale_reason}]" if s.stale and s.stale_reason else "")
     return (
         flag,
@@ -118,7 +120,8 @@ class SuggestionsPanel(Vertical):
         if s is None:
             return False
         if s.stale:
-            self.post_message(SuggestionRefused(s.id, f"stale: {s.stale_reason or 'refresh first'}"))
+            why = s.stale_reason or "refresh first"
+            self.post_message(SuggestionRefused(s.id, f"stale: {why}"))
             return False
         if not s.approvable:
             self.post_message(SuggestionRefused(s.id, "nothing to trade"))

@@ -220,7 +220,8 @@ def test_depth_ladder_order_and_bars():
     assert bars[4] == "████    "  # 4 of 8
     assert rows[0].cells[0].style == "ask" and rows[4].cells[0].style == "bid"
     out = text_of(render_depth(view))
-    assert "0.5 spread 49.9 bp" in out and "walks the book 24.9 bp vs best ask" in out and "±50bp 1.0/2.0" in out
+    assert "0.5 spread 49.9 bp" in out and "±50bp 1.0/2.0" in out
+    assert "walks the book 24.9 bp vs best ask" in out
     empty = text_of(render_depth(DepthView("ETH/USDT:USDT", empty_reason="no book for ETH yet")))
     assert "no book for ETH yet" in empty
 

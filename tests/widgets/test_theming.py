@@ -41,7 +41,8 @@ def test_stylesheet_has_no_hex_colours_and_uses_the_trading_variables():
 
 
 @pytest.mark.parametrize(("alias", "name"), [
-    ("dark", "cockpit-dark"), ("Light", "cockpit-light"), ("high-contrast", "cockpit-high-contrast"),
+    ("dark", "cockpit-dark"), ("Light", "cockpit-light"),
+    ("high-contrast", "cockpit-high-contrast"),
     ("cockpit-light", "cockpit-light"), ("nord", "nord"), ("neon", None),
 ])
 def test_theme_aliases(alias, name):
