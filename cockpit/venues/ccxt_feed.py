@@ -121,6 +121,9 @@ class CcxtFeed(MarketFeed):
         self.extras_s = extras_s
         self._sleep = sleep
         self._sink: MarketSink | None = None
+        # set by the app in live mode (e.g. to the dead-man switch's status) so the
+        # venue line shows "armed 60s, refreshed 12:01:05 UTC"
+        self.dead_man_status: Callable[[], str | None] | None = None
         self._last_data_ms = 0
         self._skew_ms: int | None = None
         self._connected = False
@@ -144,7 +147,8 @@ class CcxtFeed(MarketFeed):
         (a burst of ticks is one status, not hundreds)."""
         if self._sink is None:
             return
-        state = (self._connected, self._retrying, self._message, self._skew_ms)
+        dead_man = self.dead_man_status() if self.dead_man_status is not None else None
+        state = (self._connected, self._retrying, self._message, self._skew_ms, dead_man)
         sent_state, sent_data_ms = self._status_sent
         if not force and state == sent_state and self._last_data_ms - sent_data_ms < 1000:
             return
@@ -152,6 +156,7 @@ class CcxtFeed(MarketFeed):
         self._sink.on_venue_status(VenueStatus(
             venue=self.venue, connected=self._connected, last_data_ms=self._last_data_ms,
             message=self._message, clock_skew_ms=self._skew_ms, retrying=self._retrying,
+            dead_man=dead_man,
         ))
 
     def _trouble(self, what: str, exc: BaseException) -> None:

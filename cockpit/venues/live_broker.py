@@ -61,13 +61,15 @@ class CcxtBroker(Broker):
     def __init__(self, adapter: VenueAdapter, cfg: Any, credentials: Any, *,
                  exchange: Any = None, clock: Callable[[], float] = time.time,
                  sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
-                 lookup_attempts: int = 3) -> None:
+                 lookup_attempts: int = 3, live: bool | None = None) -> None:
         self.adapter = adapter
         self.venue = adapter.name
         self.websocket_positions = adapter.websocket_positions
         self.dead_man_switch = adapter.dead_man_switch
         self.client_order_id_field = adapter.client_order_id_field
-        self.live = bool(getattr(cfg, "live", False))
+        # make_broker is called after the --live / config opt-in and passes live=True;
+        # otherwise the config decides, and without an opt-in the account is read-only.
+        self.live = bool(getattr(cfg, "live", False)) if live is None else live
         self.symbols = list(getattr(cfg, "symbols", ()) or ())
         self._ex = exchange if exchange is not None else build_exchange(adapter, cfg, credentials)
         self._cfg = cfg
@@ -420,7 +422,35 @@ class CcxtBroker(Broker):
         """Whether the venue would fire the switch now (Bybit: dcp subscription up)."""
         return self.adapter.dead_man_live()
 
-    async def close(self) -> None:
+    # -- lifecycle -----------------------------------------------------------
+    async def run(self, sink: Any, *, poll_s: float = 5.0) -> None:
+        """Poll balances, positions and open orders into ``sink.on_account`` until
+        cancelled (Deribit has no position stream; one loop serves all venues).
+        Errors are logged with backoff, never raised."""
+        from cockpit.venues.resilience import Backoff
+
+        backoff = Backoff()
+        while True:
+            try:
+                sink.on_account(await self.refresh())
+                backoff.reset()
+                await self._sleep(poll_s)
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                log.warning("%s: account poll failed: %s", self.venue, type(exc).__name__)
+                await self._sleep(backoff.next_delay())
+
+    async def aclose(self) -> None:
         await self._ex.close()
         if self._pro is not None:
             await self._pro.close()
+
+    def close(self) -> None:
+        """Synchronous close (the app calls it on unmount): schedules :meth:`aclose`."""
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            return
+        task = loop.create_task(self.aclose())
+        task.add_done_callback(lambda t: t.cancelled() or t.exception())

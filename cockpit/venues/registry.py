@@ -43,8 +43,13 @@ def make_feed(name: str, cfg: Any, *, clock: Any = None) -> MarketFeed:
     return CcxtFeed(adapter_for(name), cfg, clock=clock)
 
 
-def make_broker(name: str, cfg: Any, credentials: Any) -> Broker:
-    """The live broker of venue ``name``; ``credentials`` from ``cockpit.keys``."""
+def make_broker(name: str, cfg: Any, credentials: Any, *, live: bool = True) -> Broker:
+    """The private-API broker of venue ``name``; ``credentials`` from ``cockpit.keys``.
+
+    Call it after the live opt-in (``--live`` or ``live = true``); ``live=False``
+    gives a read-only account view whose ``create_order`` refuses. Start
+    ``broker.run(store)`` as a worker to keep the account view polled.
+    """
     from cockpit.venues.live_broker import CcxtBroker
 
-    return CcxtBroker(adapter_for(name), cfg, credentials)
+    return CcxtBroker(adapter_for(name), cfg, credentials, live=live)

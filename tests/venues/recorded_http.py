@@ -124,4 +124,5 @@ def shared_exchange(adapter: VenueAdapter, routes: list[tuple[str, Any]], defaul
     # ccxt binds its throttler to the first loop it meets; each test has its own loop
     exchange.asyncio_loop = None
     exchange.throttler.loop = None
+    exchange.closed_by_user = False  # a test may have closed it through a broker
     return exchange, http

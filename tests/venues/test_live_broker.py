@@ -3,6 +3,7 @@ HTTP answered from recorded venue responses (see recorded_http)."""
 
 from __future__ import annotations
 
+import asyncio
 from types import SimpleNamespace
 
 import ccxt.async_support as ccxt
@@ -31,7 +32,7 @@ def cfg(symbols, live=True):
 
 
 async def no_sleep(_s):
-    return None
+    await asyncio.sleep(0)  # yield, so polling loops under test cannot starve the loop
 
 
 def broker_for(adapter, routes, default, symbols, *, live=True, credentials=None):
@@ -226,3 +227,28 @@ async def test_account_view_from_positions_and_balances():
     # USDT 23.72469206 + USDC 103.12345678 (marginBalance, upnl already inside)
     assert account.equity_usd == pytest.approx(23.72469206 + 103.12345678)
     assert account.maintenance_margin_usd == pytest.approx(0.0800428)
+
+
+async def test_run_polls_the_account_into_the_sink_and_close_is_sync():
+    broker, _ = broker_for(BinanceUsdmAdapter(), binance_rec.ROUTES, {}, [binance_rec.ADA])
+    accounts = []
+    sink = SimpleNamespace(on_account=accounts.append)
+    task = asyncio.ensure_future(broker.run(sink, poll_s=0))
+    for _ in range(200):
+        await asyncio.sleep(0)
+        if accounts:
+            break
+    task.cancel()
+    await asyncio.gather(task, return_exceptions=True)
+    assert accounts and accounts[0].venue == "binanceusdm"
+    assert accounts[0].positions[0].symbol == binance_rec.ADA
+    broker.close()  # the app calls close() without awaiting: no warning, no error
+    await asyncio.sleep(0)
+
+
+def test_make_broker_is_live_after_opt_in_and_read_only_on_request():
+    from cockpit.venues.registry import make_broker
+    from tests.venues.recorded_http import FAKE_CREDENTIALS
+
+    assert make_broker("okx", cfg([], live=False), FAKE_CREDENTIALS).live is True
+    assert make_broker("okx", cfg([], live=True), FAKE_CREDENTIALS, live=False).live is False
