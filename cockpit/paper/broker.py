@@ -36,6 +36,7 @@ from cockpit.model import (
     Ticker,
     Trade,
 )
+from cockpit.paper.accounting import position_margin
 from cockpit.paper.events import EXPIRY_GRACE_MS, FundingClock, expiry_legs, liquidation_legs
 from cockpit.paper.ledger import Ledger, updated
 from cockpit.paper.market import MarketView
@@ -229,7 +230,9 @@ class PaperBroker(Broker):
             if self._account is None:
                 lg = self.ledger
                 marks = {sym: self.market.mark(sym) for sym in lg.positions}
-                extra = {"funding_paid": dict(lg.funding_paid)}
+                extra = {"funding_paid": dict(lg.funding_paid),
+                         "realised_pnl": dict(lg.realised_pnl),
+                         "open_order_margin_usd": self._open_order_margin_usd()}
                 if lg.last_liquidation:
                     extra["last_liquidation"] = lg.last_liquidation
                 self._account = build_account(
@@ -240,6 +243,21 @@ class PaperBroker(Broker):
                 )
                 lg.peak_equity_usd = self._account.peak_equity_usd
             return self._account
+
+    def _open_order_margin_usd(self) -> float:
+        """Initial margin the resting orders would need if filled at their price (what
+        Binance calls open-order initial margin); reduce-only orders need none."""
+        total = 0.0
+        for o in self.ledger.resting():
+            inst = self._instruments.get(o.symbol)
+            if inst is None or o.reduce_only:
+                continue
+            signed = o.remaining if o.side == "buy" else -o.remaining
+            under = self.market.mark(o.symbol)[1]
+            im, _ = position_margin(inst, signed, o.price, self.price_usd(inst.base),
+                                    self.price_usd(inst.settle), under)
+            total += im
+        return total
 
     def _emit(self, account: Account) -> None:
         if self.on_account is not None:

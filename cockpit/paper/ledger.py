@@ -56,6 +56,7 @@ class Ledger:
         self.liquidations = int(meta.get("liquidations", "0"))
         self.last_liquidation = meta.get("last_liquidation", "")
         self.recent = deque(self.storage.fills(limit=RECENT_FILLS), maxlen=RECENT_FILLS)
+        self.realised_pnl: dict[str, float] = dict(self.storage.realised_pnl())
         self.funding_paid: dict[str, float] = {}
         for e in self.storage.funding():
             self.funding_paid[e.currency] = self.funding_paid.get(e.currency, 0.0) + e.payment
@@ -169,6 +170,9 @@ class Ledger:
             else:
                 self.open.pop(o.id, None)
         self.recent.extend(f for f, _ in fills)
+        for f, realised in fills:
+            self.realised_pnl[f.fee_currency] = self.realised_pnl.get(f.fee_currency, 0.0) \
+                + realised
         if "liquidations" in meta:
             self.liquidations = int(meta["liquidations"])
             self.last_liquidation = meta.get("last_liquidation", self.last_liquidation)

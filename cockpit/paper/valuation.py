@@ -229,7 +229,8 @@ def margin_shortfall_usd(
 
     After the order (``taker_fills`` as walked, the rest of ``amount`` as if filled at
     mark) equity less fees and the price paid away from mark must still cover the
-    account's initial margin with this position at its new size, as venues check
+    account's initial margin with this position at its new size, plus what resting
+    orders reserve (``account.extra["open_order_margin_usd"]``), as venues check
     before accepting an order.
     """
     held = account.position(inst.symbol)
@@ -240,5 +241,6 @@ def margin_shortfall_usd(
                for p, a in taker_fills) * settle_usd
     im_before = held.initial_margin_usd if held is not None else 0.0
     im_after, _ = position_margin(inst, after, mark, coin_usd, settle_usd, underlying_usd)
-    needed = account.initial_margin_usd - im_before + im_after
+    orders_im = account.extra.get("open_order_margin_usd", 0.0)
+    needed = account.initial_margin_usd + orders_im - im_before + im_after
     return needed - (account.equity_usd - cost)

@@ -97,6 +97,7 @@ def test_average_entry_partial_close_and_flip():
     pos = b.account().position(SYM)
     assert (pos.contracts, pos.entry_price) == pytest.approx((-2.0, 60_000.0))
     assert balance(b, "USDT") == pytest.approx(97_000.0)
+    assert b.account().extra["realised_pnl"]["USDT"] == pytest.approx(1_500.0 - 4_500.0)
 
 
 def test_linear_margin_from_tiers():

@@ -286,3 +286,17 @@ def test_limit_without_a_book_fills_when_the_touch_reaches_it():
     done = b.ledger.orders[order.id]
     assert done.status == "closed" and done.average == pytest.approx(0.0495)
     assert b.account().fills[-1].maker
+
+
+def test_resting_orders_reserve_initial_margin():
+    b = PaperBroker([BTC_PERP])
+    b.seed({"USDT": 1_000.0}, [])
+    b.on_ticker(ticker(SYM, 60_000.0))
+    b.on_book(book(SYM, [[59_999.9, 10.0]], [[60_000.1, 10.0]]))
+    # each bid: 0.5 x 59,000 = 29,500 USDT, tier 1 (<= 50,000) at 0.8 % -> 236 reserved;
+    # a new one needs 236 x (resting) + 0.5 x 60,000 (mark) x 0.8 % = 240 for itself
+    for _ in range(4):  # 236 x 3 + 240 = 948 <= 1,000
+        b.place_order(buy(0.5, type="limit", price=59_000.0))
+    assert b.account().extra["open_order_margin_usd"] == pytest.approx(4 * 236.0)
+    with pytest.raises(OrderRejected, match="insufficient margin"):  # 944 + 240 > 1,000
+        b.place_order(buy(0.5, type="limit", price=59_000.0))
