@@ -11,8 +11,15 @@ data, a replay). The feed's updates reach it through ``on_ticker`` / ``on_book``
   maker at their price when the book crosses them or a trade prints through them.
 * Every execution (order update, fills, balances, positions) is one SQLite
   transaction; ``create_order`` returns only after it is committed.
-* Funding is booked when a ticker's clock reaches the perp's funding time; the
-  account is liquidated at mark when equity falls below maintenance margin.
+* An order that grows a position must leave equity above the initial margin of
+  the positions and of the resting orders (closing is never blocked).
+* Funding is booked when a ticker's clock reaches the perp's funding time; expired
+  options are settled; the account is liquidated at mark when equity falls below
+  maintenance margin (see ``events``).
+
+``account().extra`` carries ``funding_paid`` and ``realised_pnl`` per currency,
+``open_order_margin_usd``, ``last_liquidation`` (one line) and ``missing`` (which
+price is not known yet, when a figure is NaN).
 """
 
 from __future__ import annotations
