@@ -202,6 +202,11 @@ class CcxtFeed(MarketFeed):
 
     async def _connect(self) -> None:
         if self._ex is None:
+            # importing ccxt takes seconds: do it off the event loop so the screen stays live
+            import importlib
+
+            await asyncio.to_thread(importlib.import_module,
+                                    "ccxt.pro" if self.use_websocket else "ccxt.async_support")
             self._ex = build_exchange(self.adapter, self.cfg, None, pro=self.use_websocket)
             if self.adapter.book_continuity == "change_id" and self.use_websocket:
                 self._continuity = install_change_id_check(self._ex, self._resync.add)

@@ -40,6 +40,8 @@ class OkxAdapter(VenueAdapter):
     client_order_id_pattern = r"[A-Za-z0-9]{1,32}"
     duplicate_id_codes = ("51016",)
     book_continuity = "seq"
+    # no spot: a derivatives cockpit, and fewer markets to parse at start-up
+    ccxt_options = {"fetchMarkets": {"types": ["future", "swap", "option"]}}
 
     def contract_size(self, market: dict) -> float:
         # ccxt takes ctVal alone; a contract is ctVal x ctMult (options: 1 x 0.01 BTC).
