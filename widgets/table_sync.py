@@ -35,6 +35,13 @@ def row_texts(
     return out
 
 
+def _same(old, new: Text) -> bool:
+    """Text equality including the base style (Rich's ``==`` compares only the
+    plain text and spans, so a highlight or theme change would be missed)."""
+    return (isinstance(old, Text) and old.plain == new.plain and old.style == new.style
+            and old.spans == new.spans and old.justify == new.justify)
+
+
 def sync_table(
     table: DataTable, rows: Sequence[Row], columns: Sequence[tuple[str, str]],
     palette: Palette, previous: Sequence[Row] | None = None,
@@ -52,7 +59,7 @@ def sync_table(
     for key, cells in texts.items():
         if key in existing:
             for i, t in enumerate(cells):
-                if table.get_cell(key, f"c{i}") != t:
+                if not _same(table.get_cell(key, f"c{i}"), t):
                     table.update_cell(key, f"c{i}", t)
         else:
             table.add_row(*cells, key=key)

@@ -39,6 +39,7 @@ from widgets.messages import (
     SuggestionRefused,
     SuggestionSelected,
 )
+from widgets.panel import app_palette
 from widgets.positions import PositionsPanel
 from widgets.status import StatusBar
 from widgets.suggestions import SuggestionsPanel
@@ -184,7 +185,14 @@ async def test_positions_update_in_place_and_cursor_stays_on_its_row():
         assert table.row_count == 2
         key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
         assert key == "C"
-        assert "101.00" in str(table.get_cell("B", "c4"))
+        mark_b = table.get_cell("B", "c4")
+        assert "101.00" in str(mark_b)
+        changed = app_palette(panel)["changed"]
+        assert changed in str(mark_b.style)  # the value that moved is highlighted ...
+        assert changed not in str(table.get_cell("C", "c4").style)  # ... and only that one
+        panel.show(PositionsView((_pos("B", 101.0), _pos("C"))))
+        await pilot.pause()
+        assert changed not in str(table.get_cell("B", "c4").style)  # next repaint clears it
         await pilot.press("up")
         await pilot.pause()
         assert app.messages[-1] == ("instrument", "B")
