@@ -18,7 +18,8 @@ PERP = replace(BTC_PERP, margin_tiers=())
 SYM = PERP.symbol
 
 
-def liquidated_broker():
+def thin_account():
+    """10,000 USDT holding 1 BTC long from 60,000: liquidated below 50,251.26."""
     b = PaperBroker([PERP, ETH_PERP])
     b.seed({"USDT": 10_000.0}, [(SYM, 1.0, 60_000.0)])
     b.on_ticker(ticker(SYM, 60_000.0))
@@ -26,7 +27,7 @@ def liquidated_broker():
 
 
 def test_liquidation_triggers_only_below_maintenance_margin():
-    b = liquidated_broker()
+    b = thin_account()
     b.on_book(book(SYM, [[59_000.0, 1.0]], [[61_000.0, 1.0]]))
     resting = b.place_order(OrderRequest(SYM, "buy", "limit", 0.01, 55_000.0))
     # at 50,300: equity 10,000 - 9,700 = 300 >= MM 0.005 x 50,300 = 251.5: not yet
@@ -84,7 +85,7 @@ def test_a_listener_sees_one_account_per_ticker_and_none_for_unrelated_symbols()
     dict(index=0.0), dict(bid=-5.0), dict(ask=math.inf),
 ])
 def test_bad_ticker_is_ignored_with_a_logged_reason(bad, caplog):
-    b = liquidated_broker()
+    b = thin_account()
     good = b.account()
     t = ticker(SYM, 40_000.0, T0 + 1)  # would liquidate if taken
     fields = {k: getattr(t, k) for k in Ticker.__slots__}
@@ -104,7 +105,7 @@ def test_bad_ticker_is_ignored_with_a_logged_reason(bad, caplog):
     ([[60_020.0, 1.0]], [[60_010.0, 1.0]]),  # crossed
 ])
 def test_bad_book_is_ignored_and_the_last_good_book_stays(bids, asks, caplog):
-    b = liquidated_broker()
+    b = thin_account()
     b.on_book(book(SYM, [[59_990.0, 5.0]], [[60_000.0, 5.0]]))
     with caplog.at_level(logging.WARNING, logger="cockpit.paper"):
         b.on_book(Book(SYM, T0 + 1, np.array(bids), np.array(asks)))
