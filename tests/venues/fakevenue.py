@@ -60,7 +60,8 @@ class FakeOkx:
         self.silent_subscriptions = 0
         self.malformed_pushes: dict[int, str] = {}
         self.plain_429 = False
-        self.refuse_orders: tuple[str, str] | None = None  # (sCode, sMsg): refuse every order
+        # [(sCode, sMsg), ...]: refuse every order, taking the refusals in turn
+        self.refuse_orders: list[tuple[str, str]] = []
         # what happened
         self.requests: list[tuple[str, str]] = []
         self.seen_api_keys: set[str] = set()  # OK-ACCESS-KEY headers received
@@ -176,8 +177,8 @@ class FakeOkx:
         for item in items:
             self.order_posts += 1
             cid = item.get("clOrdId", "")
-            if self.refuse_orders is not None:
-                code, text = self.refuse_orders
+            if self.refuse_orders:
+                code, text = self.refuse_orders[(self.order_posts - 1) % len(self.refuse_orders)]
                 # "{api_key}": a venue that echoes the caller's key back in its error
                 text = text.replace("{api_key}", request.headers.get("OK-ACCESS-KEY", ""))
                 replies.append({"clOrdId": cid, "ordId": "", "sCode": code, "sMsg": text,
