@@ -13,6 +13,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.widgets import DataTable, Footer
 
+import themes
 from cockpit.model.views import (
     DepthView,
     GreeksView,
@@ -193,6 +194,11 @@ async def test_positions_update_in_place_and_cursor_stays_on_its_row():
         panel.show(PositionsView((_pos("B", 101.0), _pos("C"))))
         await pilot.pause()
         assert changed not in str(table.get_cell("B", "c4").style)  # next repaint clears it
+        # a theme switch recolours the cells in place ("long" is profit-coloured)
+        app.theme = "cockpit-light"
+        await pilot.pause()
+        light_profit = themes.LIGHT["variables"]["profit"]
+        assert str(table.get_cell("B", "c1").style) == light_profit
         await pilot.press("up")
         await pilot.pause()
         assert app.messages[-1] == ("instrument", "B")
