@@ -103,11 +103,16 @@ class Backoff:
 class RateLimiter:
     """A token bucket: ``burst`` requests at once, refilling at ``rate_per_s``.
 
-    ``await acquire(cost)`` waits until ``cost`` tokens are available and takes
-    them. Waiters are served in arrival order (an asyncio lock), so a heavy
-    caller cannot starve the others. Share one per API key: venues count
-    requests per key, not per connection (see :func:`rate_limiter_for`).
-    ``clock`` (seconds, monotonic) and ``sleep`` are injectable for tests.
+    ``await acquire(cost)`` takes ``cost`` tokens, waiting until the bucket has
+    refilled enough. Each caller reserves its tokens the moment it calls (the
+    count may go negative: a queue of reservations), then sleeps off its own
+    deficit, so callers are served in arrival order and a heavy caller cannot
+    starve the others. No lock is held, so one limiter can serve any event loop.
+    A cancelled waiter keeps its reservation (errs on the side of fewer requests).
+
+    Share one per API key: venues count requests per key, not per connection
+    (see :func:`rate_limiter_for`). ``clock`` (monotonic seconds) and ``sleep``
+    are injectable for tests.
     """
 
     def __init__(
@@ -128,7 +133,6 @@ class RateLimiter:
         self._sleep = sleep
         self._tokens = float(burst)
         self._stamp = clock()
-        self._lock = asyncio.Lock()
 
     def _refill(self) -> None:
         now = self._clock()
@@ -136,21 +140,18 @@ class RateLimiter:
         self._stamp = now
 
     def tokens(self) -> float:
-        """Tokens available right now (for status displays and tests)."""
+        """Tokens available right now; negative while reservations are queued."""
         self._refill()
         return self._tokens
 
     async def acquire(self, cost: float = 1) -> None:
         if not (math.isfinite(cost) and 0 < cost <= self.burst):
             raise ValueError(f"cost must be in (0, burst={self.burst}], got {cost!r}")
-        async with self._lock:
-            self._refill()
-            # The tolerance stops float round-off (0.9999999 tokens) from looping on
-            # sleeps too short to move the clock.
-            while self._tokens < cost - 1e-9:
-                await self._sleep((cost - self._tokens) / self.rate_per_s)
-                self._refill()
-            self._tokens = max(self._tokens - cost, 0.0)
+        # No await between reading and taking: atomic on the event loop.
+        self._refill()
+        self._tokens -= cost
+        if self._tokens < 0:
+            await self._sleep(-self._tokens / self.rate_per_s)
 
 
 _LIMITERS: dict[str, RateLimiter] = {}

@@ -25,7 +25,8 @@ from cockpit.venues.resilience import (
 
 
 class FakeClock:
-    """Seconds; advanced only by the test or by the fake sleep."""
+    """Seconds; advanced only by the test or by the fake sleep. Like real sleeps,
+    concurrent fake sleeps overlap: each ends at (time it began + its duration)."""
 
     def __init__(self, t: float = 1000.0) -> None:
         self.t = t
@@ -36,7 +37,9 @@ class FakeClock:
 
     async def sleep(self, dt: float) -> None:
         self.sleeps.append(dt)
-        self.t += dt
+        wake = self.t + dt
+        await asyncio.sleep(0)
+        self.t = max(self.t, wake)
 
 
 # ---------------------------------------------------------------- Backoff
@@ -185,6 +188,15 @@ async def test_rate_limiter_serves_concurrent_callers_in_turn():
     await asyncio.gather(*(caller(n) for n in "abc"))
     assert [n for n, _ in order] == ["a", "b", "c"]
     assert [t - 1000.0 for _, t in order] == pytest.approx([0, 1, 2])
+
+
+def test_one_limiter_serves_successive_event_loops():
+    # The registry outlives an event loop (a reconnect, a restarted worker): no loop binding.
+    clock = FakeClock()
+    lim = RateLimiter(rate_per_s=1, burst=1, clock=clock, sleep=clock.sleep)
+    asyncio.run(lim.acquire())
+    asyncio.run(lim.acquire())
+    assert clock.t - 1000.0 == pytest.approx(1.0)
 
 
 def test_rate_limiter_is_shared_per_key_and_keyed_by_hash():
