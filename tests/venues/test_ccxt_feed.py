@@ -167,8 +167,13 @@ def test_gap_drops_the_diff_and_asks_for_resync(deribit_pro):
     # further diffs stay refused (and no duplicate resync requests) until a reset
     deribit_pro.handle_order_book(client, change(297219, 297220, [["new", 6001.0, 10]]))
     assert gaps == [deribit_rec.PERP]
+    # resolved twice: the snapshot, then the gap wakes the watcher so the feed resyncs now
+    assert client.resolved == ["book|BTC/USD:BTC|100ms"] * 2
     continuity[deribit_rec.PERP].reset(297230)  # REST snapshot at 297230
     deribit_pro.handle_order_book(client, change(297225, 297229))  # older: skipped quietly
-    deribit_pro.handle_order_book(client, change(297230, 297231, [["new", 5000.0, 10]]))
-    assert 5000.0 in [b[0] for b in deribit_pro.orderbooks[deribit_rec.PERP]["bids"]]
-    assert gaps == [deribit_rec.PERP]
+    # straddles the snapshot: (297228, 297232] holds absolute amounts as of 297232
+    deribit_pro.handle_order_book(client, change(297228, 297232, [["new", 5000.0, 10]]))
+    deribit_pro.handle_order_book(client, change(297232, 297233, [["new", 4999.5, 20]]))
+    bids = [b[0] for b in deribit_pro.orderbooks[deribit_rec.PERP]["bids"]]
+    assert 5000.0 in bids and 4999.5 in bids
+    assert gaps == [deribit_rec.PERP] and continuity[deribit_rec.PERP].last_id == 297233
