@@ -94,7 +94,10 @@ def _fill_from_row(r: tuple) -> Fill:
 
 
 class PaperStorage:
-    """The paper account's tables behind one connection (thread-shareable, caller serialises)."""
+    """The paper account's tables behind one connection (thread-shareable, caller serialises).
+
+    Raises ``ValueError`` (one line) when ``path`` holds something other than SQLite.
+    """
 
     def __init__(self, path: Path | str | None = None) -> None:
         self.path = Path(path) if path is not None else None
@@ -103,10 +106,15 @@ class PaperStorage:
         target = str(self.path) if self.path is not None else ":memory:"
         # isolation_level=None: we issue BEGIN IMMEDIATE / COMMIT ourselves.
         self._db = sqlite3.connect(target, isolation_level=None, check_same_thread=False)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=FULL")
-        self._db.execute("PRAGMA busy_timeout=5000")
-        self._db.executescript(_SCHEMA)
+        try:
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA synchronous=FULL")
+            self._db.execute("PRAGMA busy_timeout=5000")
+            self._db.executescript(_SCHEMA)
+        except sqlite3.DatabaseError as exc:
+            self._db.close()
+            raise ValueError(f"state_path {self.path}: not a paper-account database ({exc}); "
+                             "move it aside or start afresh with --reset") from None
 
     def close(self) -> None:
         self._db.close()
