@@ -49,6 +49,7 @@ from collections.abc import Mapping
 import numpy as np
 
 from sizing import constraints as cons
+from sizing import policy_hedge
 from sizing.policy_exposure import exposure, is_option, maintenance_usd
 from sizing.policy_text import reason_for
 from sizing.policy_types import (
@@ -74,7 +75,11 @@ HARD = ("margin_ratio", "liquidation_buffer")
 FORCED = ("breaker", "margin_ratio", "liquidation_buffer", "drawdown")
 # tie-break order when two caps are equal: the hard reasons first
 PRIORITY = ("breaker", "margin_ratio", "liquidation_buffer", "drawdown", "var", "vol_target",
-            "kelly", "leverage", "vega", "gamma", "option_adds", "slippage", "adv")
+            "kelly", "leverage", "vega", "gamma", "option_adds", "hedge_only", "slippage",
+            "adv")
+# the caps that do not depend on the size held now (liquidity caps and breakers do)
+SIZING = ("margin_ratio", "liquidation_buffer", "drawdown", "var", "vol_target", "kelly",
+          "leverage", "vega", "gamma")
 _ACCOUNT_FIELDS = ("equity_usd", "peak_equity_usd", "maintenance_margin_usd")
 
 
@@ -82,7 +87,7 @@ class _Draft:
     """Working notes for one instrument while ``decide`` runs (not returned)."""
 
     __slots__ = ("inst", "expo", "vol", "model", "direction", "caps", "inputs", "breakers",
-                 "nan", "target", "binding", "hedge", "mm_now", "mm_other", "var_pc")
+                 "nan", "target", "binding", "hedge", "mm_now", "mm_other", "var_pc", "raw")
 
     def __init__(self, inst: InstrumentState) -> None:
         self.inst = inst
@@ -100,6 +105,7 @@ class _Draft:
         self.mm_now = 0.0
         self.mm_other = 0.0
         self.var_pc: dict[int, float] = {}
+        self.raw = inst.contracts  # the cap-based target before the no-trade band
 
 
 def decide(
@@ -137,10 +143,15 @@ def decide(
     drafts = [_draft(inst, state, settings, forecasts, account_nan or b, dd, spikes, gross)
               for inst, b in zip(state.instruments, bad, strict=True)]
     _greek_caps(drafts, settings)
+    # options first: the perps' hedge roles depend on the options' targets
     for d in drafts:
-        if not d.nan:
+        if not d.nan and is_option(d.inst):
             _settle(d, settings)
-    _hedge(drafts, settings)
+    policy_hedge.assign_roles(drafts, settings.delta_band_usd)
+    for d in drafts:
+        if not d.nan and not is_option(d.inst):
+            _settle(d, settings)
+    policy_hedge.hedge(drafts, settings, _round_toward)
     decisions = [_finish(d, state, settings) for d in drafts]
     order = sorted(range(len(decisions)), key=lambda i: (_rank(decisions[i]), i))
     return tuple(decisions[i] for i in order)
@@ -272,6 +283,7 @@ def _draft(inst, state, settings, forecasts, account_nan, dd, spikes, gross) -> 
     caps["margin_ratio"] = cons.margin_cap(inst, sign, budget)
     caps["liquidation_buffer"] = cons.liquidation_cap(
         inst, equity, d.mm_other, d.vol, s.liquidation_buffer_sigmas, expo.delta_usd, sign)
+    d.inputs["drawdown_reduce_only"] = dd.reduce_only
     if dd.reduce_only:
         caps["drawdown"] = abs(cur)
     elif dd.scale < 1.0:
@@ -351,11 +363,17 @@ def _round_toward(cap: float, cur_abs: float, step: float) -> float:
 def _settle(d: _Draft, s: PolicySettings) -> None:
     inst, cur_abs = d.inst, abs(d.inst.contracts)
     if cur_abs == 0.0:
-        d.target, d.binding = 0.0, "flat"
+        d.target, d.binding, d.raw = 0.0, "flat", 0.0
         return
     name = min(PRIORITY, key=lambda n: (d.caps.get(n, INF), PRIORITY.index(n)))
     cap = max(d.caps.get(name, INF), 0.0)
     t = _round_toward(cap, cur_abs, inst.amount_step)
+    # what the risk caps alone allow, whatever is held now (a hedge perp's anchor)
+    sizing = [n for n in SIZING if n in d.caps]
+    d.inputs["raw_binding"] = min(sizing, key=lambda n: d.caps[n], default="")
+    raw = max(min((d.caps[n] for n in sizing), default=cur_abs), 0.0)
+    d.raw = d.direction * (cur_abs if math.isinf(raw) else
+                           math.floor(raw / inst.amount_step + 1e-9) * inst.amount_step)
     held_by = ""
     if t != cur_abs and abs(t - cur_abs) < s.no_trade_band * cur_abs:
         held_by = "no_trade_band"
@@ -374,54 +392,6 @@ def _settle(d: _Draft, s: PolicySettings) -> None:
         d.inputs["wanted_target"] = d.direction * t
 
 
-def _hedge(drafts: list[_Draft], s: PolicySettings) -> None:
-    groups: dict[str, list[_Draft]] = {}
-    for d in drafts:
-        groups.setdefault(d.inst.group, []).append(d)
-    for members in groups.values():
-        perps = [d for d in members if d.inst.kind == "perp" and not d.nan]
-        others = [d for d in members if is_option(d.inst)]
-        if any(d.nan for d in members) or not perps or not others:
-            continue
-        # perps carry the directional view; the band holds what the options add
-        net = sum(d.target * d.expo.delta_usd for d in others)
-        before = sum(d.inst.contracts * d.expo.delta_usd for d in members)
-        for d in members:
-            d.inputs.update(portfolio_delta_usd=before, option_delta_usd=net,
-                            delta_band_usd=s.delta_band_usd)
-        if abs(net) <= s.delta_band_usd:
-            continue
-        need_usd = -(net - math.copysign(s.delta_band_usd, net))
-        side = 1 if need_usd > 0 else -1
-
-        def preference(d: _Draft, side: int = side) -> tuple:
-            reduces = d.target != 0 and (d.target > 0) != (side > 0)
-            depth = cons.slippage_cap(0.0, d.inst.asks if side > 0 else d.inst.bids,
-                                      s.slippage_budget_bps)
-            return (not reduces, -depth, d.inst.symbol)
-
-        d = min(perps, key=preference)
-        step = d.inst.amount_step
-        h = side * math.ceil(abs(need_usd / d.expo.delta_usd) / step - 1e-9) * step
-        new = d.target + h
-        cur = d.inst.contracts
-        blocked = ""
-        if d.breakers and (abs(new) > abs(cur) or new * cur < 0 or cur == 0):
-            new = 0.0 if new * cur <= 0 else math.copysign(min(abs(new), abs(cur)), cur)
-            blocked = "breaker"
-        margin = d.caps.get("margin_ratio", INF)
-        if abs(new) > margin > abs(d.target):
-            new = math.copysign(_round_toward(margin, 0.0, step), new)
-            blocked = "margin_ratio"
-        if new == d.target:
-            d.inputs["hedge_blocked_by"] = blocked or "rounding"
-            continue
-        d.hedge = dict(net_before=net, net_after=net + (new - d.target) * d.expo.delta_usd,
-                       band=s.delta_band_usd, blocked=blocked, base_target=d.target,
-                       base_binding=d.binding)
-        d.target, d.binding = new, "delta_band"
-
-
 def _finish(d: _Draft, state: PortfolioState, s: PolicySettings) -> Decision:
     inst = d.inst
     cur = inst.contracts
@@ -432,9 +402,8 @@ def _finish(d: _Draft, state: PortfolioState, s: PolicySettings) -> Decision:
     target = d.target
     order = target - cur
     if d.hedge is not None:
-        # a hedge reduces risk unless it rides on a directional add
-        base = d.hedge["base_target"]
-        reduces = abs(base) <= abs(cur) and base * cur >= 0
+        # a hedge reduces risk when it brings the book delta in without growing a view
+        reduces = d.hedge["reduces"]
     else:
         reduces = order != 0 and abs(target) < abs(cur) and target * cur >= 0
     kind = "hold" if order == 0 else "hedge" if d.hedge is not None else "resize"
@@ -456,9 +425,6 @@ def _finish(d: _Draft, state: PortfolioState, s: PolicySettings) -> Decision:
     inputs = dict(d.inputs)
     if order != 0:
         inputs.update(_slippage(inst, order))
-    if d.hedge is not None:
-        inputs.update(hedge_delta_before_usd=d.hedge["net_before"],
-                      hedge_delta_after_usd=d.hedge["net_after"])
     decision = Decision(
         inst.symbol, inst.venue, kind, cur, target, order, d.binding, "", reduces, forced,
         caps=dict(d.caps), inputs=inputs, after=after, breakers=tuple(d.breakers),

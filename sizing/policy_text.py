@@ -97,20 +97,25 @@ def reason_for(d, hedge: dict | None, s) -> str:
     if d.kind == "hedge":
         base = hedge["base_target"]
         h = d.target - base
-        text = (f"hedge option delta {signed_usd(hedge['net_before'])} → "
-                f"{signed_usd(hedge['net_after'])} (band ±{usd(hedge['band'])}): "
-                f"{'buy' if h > 0 else 'sell'} {amount(abs(h))} {sym}")
-        if hedge.get("blocked"):
-            text += f" (limited by {hedge['blocked'].replace('_', ' ')})"
-        if base != d.current:
-            verb = "cut" if abs(base) < abs(d.current) else "add"
-            inner = _replace_binding(d, hedge["base_binding"])
-            text += (f", with {verb} {cur} → {amount(base)} ({why(inner, s)}): "
-                     f"{'buy' if d.order > 0 else 'sell'} {amount(abs(d.order))} net")
-        return text
+        side = "buy" if h > 0 else "sell"
+        band = f"(band ±{usd(hedge['band'])})"
+        blocked = (f" (limited by {hedge['blocked'].replace('_', ' ')})"
+                   if hedge.get("blocked") else "")
+        if base == d.current:
+            return (f"hedge {sym}: book delta {signed_usd(hedge['net_before'])} → "
+                    f"{signed_usd(hedge['net_after'])} {band}: {side} {amount(abs(h))}"
+                    f"{blocked}")
+        verb = "cut" if abs(d.target) < abs(d.current) else "add"
+        inner = _replace_binding(d, hedge["base_binding"])
+        return (f"{verb} {sym} {cur} → {tgt}: {amount(base)} by {why(inner, s)}, "
+                f"{side} {amount(abs(h))} more hedges the options' delta "
+                f"{signed_usd(d.inputs.get('option_delta_usd', 0.0))} → "
+                f"{signed_usd(hedge['net_after'])} {band}{blocked}")
     if d.kind == "resize":
         verb = "cut" if abs(d.target) < abs(d.current) else "add"
         text = f"{verb} {sym} {cur} → {tgt}: {why(d, s)}"
+        if d.inputs.get("keeps_hedge"):
+            text += " (the option hedge stays on)"
         if d.breakers and d.binding_constraint != "breaker":
             text += " (reduce-only: " + "; ".join(d.breakers) + ")"
         return text
@@ -126,6 +131,14 @@ def reason_for(d, hedge: dict | None, s) -> str:
         return f"hold {sym} {cur}: change to {wanted} is below the venue's minimum amount"
     if d.breakers:
         return f"hold {sym} {cur}: reduce-only: " + "; ".join(d.breakers)
+    if b == "delta_band":
+        i = d.inputs
+        return (f"hold {sym} {cur}: already hedges the options (book delta "
+                f"{signed_usd(i.get('hedge_delta_before_usd', 0.0))} inside "
+                f"±{usd(s.delta_band_usd)})")
+    if b == "hedge_only":
+        return (f"hold {sym} {cur}: hedges the options' delta (sized by the delta band, "
+                f"not by vol)")
     if b == "option_adds":
         return f"hold {sym} {cur}: inside every limit (the policy only cuts options)"
     if b in ("slippage", "adv"):

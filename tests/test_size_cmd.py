@@ -2,7 +2,7 @@
 
 tests/data/size_input.json holds a BTC perp long (720 hourly closes drawn from
 a seeded Student-t(5) walk at 60 % vol), an ETH perp short with a given 85 %
-forecast, six short Deribit BTC 100k calls and a flat Bybit BTC perp.
+forecast, six short Deribit BTC 100k calls, four long 90k calls and a flat Bybit BTC perp.
 """
 
 from __future__ import annotations

@@ -286,23 +286,31 @@ def test_delta_hedge_in_a_perp_on_another_venue_brings_option_delta_into_band():
     (h,) = [d for d in decisions if d.kind == "hedge"]
     assert h.symbol == "BTC/USDT:USDT" and h.binding_constraint == "delta_band"
     assert h.order > 0 and h.reduces_risk
-    # buy just enough (in 0.001 BTC steps) to land inside the band
+    # buy back to delta zero, to the nearest 0.001 BTC step (half a step = 30 USD)
+    assert h.target == pytest.approx(round(-option_delta / 60_000, 3))
     after = option_delta + h.target * 60_000
-    assert abs(after) <= 25_000
-    assert abs(after) > 25_000 - 0.001 * 60_000
+    assert abs(after) <= 30.0 + 1e-6
+    assert h.inputs["hedge_delta_after_usd"] == pytest.approx(after)
     assert decisions[0] is h  # hedges before the option's hold
 
 
 def test_delta_hedge_prefers_the_perp_it_reduces():
     # Short calls need a buy. A long perp would grow; a short perp shrinks: pick the short.
+    # Both are directional (the long is larger than the options' delta plus the band)
+    # and both sit at their vol target: 0.5 x 120,000 / (0.5 x 60,000) = 2 BTC.
     opt = call(contracts=-5.0)
-    long_perp = perp(contracts=0.2, vol=0.5, venue="binanceusdm")
+    d1 = (math.log(60_000 / 70_000) + 0.5 * 0.36 * 0.1) / (0.6 * math.sqrt(0.1))
+    option_delta = -5 * norm.cdf(d1) * 60_000
+    long_perp = perp(contracts=2.0, vol=0.5, venue="binanceusdm")
     short_perp = perp("BTC/USDT:USDT-BYBIT", contracts=-2.0, vol=0.5, venue="bybit")
-    s = PolicySettings(**{**LOOSE, "delta_band_usd": 25_000.0, "target_vol": 5.0})
-    decisions = decide(PortfolioState(500_000.0, 500_000.0, 0.0,
+    s = PolicySettings(**{**LOOSE, "delta_band_usd": 25_000.0, "target_vol": 0.5})
+    decisions = decide(PortfolioState(120_000.0, 120_000.0, 0.0,
                                       (opt, long_perp, short_perp)), s)
     (h,) = [d for d in decisions if d.kind == "hedge"]
-    assert h.symbol == "BTC/USDT:USDT-BYBIT" and h.order > 0
+    assert h.symbol == "BTC/USDT:USDT-BYBIT" and h.reduces_risk
+    # -2 + (option delta back to zero in 0.001 steps)
+    assert h.target == pytest.approx(-2.0 + round(-option_delta / 60_000, 3))
+    assert [d.kind for d in decisions if d.symbol == "BTC/USDT:USDT"] == ["hold"]
 
 
 def test_options_shrink_as_implied_vol_expands_past_the_vega_limit():
@@ -438,22 +446,31 @@ def test_nan_in_never_gives_an_order_out(field, bad, cur):
 @PROPS
 @given(opt_cur=st.floats(-30, 30), strike=st.floats(40_000, 90_000), iv=st.floats(0.2, 1.5),
        perp_cur=st.floats(-3, 3), band=st.floats(1e3, 1e5))
-def test_a_delta_hedge_always_lands_inside_the_band(opt_cur, strike, iv, perp_cur, band):
+def test_hedges_bring_the_book_delta_to_zero_and_then_hold(opt_cur, strike, iv, perp_cur,
+                                                           band):
     # Option delta from Black-76 (zero rate): N(d1) x S per contract for a call.
     opt = call(contracts=round(opt_cur, 1), strike=strike, iv=iv)
     d1 = (math.log(60_000 / strike) + 0.5 * iv * iv * 0.1) / (iv * math.sqrt(0.1))
     option_delta = opt.contracts * norm.cdf(d1) * 60_000
-    hedge = perp(contracts=round(perp_cur, 3), vol=0.5)
+    flat = perp(contracts=0.0, vol=0.5)
     s = PolicySettings(**{**LOOSE, "delta_band_usd": band, "target_vol": 5.0})
-    decisions = decide(PortfolioState(1e7, 1e7, 0.0, (opt, hedge)), s)
-    by = {d.symbol: d for d in decisions}
-    p = by[hedge.symbol]
+    decisions = {d.symbol: d for d in decide(PortfolioState(1e7, 1e7, 0.0, (opt, flat)), s)}
+    p = decisions[flat.symbol]
+    option_delta *= decisions[opt.symbol].target / opt.contracts if opt.contracts else 0.0
     if abs(option_delta) > band:
-        assert p.kind == "hedge"
-        assert abs(p.inputs["hedge_delta_after_usd"]) <= band + 1e-6
-        assert p.inputs["hedge_delta_after_usd"] * option_delta >= 0  # no over-hedge
+        assert p.kind == "hedge" and p.reduces_risk
+        assert abs(option_delta + p.target * 60_000) <= 30.0 + 1e-6  # half a 0.001 step
     else:
-        assert p.kind != "hedge"
+        assert p.kind == "hold" and p.target == 0.0
+
+    # Approve everything, run again on the same market: nothing left to do (no churn),
+    # whether the perp started flat or held a directional position of its own.
+    for start in (0.0, round(perp_cur, 3)):
+        insts = (opt, perp(contracts=start, vol=0.5))
+        first = {d.symbol: d.target for d in decide(PortfolioState(1e7, 1e7, 0.0, insts), s)}
+        applied = tuple(dataclasses.replace(i, contracts=first[i.symbol]) for i in insts)
+        again = decide(PortfolioState(1e7, 1e7, 0.0, applied), s)
+        assert all(d.kind == "hold" for d in again), [d.reason for d in again]
 
 
 @PROPS

@@ -1,0 +1,143 @@
+"""Delta hedging for ``sizing.policy``: the options' delta per underlying, kept inside its band
+by a perpetual on any venue.
+
+Roles
+-----
+Perps carry the trader's directional view, and the policy's caps size them.
+A perp whose position only offsets the options (opposite sign to the options'
+delta and no larger than it plus the band) is a *hedge perp*: the caps never grow it (cap
+``hedge_only``) and its delta counts with the options'. The policy cannot
+know which part of a perp was meant as a hedge, so this is the rule; it errs
+towards not adding risk.
+
+The hedge
+---------
+``book delta = options' delta at their targets + hedge perps' delta``.
+Inside ``+-delta_band_usd`` nothing happens. Outside, one perp takes the
+trade that brings the book delta back to zero (the band's centre, so the
+next small move does not trigger another trade): a hedge perp first, then a
+perp whose position the hedge reduces, then the deepest book. A directional
+perp chosen for the hedge gets the size its risk caps allow (vol target,
+VaR, Kelly, drawdown, margin, liquidation buffer, leverage: the caps that do
+not depend on what is held, so the target does not drift with the hedge it
+already carries) with the hedge on top; liquidity caps do not cut it (plan
+the orders as a TWAP or ladder). When its current position already carries
+the hedge (holding keeps the book inside the band) and the change is inside
+the no-trade band, it holds. Breakers and the drawdown reduce-only tier
+forbid a hedge from growing or flipping a position; the margin-ratio cap
+limits it.
+"""
+
+from __future__ import annotations
+
+import math
+
+from sizing import constraints as cons
+from sizing.policy_exposure import is_option
+
+
+def groups_with_options(drafts) -> dict[str, tuple[list, list]]:
+    """Underlying -> (options, perps) for groups that have both and no NaN member."""
+    groups: dict[str, list] = {}
+    for d in drafts:
+        groups.setdefault(d.inst.group, []).append(d)
+    out = {}
+    for name, members in groups.items():
+        options = [d for d in members if is_option(d.inst)]
+        perps = [d for d in members if d.inst.kind == "perp"]
+        if options and perps and not any(d.nan for d in members):
+            out[name] = (options, perps)
+    return out
+
+
+def option_delta(options) -> float:
+    return sum(d.target * d.expo.delta_usd for d in options)
+
+
+def assign_roles(drafts, band_usd: float) -> None:
+    """Mark hedge perps (cap ``hedge_only`` = |current|); options must be settled already.
+
+    A hedge lands within a rounding step of the options' delta, so "no larger
+    than it" allows the band on top.
+    """
+    for options, perps in groups_with_options(drafts).values():
+        o = option_delta(options)
+        for d in perps:
+            held = d.inst.contracts * d.expo.delta_usd
+            if held != 0.0 and held * o < 0.0 and abs(held) <= abs(o) + band_usd:
+                d.caps["hedge_only"] = abs(d.inst.contracts)
+
+
+def hedge(drafts, s, round_toward) -> None:
+    """Fold the hedge into one perp's target per underlying (see the module docstring)."""
+    for options, perps in groups_with_options(drafts).values():
+        hedgers = [d for d in perps if "hedge_only" in d.caps]
+        net = option_delta(options) + sum(d.target * d.expo.delta_usd for d in hedgers)
+        for d in options + perps:
+            d.inputs.update(option_delta_usd=option_delta(options), book_delta_usd=net,
+                            delta_band_usd=s.delta_band_usd)
+        if abs(net) <= s.delta_band_usd:
+            continue
+        side = 1 if net < 0 else -1
+
+        def preference(d, side: int = side) -> tuple:
+            reduces = d.inst.contracts != 0 and (d.inst.contracts > 0) != (side > 0)
+            depth = cons.slippage_cap(0.0, d.inst.asks if side > 0 else d.inst.bids,
+                                      s.slippage_budget_bps)
+            return ("hedge_only" not in d.caps, not reduces, -depth, d.inst.symbol)
+
+        d = min(perps, key=preference)
+        _fold(d, net, s, round_toward)
+
+
+def _fold(d, net: float, s, round_toward) -> None:
+    """Set ``d.target`` so the book delta returns to zero (``net`` is the book delta now).
+
+    A hedge perp's delta is in ``net``; a directional perp's is not, and its
+    hedge content is ``current - raw`` (raw = its cap-based size).
+    """
+    inst, cur = d.inst, d.inst.contracts
+    step, per = inst.amount_step, d.expo.delta_usd
+    hedger = "hedge_only" in d.caps
+    net_other = net - d.target * per if hedger else net
+    anchor = 0.0 if hedger else d.raw
+    new = anchor - round(net_other / per / step) * step
+    before = net_other + (cur - anchor) * per  # the book delta if this perp holds
+    blocked = ""
+    no_growth = bool(d.breakers) or bool(d.inputs.get("drawdown_reduce_only"))
+    if no_growth and (abs(new) > abs(cur) or new * cur < 0 or cur == 0):
+        new = 0.0 if new * cur <= 0 else math.copysign(min(abs(new), abs(cur)), cur)
+        blocked = "breaker" if d.breakers else "drawdown"
+    margin = d.caps.get("margin_ratio", INF)
+    if abs(new) > margin:
+        new = math.copysign(round_toward(margin, 0.0, step), new)
+        blocked = "margin_ratio"
+    already = abs(before) <= s.delta_band_usd
+    within_hard = abs(cur) <= min(d.caps.get("margin_ratio", INF),
+                                  d.caps.get("liquidation_buffer", INF))
+    if (already and within_hard
+            and abs(new - cur) < max(s.no_trade_band * abs(cur), inst.min_amount)):
+        new = cur  # the position already carries the hedge; the change is churn
+    after = net_other + (new - anchor) * per
+    d.inputs.update(hedge_delta_before_usd=before, hedge_delta_after_usd=after)
+    if blocked:
+        d.inputs["hedge_blocked_by"] = blocked
+    if new == cur:
+        if already:
+            d.target, d.binding = cur, "delta_band"
+        return
+    d.target = new
+    if already:  # a directional resize that keeps the hedge in place
+        d.binding = d.binding if d.binding not in ("no_trade_band", "min_amount") else "delta_band"
+        d.inputs["keeps_hedge"] = True
+        return
+    d.hedge = dict(net_before=before, net_after=after, band=s.delta_band_usd, blocked=blocked,
+                   base_target=cur if hedger else anchor,
+                   base_binding=d.inputs.get("raw_binding") or d.binding,
+                   # risk-reducing: the book delta comes in and no directional add rides on it
+                   reduces=abs(after) < abs(before) and (
+                       hedger or cur == 0 or (anchor * cur >= 0 and abs(anchor) <= abs(cur))))
+    d.binding = "delta_band"
+
+
+INF = math.inf
