@@ -25,7 +25,12 @@ from __future__ import annotations
 import math
 
 from cockpit.model import Instrument, MarginTier
-from sizing.margin import deribit_option_margin, initial_margin, maintenance_margin
+from sizing.margin import (
+    deribit_future_margin_rates,
+    deribit_option_margin,
+    initial_margin,
+    maintenance_margin,
+)
 
 __all__ = [
     "DEFAULT_TIERS",
@@ -155,8 +160,10 @@ def position_margin(
     """``(initial_margin_usd, maintenance_margin_usd)`` of one position.
 
     Linear: tiers on the USDT notional ``|contracts| x cs x mark``. Inverse future:
-    tiers on the coin notional ``|contracts| x cs / mark``. Option: Deribit's rules
-    on ``|contracts| x cs`` coins of underlying. ``coin_usd`` prices the base coin,
+    tiers on the coin notional ``|contracts| x cs / mark`` (on Deribit, without tiers,
+    its published BTC rates, IM 2 % + 0.005 % and MM 1 % + 0.005 % per BTC). Option:
+    Deribit's rules on ``|contracts| x cs`` coins of underlying. Without tiers,
+    ``DEFAULT_TIERS``. ``coin_usd`` prices the base coin,
     ``settle_usd`` the settle currency; ``underlying_usd`` (options) defaults to
     ``coin_usd``.
     """
@@ -169,11 +176,16 @@ def position_margin(
             contracts * inst.contract_size, short=contracts < 0,
         )
         return im * settle_usd, mm * settle_usd
-    tiers = inst.margin_tiers or DEFAULT_TIERS
     if is_inverse_future(inst):
         notional = abs(contracts) * inst.contract_size / mark
     else:
         notional = abs(contracts) * inst.contract_size * mark
+    if not inst.margin_tiers and inst.venue == "deribit" and inst.base == "BTC" \
+            and not inst.linear:
+        # Deribit publishes rates, not tiers, for its coin-settled futures
+        im_rate, mm_rate = deribit_future_margin_rates(notional)
+        return notional * im_rate * settle_usd, notional * mm_rate * settle_usd
+    tiers = inst.margin_tiers or DEFAULT_TIERS
     return (
         initial_margin(notional, tiers) * settle_usd,
         maintenance_margin(notional, tiers) * settle_usd,

@@ -230,3 +230,16 @@ def test_inverse_funding_is_paid_in_coin():
     b.on_ticker(ticker(FREE_INV.symbol, 50_000.0, due, funding_rate=0.0001))
     # 10,000 USD / 50,000 = 0.2 BTC of position value x 0.0001 = 0.00002 BTC
     assert balance(b, "BTC") == pytest.approx(1.0 - 0.00002)
+
+
+def test_deribit_inverse_future_margin_without_tiers():
+    """Deribit "Margin requirements - Futures": IM = 2 % + 0.005 % per BTC of size,
+    MM = 1 % + 0.005 % per BTC; 25 BTC needs IM 2.125 % and MM 1.125 %."""
+    deribit = replace(BTC_INVERSE, venue="deribit", margin_tiers=())
+    b = PaperBroker([deribit])
+    # 150,000 contracts x 10 USD = 1,500,000 USD = 25 BTC at 60,000
+    b.seed({"BTC": 10.0}, [(deribit.symbol, 150_000, 60_000.0)])
+    b.on_ticker(ticker(deribit.symbol, 60_000.0))
+    pos = b.account().position(deribit.symbol)
+    assert pos.initial_margin_usd == pytest.approx(1_500_000 * 0.02125)
+    assert pos.maintenance_margin_usd == pytest.approx(1_500_000 * 0.01125)
