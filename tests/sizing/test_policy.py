@@ -484,3 +484,25 @@ def test_higher_implied_vol_never_grows_an_option(iv1, iv2, cur, limit):
                 gamma_limit_usd=1e9)
         targets.append(d.target)
     assert abs(targets[1]) <= abs(targets[0]) + 1e-12
+
+
+@PROPS
+@given(cur=st.floats(-10, 10).filter(lambda x: abs(x) >= 0.01), vol=vols,
+       equity=st.floats(2e4, 1e6), method=st.sampled_from(["normal", "historical"]),
+       band=st.sampled_from([0.0, 0.1]), mm_rate=st.sampled_from([0.004, 0.02, 0.1]),
+       peak_up=st.floats(1.0, 1.3))
+def test_approving_a_decision_and_rerunning_holds(cur, vol, equity, method, band, mm_rate,
+                                                  peak_up):
+    # No churn: once the target is reached, the same market gives a hold.
+    from sizing.policy_exposure import maintenance_usd
+
+    rets = np.random.default_rng(1).normal(0, 0.6 / math.sqrt(8760), 24 * 60)
+    s = PolicySettings(var_method=method, no_trade_band=band)
+    inst = perp(contracts=round(cur, 3), vol=vol, log_returns=rets,
+                margin_tiers=(MarginTier(1e12, 2 * mm_rate, mm_rate),))
+    for _ in range(2):
+        state = PortfolioState(equity, equity * peak_up, maintenance_usd(inst, inst.contracts),
+                               (inst,))
+        (d,) = decide(state, s)
+        inst = dataclasses.replace(inst, contracts=d.target)
+    assert d.kind == "hold", d.reason
