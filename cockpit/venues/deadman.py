@@ -52,7 +52,10 @@ class DeadManSwitch:
         even if armed (Bybit without its ``dcp`` subscription).
 
     Usage: the broker calls :meth:`set_resting` after each order change, runs
-    :meth:`run` as a task, and awaits :meth:`close` on a clean exit.
+    :meth:`run` as a task, and awaits :meth:`close` on a clean exit; the app shows
+    :meth:`status` as ``VenueStatus.dead_man``. Once armed, the switch is kept
+    armed (refreshed) until :meth:`close` even when the book empties: a timer that
+    lapsed whenever no order rested would be off just as the next one lands.
     """
 
     def __init__(
