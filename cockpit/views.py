@@ -97,13 +97,16 @@ def margin_view(
     snapshot: Snapshot,
     forecasts: Mapping | None = None,
     thresholds: tuple[float, float] = (0.5, 0.8),
+    buffer_sigmas: float = 3.0,
 ) -> MarginView:
     """Margin health; ``thresholds`` = (amber, red) margin ratios from ``[display]``.
 
     Each perp/future's liquidation price comes from the broker (Position);
     its distance in daily sigmas and median time to touch use
     ``sizing.margin.liquidation_distance`` at the forecast vol of the
-    position's own bars or, failing that, of its underlying's.
+    position's own bars or, failing that, of its underlying's. A position
+    fewer than ``buffer_sigmas`` daily sigmas from liquidation (the policy's
+    ``liquidation_buffer_sigmas``) is flagged ``inside_buffer``.
 
     Notes
     -----
@@ -122,6 +125,8 @@ def margin_view(
         return MarginView(nan, nan, nan, nan, nan, amber, red, nan, None,
                           empty_reason="waiting for the first account update")
     rows = [_margin_row(snapshot, p, forecasts) for p in acct.positions if p.contracts]
+    rows = [replace(r, inside_buffer=True) if _finite(r.distance_sigmas)
+            and r.distance_sigmas < buffer_sigmas else r for r in rows]
     worst = _worst(rows)
     rows = [r if r.symbol != worst else _with_worst(r) for r in rows]
     peak = acct.peak_equity_usd

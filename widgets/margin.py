@@ -45,13 +45,14 @@ def summary_rows(view: MarginView) -> list[Row]:
 def position_rows(view: MarginView) -> list[Row]:
     rows = []
     for r in view.rows:
-        rows.append(Row(r.symbol, _position_cells(r), "breach" if r.worst else ""))
+        rows.append(Row(r.symbol, _position_cells(r),
+                        "breach" if r.inside_buffer else "header" if r.worst else ""))
     return rows
 
 
 def _position_cells(r: PositionMarginRow) -> tuple[Cell, ...]:
     return (
-        Cell("▶" if r.worst else ""),
+        Cell("▶" if r.worst else "", "amber"),
         Cell(f.short_symbol(r.symbol)),
         Cell(r.side, "profit" if r.side == "long" else "loss" if r.side == "short" else ""),
         Cell(f.num(r.contracts, 3, sign=True)),

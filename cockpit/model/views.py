@@ -55,6 +55,7 @@ class PositionMarginRow:
     price_decimals: int = 2
     worst: bool = False
     note: str = ""
+    inside_buffer: bool = False  # closer than the liquidation buffer (daily sigmas)
 
 
 @dataclass(frozen=True, slots=True)

@@ -4,6 +4,7 @@ decimals, signs, "—" for missing values and the empty-panel reasons."""
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 
 import pytest
 from hypothesis import given, settings
@@ -144,7 +145,9 @@ def test_margin_cells_alignment_decimals_and_missing():
     assert btc[3:9] == ["+2.000", "60,000.0", "45,000.0", "25.0%", "10.4σ", "87d"]
     opt = [c.text for c in rows["BTC/USD:BTC-X-70000-C"].cells]
     assert opt[5:9] == ["—", "—", "—", "—"] and opt[9] == "option"
-    assert rows["ETH/USDT:USDT"].cells[0].text == "▶" and rows["ETH/USDT:USDT"].style == "breach"
+    assert rows["ETH/USDT:USDT"].cells[0].text == "▶" and rows["ETH/USDT:USDT"].style == "header"
+    near = replace(view, rows=(replace(view.rows[1], inside_buffer=True),))
+    assert position_rows(near)[0].style == "breach"  # inside the liquidation buffer: red
     table = render_margin(view).renderables[2]
     justify = {c.header: c.justify for c in table.columns}
     for header in ("Size", "Mark", "Liq price", "Dist", "Dist σ/d", "Time to liq"):
