@@ -24,7 +24,7 @@ def vol_rows(view: VolView) -> list[Row]:
         Row("forecast", (Cell("Forecast"), Cell(f.pct(view.forecast_vol)),
                          Cell(view.model or view.forecast_note, "muted"))),
         Row("atm", (Cell("ATM IV"), Cell(f.pct(view.atm_iv)),
-                    Cell(view.atm_symbol or view.atm_note, "muted"))),
+                    Cell(f.short_symbol(view.atm_symbol) or view.atm_note, "muted"))),
     ]
 
 
