@@ -277,7 +277,8 @@ def _draft(inst, state, settings, forecasts, account_nan, dd, spikes, gross) -> 
     d.mm_now = maintenance_usd(inst, cur)
     venue_mm = inst.maintenance_margin_usd
     mm_i = venue_mm if venue_mm is not None else d.mm_now
-    d.mm_other = state.maintenance_margin_usd - mm_i
+    # the account figure can lag our model of this position: never below zero
+    d.mm_other = max(state.maintenance_margin_usd - mm_i, 0.0)
     budget = cons.margin_budget_usd(mm_i, state.maintenance_margin_usd,
                                     s.margin_ratio_cap * equity)
     caps["margin_ratio"] = cons.margin_cap(inst, sign, budget)
@@ -297,6 +298,8 @@ def _draft(inst, state, settings, forecasts, account_nan, dd, spikes, gross) -> 
     if is_option(inst):
         # the trader picks option structures; the policy only ever cuts them
         caps["option_adds"] = abs(cur)
+    for name, cap in caps.items():  # a negative cap (no equity) means "none at all"
+        caps[name] = max(cap, 0.0)
     liq_pct = cons.liquidation_pct(equity, d.mm_other, d.mm_now, cur, expo.delta_usd)
     d.inputs.update(
         forecast_vol=d.vol, forecast_model=d.model, var_method=var_method,

@@ -54,6 +54,8 @@ def why(d, s) -> str:
         return (f"1-day VaR{s.var_alpha * 100:.0f} {usd(i['var_usd'])} vs limit "
                 f"{usd(i['var_limit_usd'])} ({s.var_limit:.0%} of equity, {i['var_method']})")
     if b == "margin_ratio":
+        if not math.isfinite(i["margin_ratio"]):
+            return "no equity left to carry margin"
         return f"margin ratio {i['margin_ratio']:.0%} vs {s.margin_ratio_cap:.0%} cap"
     if b == "liquidation_buffer":
         return (f"liquidation {i['liquidation_sigmas']:.1f}σ away vs "
