@@ -61,7 +61,8 @@ class CcxtBroker(Broker):
     def __init__(self, adapter: VenueAdapter, cfg: Any, credentials: Any, *,
                  exchange: Any = None, clock: Callable[[], float] = time.time,
                  sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
-                 lookup_attempts: int = 3, live: bool | None = None) -> None:
+                 lookup_attempts: int = 3, live: bool | None = None,
+                 dead_man_timeout_s: float = 60.0) -> None:
         self.adapter = adapter
         self.venue = adapter.name
         self.websocket_positions = adapter.websocket_positions
@@ -94,6 +95,15 @@ class CcxtBroker(Broker):
         self._open: dict[str, Order] = {}
         self._fills: deque[Fill] = deque(maxlen=500)
         self._ts_ms = 0
+        self.dead_man = None
+        if self.live and adapter.dead_man_switch and dead_man_timeout_s > 0:
+            from cockpit.venues.deadman import DeadManSwitch
+
+            self.dead_man = DeadManSwitch(
+                adapter.name, dead_man_timeout_s, self.arm_dead_man, self.disarm_dead_man,
+                clock=clock, sleep=sleep,
+                ready=self.dead_man_live if adapter.name == "bybit" else None,
+            )
 
     # -- helpers -----------------------------------------------------------
     def now_ms(self) -> int:
@@ -181,7 +191,12 @@ class CcxtBroker(Broker):
             self._open[order.id] = order
         else:
             self._open.pop(order.id, None)
+        self._resting_changed()
         return order
+
+    def _resting_changed(self) -> None:
+        if self.dead_man is not None:
+            self.dead_man.set_resting(bool(self._open))
 
     # -- orders --------------------------------------------------------------
     async def create_order(self, request: OrderRequest) -> Order:
@@ -306,6 +321,7 @@ class CcxtBroker(Broker):
         if order.status == "open":  # ccxt often echoes the request only
             order = replace(order, status="canceled")
         self._open.pop(order.id, None)
+        self._resting_changed()
         return order
 
     async def cancel_all_orders(self, symbol: str | None = None) -> list[Order]:
@@ -316,10 +332,13 @@ class CcxtBroker(Broker):
                 if isinstance(raw, dict) and raw.get("symbol") in self._ex.markets:
                     out.append(to_order(self.adapter, raw, self._ex.market(raw["symbol"])))
         self._open = {k: v for k, v in self._open.items() if symbol and v.symbol != symbol}
+        self._resting_changed()
         return out
 
     async def fetch_open_orders(self, symbol: str | None = None) -> list[Order]:
         symbols = [symbol] if symbol else (self.symbols or [None])
+        if symbol is None:
+            self._open.clear()  # the venue's list replaces ours (fills, cancels elsewhere)
         out = []
         for sym in symbols:
             for raw in await self._call("fetch_open_orders", sym):
@@ -425,23 +444,36 @@ class CcxtBroker(Broker):
     # -- lifecycle -----------------------------------------------------------
     async def run(self, sink: Any, *, poll_s: float = 5.0) -> None:
         """Poll balances, positions and open orders into ``sink.on_account`` until
-        cancelled (Deribit has no position stream; one loop serves all venues).
-        Errors are logged with backoff, never raised."""
+        cancelled (Deribit has no position stream; one loop serves all venues), and
+        keep the dead-man switch armed while orders rest. Errors are logged with
+        backoff, never raised."""
         from cockpit.venues.resilience import Backoff
 
+        switch = asyncio.ensure_future(self.dead_man.run()) if self.dead_man else None
         backoff = Backoff()
-        while True:
-            try:
-                sink.on_account(await self.refresh())
-                backoff.reset()
-                await self._sleep(poll_s)
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:
-                log.warning("%s: account poll failed: %s", self.venue, type(exc).__name__)
-                await self._sleep(backoff.next_delay())
+        try:
+            while True:
+                try:
+                    sink.on_account(await self.refresh())
+                    backoff.reset()
+                    await self._sleep(poll_s)
+                except asyncio.CancelledError:
+                    raise
+                except Exception as exc:
+                    log.warning("%s: account poll failed: %s", self.venue, type(exc).__name__)
+                    await self._sleep(backoff.next_delay())
+        finally:
+            if switch is not None:
+                switch.cancel()  # cancelling leaves the venue switch armed: only close() disarms
+
+    def dead_man_status(self) -> str | None:
+        """"armed 60s, refreshed 12:01:05 UTC" while the venue would fire, else None."""
+        return self.dead_man.status() if self.dead_man is not None else None
 
     async def aclose(self) -> None:
+        """Clean exit: disarm the dead-man switch, then close connections."""
+        if self.dead_man is not None:
+            await self.dead_man.close()
         await self._ex.close()
         if self._pro is not None:
             await self._pro.close()

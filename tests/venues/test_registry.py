@@ -8,6 +8,7 @@ from types import SimpleNamespace
 
 import pytest
 
+from cockpit.model import OrderRequest
 from cockpit.venues.base import Broker, MarketFeed
 from cockpit.venues.bybit import BybitAdapter
 from cockpit.venues.ccxt_base import build_exchange
@@ -163,3 +164,21 @@ async def test_bybit_shown_armed_only_while_dcp_subscription_lives():
     for _ in range(5):
         await asyncio.sleep(0)
     assert not adapter.dead_man_live()
+
+
+async def test_resting_order_arms_the_switch_and_clean_close_disarms():
+    answer = {"code": "0", "msg": "", "data": [{"triggerTime": "1587971460", "tag": "",
+                                                  "ts": "1587971400"}]}
+    ex, http = shared_exchange(adapter_for("okx"), [("cancel-all-after", answer),
+                                                    ("/account/positions", okx_rec.EMPTY),
+                                                    *okx_rec.ROUTES], okx_rec.EMPTY)
+    broker = CcxtBroker(adapter_for("okx"), cfg(live=True, symbols=(okx_rec.LINEAR,)), None,
+                        exchange=ex, clock=lambda: 1_700_000_000.0, dead_man_timeout_s=60)
+    assert await broker.dead_man.step() == float("inf")  # nothing rests: not armed
+    assert broker.dead_man_status() is None
+    order = await broker.create_order(OrderRequest(okx_rec.LINEAR, "buy", "limit", 2, 25000.0))
+    assert order.status == "open"
+    assert await broker.dead_man.step() == 15.0  # refresh at a quarter of 60 s
+    assert broker.dead_man_status() == "armed 60s, refreshed 22:13:20 UTC"
+    await broker.aclose()  # clean exit
+    assert [p["timeOut"] for p in http.params_of("cancel-all-after")] == [60, 0]
