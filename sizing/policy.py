@@ -15,12 +15,13 @@ Rules
 * A no-trade band (``no_trade_band`` of the current size, and the venue's
   minimum amount) holds instead of churning; the hard limits (margin ratio,
   liquidation buffer) still cut through it.
-* Perps carry the trader's directional view and are sized by the caps; the
-  delta the options add on top (dated futures count as directional) is kept within
-  ``delta_band_usd`` per underlying by a hedge in a perpetual of the same
-  underlying (any venue in the state), which brings it back to the band's
-  edge, preferring a perp whose position the hedge reduces, then the deepest
-  book. The policy only ever cuts option positions, never adds to them.
+* Perps (and dated futures) carry the trader's directional view and are
+  sized by the caps. The delta the options add on top is kept within
+  ``delta_band_usd`` per underlying: past it, a perpetual of the same
+  underlying (any venue in the state) takes the trade that brings the book
+  delta back to zero (``sizing.policy_hedge`` has the rules: which perp,
+  and how a perp that already carries a hedge is told apart). The policy
+  only ever cuts option positions, never adds to them.
 * Breakers (stale data, vol spike, the trader's reduce-only switch or
   ``allow_increases=False``, the drawdown reduce-only tier) make the policy
   reduce-only for the instrument and name themselves.
@@ -105,7 +106,7 @@ class _Draft:
         self.mm_now = 0.0
         self.mm_other = 0.0
         self.var_pc: dict[int, float] = {}
-        self.raw = inst.contracts  # the cap-based target before the no-trade band
+        self.raw = inst.contracts  # what the risk caps alone allow (see SIZING)
 
 
 def decide(
