@@ -148,8 +148,9 @@ def _margin_row(snapshot: Snapshot, p, forecasts: Mapping | None) -> PositionMar
     liq = p.liquidation_price
 
     def row(note: str, pct=None, sigmas=None, days=None, vol=None) -> PositionMarginRow:
+        pd, ad = _decimals(inst)
         return PositionMarginRow(p.symbol, p.side, p.contracts, mark, liq, pct, sigmas, days,
-                                 vol, price_decimals=_decimals(inst)[0], note=note)
+                                 vol, price_decimals=pd, note=note, amount_decimals=ad)
 
     if inst is not None and inst.is_option:
         return row("option")  # margined with the account, no price of its own to hit

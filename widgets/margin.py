@@ -55,7 +55,7 @@ def _position_cells(r: PositionMarginRow) -> tuple[Cell, ...]:
         Cell("▶" if r.worst else "", "amber"),
         Cell(f.short_symbol(r.symbol)),
         Cell(r.side, "profit" if r.side == "long" else "loss" if r.side == "short" else ""),
-        Cell(f.num(r.contracts, 3, sign=True)),
+        Cell(f.num(r.contracts, r.amount_decimals, sign=True)),
         Cell(f.num(r.mark, r.price_decimals)),
         Cell(f.num(r.liquidation_price, r.price_decimals)),
         Cell(f.pct(r.distance_pct, 1)),

@@ -56,6 +56,7 @@ class PositionMarginRow:
     worst: bool = False
     note: str = ""
     inside_buffer: bool = False  # closer than the liquidation buffer (daily sigmas)
+    amount_decimals: int = 3
 
 
 @dataclass(frozen=True, slots=True)

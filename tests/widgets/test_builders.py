@@ -166,6 +166,7 @@ def test_margin_view_distances_and_worst_position():
     assert sig_eth < sig_btc
     assert v.worst_symbol == ETH_PERP.symbol
     assert rows[ETH_PERP.symbol].worst and not rows[BTC_PERP.symbol].worst
+    assert (rows[ETH_PERP.symbol].price_decimals, rows[ETH_PERP.symbol].amount_decimals) == (2, 2)
     assert not any(r.inside_buffer for r in v.rows)  # both well beyond 3 sigmas
     tight = views.margin_view(snap, forecasts, (0.5, 0.8), buffer_sigmas=sig_eth + 0.1)
     assert [r.symbol for r in tight.rows if r.inside_buffer] == [ETH_PERP.symbol]
