@@ -285,6 +285,22 @@ def to_instrument(adapter: VenueAdapter, market: dict,
     )
 
 
+def greeks_in_ticker(exchange: Any, ticker: dict, market: dict) -> dict | None:
+    """The venue Greeks carried inside an option ticker's raw payload (Deribit's
+    ``greeks``/``mark_iv``, Bybit's ``delta``/``markIv``), parsed by ccxt's own
+    ``parse_greeks``; None when the payload has none (OKX tickers: poll fetch_greeks)."""
+    info = ticker.get("info")
+    if not market.get("option") or not isinstance(info, dict):
+        return None
+    if not ({"greeks", "delta", "markIv", "mark_iv"} & info.keys()):
+        return None
+    try:
+        return exchange.parse_greeks(info, market)
+    except Exception as exc:  # a payload ccxt cannot parse is skipped, not fatal
+        log.info("greeks in %s ticker unparsable: %s", market.get("symbol"), exc)
+        return None
+
+
 def to_ticker(adapter: VenueAdapter, ticker: dict, market: dict, *,
               greeks: dict | None = None, funding: dict | None = None) -> Ticker:
     """ccxt ticker (+ optional greeks and funding-rate structures) -> Ticker.

@@ -32,6 +32,7 @@ from cockpit.venues.base import MarketFeed, MarketSink
 from cockpit.venues.ccxt_base import (
     VenueAdapter,
     build_exchange,
+    greeks_in_ticker,
     market_kind,
     to_bars,
     to_book,
@@ -392,8 +393,12 @@ class CcxtFeed(MarketFeed):
             self._last_data_ms = ts_ms
 
     def _ticker(self, symbol: str) -> Ticker:
-        return to_ticker(self.adapter, self._tickers.get(symbol) or {}, self._ex.market(symbol),
-                         greeks=self._greeks.get(symbol), funding=self._funding.get(symbol))
+        raw = self._tickers.get(symbol) or {}
+        market = self._ex.market(symbol)
+        # the stream's own Greeks are fresher than the polled ones when the venue sends them
+        greeks = greeks_in_ticker(self._ex, raw, market) or self._greeks.get(symbol)
+        return to_ticker(self.adapter, raw, market, greeks=greeks,
+                         funding=self._funding.get(symbol))
 
     async def _extras(self) -> None:
         """Funding rates (perps) and venue Greeks (options), polled; clock skew refreshed."""

@@ -8,6 +8,7 @@ import pytest
 
 from cockpit.venues.bybit import BybitAdapter
 from cockpit.venues.ccxt_base import (
+    greeks_in_ticker,
     to_balances,
     to_book,
     to_instrument,
@@ -134,3 +135,11 @@ async def test_duplicate_order_link_id(venue):
         await ex.create_order(LINEAR, "limit", "buy", 0.01, 60000,
                               adapter.order_params("spot-test-postonly", False, False))
     assert adapter.is_duplicate_id_error(err.value)
+
+
+async def test_greeks_read_from_the_option_ticker_payload(venue):
+    adapter, ex, _ = venue
+    market = ex.market(OPTION)
+    ticker = await ex.fetch_ticker(OPTION)
+    t = to_ticker(adapter, ticker, market, greeks=greeks_in_ticker(ex, ticker, market))
+    assert t.mark_iv == 0.5577 and t.greeks.vega == 69.08651675

@@ -11,6 +11,7 @@ import math
 import pytest
 
 from cockpit.venues.ccxt_base import (
+    greeks_in_ticker,
     to_balances,
     to_book,
     to_instrument,
@@ -120,3 +121,12 @@ async def test_create_order_sends_our_label_and_usd_amount(deribit):
     order = to_order(adapter, raw, market)
     assert order.client_order_id == "market0000234"
     assert (order.id, order.status, order.filled, order.average) == ("ETH-349249", "closed", 40.0, 143.81)
+
+
+async def test_greeks_read_from_the_ticker_payload_itself(deribit):
+    adapter, ex, _ = deribit
+    market = ex.market(OPTION)
+    ticker = await ex.fetch_ticker(OPTION)
+    t = to_ticker(adapter, ticker, market, greeks=greeks_in_ticker(ex, ticker, market))
+    assert t.mark_iv == pytest.approx(0.6127) and t.greeks.delta == 0.59621
+    assert greeks_in_ticker(ex, await ex.fetch_ticker(PERP), ex.market(PERP)) is None
