@@ -35,6 +35,14 @@ import math
 from sizing import constraints as cons
 from sizing.policy_exposure import is_option
 
+INF = math.inf
+
+
+def _on_grid(x: float, step: float) -> float:
+    """``x`` snapped to the step grid without float dust (0.6589999 -> 0.659)."""
+    decimals = max(0, min(12, -math.floor(math.log10(step) + 1e-9) + 2))
+    return round(round(x / step) * step, decimals)
+
 
 def groups_with_options(drafts) -> dict[str, tuple[list, list]]:
     """Underlying -> (options, perps) for groups that have both and no NaN member."""
@@ -101,7 +109,7 @@ def _fold(d, net: float, s, round_toward) -> None:
     hedger = "hedge_only" in d.caps
     net_other = net - d.target * per if hedger else net
     anchor = 0.0 if hedger else d.raw
-    new = anchor - round(net_other / per / step) * step
+    new = _on_grid(anchor - round(net_other / per / step) * step, step)
     before = net_other + (cur - anchor) * per  # the book delta if this perp holds
     blocked = ""
     no_growth = bool(d.breakers) or bool(d.inputs.get("drawdown_reduce_only"))
@@ -128,7 +136,7 @@ def _fold(d, net: float, s, round_toward) -> None:
         return
     d.target = new
     if already:  # a directional resize that keeps the hedge in place
-        d.binding = d.binding if d.binding not in ("no_trade_band", "min_amount") else "delta_band"
+        d.binding = d.inputs.get("raw_binding") or d.binding
         d.inputs["keeps_hedge"] = True
         return
     d.hedge = dict(net_before=before, net_after=after, band=s.delta_band_usd, blocked=blocked,
@@ -138,6 +146,3 @@ def _fold(d, net: float, s, round_toward) -> None:
                    reduces=abs(after) < abs(before) and (
                        hedger or cur == 0 or (anchor * cur >= 0 and abs(anchor) <= abs(cur))))
     d.binding = "delta_band"
-
-
-INF = math.inf
