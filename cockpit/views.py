@@ -230,9 +230,13 @@ def greeks_view(snapshot: Snapshot, delta_band_usd: float | None = None) -> Gree
                             note="; ".join(filter(None, [total.note, "outside band"])))
         totals.append(total)
     deltas = [t.delta_usd for t in totals if _finite(t.delta_usd)]
+    has_options = any(snapshot.instruments[r.symbol].is_option for r in rows
+                      if r.symbol in snapshot.instruments)
     return GreeksView(rows=tuple(rows), totals=tuple(totals),
                       portfolio_delta_usd=math.fsum(deltas) if deltas else None,
-                      delta_band_usd=delta_band_usd, breach=breach)
+                      delta_band_usd=delta_band_usd, breach=breach,
+                      note="" if has_options else
+                      "no options in this account: gamma, vega and theta are zero")
 
 
 def _greeks_row(snapshot: Snapshot, symbol: str, contracts: float) -> GreeksRow | _ModelInput:

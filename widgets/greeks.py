@@ -79,7 +79,10 @@ def render_greeks(
         return Text(view.empty_reason or "no positions", style=style(palette, "muted"))
     prev = greeks_rows(previous) if previous else None
     table = build_table(COLUMNS, greeks_rows(view), palette, prev)
-    return Group(table, band_text(view, palette))
+    parts = [table, band_text(view, palette)]
+    if view.note:
+        parts.append(Text(view.note, style=style(palette, "muted")))
+    return Group(*parts)
 
 
 class GreeksPanel(Panel):

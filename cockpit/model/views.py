@@ -132,6 +132,7 @@ class GreeksView:
     delta_band_usd: float | None = None
     breach: bool = False
     empty_reason: str = ""
+    note: str = ""  # e.g. "no options in this account: gamma, vega and theta are zero"
 
 
 @dataclass(frozen=True, slots=True)

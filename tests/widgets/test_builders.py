@@ -82,7 +82,10 @@ def test_greeks_perp_plus_model_option_match_independent_black76():
     assert total.is_total and total.underlying == "BTC"
     assert total.delta_coin == pytest.approx(2.0 - 3.0 * unit_coin_delta, rel=1e-9)
     assert v.portfolio_delta_usd == pytest.approx((2.0 - 3.0 * unit_coin_delta) * f, rel=1e-9)
-    assert not v.breach
+    assert not v.breach and v.note == ""
+    only_perp = snapshot(instruments=[BTC_PERP], tickers=[ticker(BTC_PERP.symbol, f)],
+                         positions=[Position(BTC_PERP.symbol, 1.0, f)])
+    assert views.greeks_view(only_perp).note.startswith("no options in this account")
 
 
 def test_greeks_venue_greeks_are_used_and_labelled():
