@@ -144,6 +144,7 @@ class CcxtFeed(MarketFeed):
         self._connected = False
         self._retrying = False
         self._message = ""
+        self._notice = ""  # a lasting note for the venue line (unlisted symbols ...)
         self._status_sent: tuple = ((), 0)
         self._tickers: dict[str, dict] = {}
         self._funding: dict[str, dict] = {}
@@ -199,11 +200,12 @@ class CcxtFeed(MarketFeed):
                 self._connected = False
                 self._trouble("connect", exc)
                 await self._sleep(backoff.next_delay())
-        self._connected, self._retrying, self._message = True, False, ""
+        self._connected, self._retrying, self._message = True, False, self._notice
         self._status(force=True)
         tasks = [asyncio.ensure_future(self._stream(kind, s))
                  for s in self.symbols for kind in ("book", "ticker", "trades")]
         tasks.append(asyncio.ensure_future(self._extras()))
+        tasks.append(asyncio.ensure_future(self._all_history()))
         try:
             await asyncio.gather(*tasks)
         finally:
@@ -229,12 +231,21 @@ class CcxtFeed(MarketFeed):
         unknown = [s for s in self.symbols if s not in self._ex.markets]
         if unknown:
             log.warning("%s: symbols not listed, skipped: %s", self.venue, ", ".join(unknown))
-            self._message = f"not listed: {', '.join(unknown)}"
+            self._notice = f"not listed: {', '.join(unknown)}"
         self.symbols = [s for s in self.symbols if s in self._ex.markets]
+        if not self.symbols:
+            self._notice = (f"no symbols: add symbols = [...] under [venues.{self.venue}] "
+                            "(ccxt unified, e.g. BTC/USDT:USDT)")
         await self._clock_skew()
         self._sink.on_instruments([to_instrument(self.adapter, self._ex.market(s),
                                                  await self._tiers(s)) for s in self.symbols])
+
+    async def _all_history(self) -> None:
+        """Hourly history for the vol models, after the live streams have started
+        (options skipped: the models use the underlying's bars)."""
         for symbol in self.symbols:
+            if self._ex.market(symbol).get("option"):
+                continue
             try:
                 await self._history(symbol)
             except asyncio.CancelledError:
@@ -304,7 +315,7 @@ class CcxtFeed(MarketFeed):
                 backoff.reset()
                 failures = 0
                 if self._retrying:
-                    self._retrying, self._message = False, ""
+                    self._retrying, self._message = False, self._notice
                 self._connected = True
                 self._push(kind, symbol, data)
                 if not use_ws:

@@ -90,6 +90,7 @@ async def test_rest_polling_pushes_instruments_bars_book_ticker_trades():
     assert merged.mark == 11793.63104562 and merged.funding_rate == 0.00038246
     assert sink.status[-1].connected and sink.status[-1].last_data_ms >= 1589436922959
     assert sink.status[-1].clock_skew_ms is not None
+    assert "not listed: NOPE/USDT:USDT" in sink.status[-1].message  # said, not fatal
 
 
 async def test_malformed_book_is_skipped_and_the_feed_carries_on():
