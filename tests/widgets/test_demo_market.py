@@ -3,16 +3,22 @@ data with holes in it (NaN, inf, missing tickers) that must never crash a panel.
 
 from __future__ import annotations
 
+import io
 import math
 from dataclasses import replace
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from rich.console import Console
 
 from cockpit import views
 from tests.widgets.factory import BTC_PERP, Position, option, snapshot, ticker
 from tests.widgets.test_builders import black76_call
+from widgets.depth import render_depth
+from widgets.greeks import render_greeks
+from widgets.margin import render_margin
+from widgets.positions import position_rows
 
 
 @pytest.fixture(scope="module")
@@ -99,5 +105,10 @@ def test_holes_in_market_data_give_reasons_not_crashes(mark, iv, und, liq, vol):
     for row in margin.rows:
         if row.distance_sigmas is None:
             assert row.note or row.distance_pct is None
-    views.positions_view(snap)
-    views.depth_view(snap, BTC_PERP.symbol)
+    positions = views.positions_view(snap)
+    depth = views.depth_view(snap, BTC_PERP.symbol)
+    # and every panel renders whatever came out
+    console = Console(width=160, file=io.StringIO())
+    for renderable in (render_margin(margin), render_greeks(greeks), render_depth(depth)):
+        console.print(renderable)
+    position_rows(positions)
