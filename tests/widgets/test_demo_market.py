@@ -112,3 +112,45 @@ def test_holes_in_market_data_give_reasons_not_crashes(mark, iv, und, liq, vol):
     for renderable in (render_margin(margin), render_greeks(greeks), render_depth(depth)):
         console.print(renderable)
     position_rows(positions)
+
+
+@st.composite
+def books(draw):
+    mid = draw(st.floats(1.0, 1e5))
+    half_spread = draw(st.floats(1e-6, 0.01)) * mid
+    n_b, n_a = draw(st.integers(1, 30)), draw(st.integers(1, 30))
+    steps_b = draw(st.lists(st.floats(1e-5, 0.01), min_size=n_b, max_size=n_b))
+    steps_a = draw(st.lists(st.floats(1e-5, 0.01), min_size=n_a, max_size=n_a))
+    sizes = st.floats(0.001, 100.0)
+    bids, p = [], mid - half_spread
+    for s in steps_b:
+        bids.append([p, draw(sizes)])
+        p -= s * mid
+    asks, p = [], mid + half_spread
+    for s in steps_a:
+        asks.append([p, draw(sizes)])
+        p += s * mid
+    return bids, asks
+
+
+@settings(max_examples=40, deadline=None)
+@given(books())
+def test_depth_view_invariants(book_levels):
+    from tests.widgets.factory import book
+
+    bids, asks = book_levels
+    snap = snapshot(instruments=[BTC_PERP], books=[book(BTC_PERP.symbol, bids, asks)])
+    v = views.depth_view(snap, BTC_PERP.symbol, levels=10)
+    for side, levels in ((v.bids, bids), (v.asks, asks)):
+        assert len(side) == min(10, len(levels))
+        running = 0.0
+        for lv, (price, amount) in zip(side, levels, strict=False):
+            running += amount
+            assert (lv.price, lv.amount) == (price, amount)
+            assert lv.cumulative == pytest.approx(running)
+    bid, ask = bids[0][0], asks[0][0]
+    assert v.spread_bps == pytest.approx((ask - bid) / ((ask + bid) / 2) * 1e4)
+    band = {b.bps: b for b in v.bands}
+    assert band[10.0].bid_amount <= band[50.0].bid_amount <= band[100.0].bid_amount
+    assert band[10.0].ask_amount <= band[50.0].ask_amount <= band[100.0].ask_amount
+    assert band[100.0].bid_amount <= sum(a for _, a in bids) + 1e-9
