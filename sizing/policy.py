@@ -47,10 +47,8 @@ import dataclasses
 import math
 from collections.abc import Mapping
 
-import numpy as np
-
 from sizing import constraints as cons
-from sizing import policy_hedge
+from sizing import policy_checks, policy_hedge
 from sizing.policy_exposure import exposure, is_option, maintenance_usd
 from sizing.policy_text import reason_for
 from sizing.policy_types import (
@@ -136,9 +134,9 @@ def decide(
     settings = settings if settings is not None else PolicySettings()
     forecasts = forecasts or {}
     account_nan = next((f for f in _ACCOUNT_FIELDS if not math.isfinite(getattr(state, f))), "")
-    dd = None if account_nan else _drawdown(state, settings)
+    dd = None if account_nan else policy_checks.drawdown_for(state, settings)
     spikes: dict[int, object] = {}
-    bad = [_bad_field(i) for i in state.instruments]
+    bad = [policy_checks.bad_field(i) for i in state.instruments]
     gross = sum(abs(i.contracts) * exposure(i).notional_usd
                 for i, b in zip(state.instruments, bad, strict=True) if not is_option(i) and not b)
     drafts = [_draft(inst, state, settings, forecasts, account_nan or b, dd, spikes, gross)
@@ -179,80 +177,12 @@ def fit_forecasts(
     return out
 
 
-def _bad_field(inst: InstrumentState) -> str:
-    """Name of the first NaN/inf field (or non-positive price) of ``inst``, else ''."""
-    for f in dataclasses.fields(inst):
-        v = getattr(inst, f.name)
-        if isinstance(v, bool) or v is None or isinstance(v, str):
-            continue
-        if isinstance(v, float | int):
-            # inf is meaningful for these two: unknown volume, no timestamp (stale)
-            if not math.isfinite(v) and not (f.name in ("adv_contracts", "data_age_s")
-                                             and v == INF):
-                return f.name
-        elif isinstance(v, np.ndarray):
-            if v.size and not np.isfinite(v).all():
-                return f.name
-        elif isinstance(v, tuple):
-            for t in v:
-                if not all(math.isfinite(x) for x in (t.max_notional, t.initial_rate,
-                                                      t.maintenance_rate, t.maintenance_amount)):
-                    return f.name
-    for name in ("mark_price", "underlying_price", "contract_size"):
-        if getattr(inst, name) <= 0:
-            return f"{name} (not positive)"
-    if inst.kind == "option" and (inst.implied_vol <= 0 or inst.years <= 0 or inst.strike <= 0):
-        return "implied_vol/years/strike (not positive)"
-    return ""
-
-
-def _forecast(inst: InstrumentState, forecasts: Mapping[str, object]) -> tuple[float, str]:
-    if inst.forecast_vol is not None:
-        return float(inst.forecast_vol), inst.forecast_model or "given"
-    f = forecasts.get(inst.symbol, forecasts.get(inst.group))
-    if f is not None:
-        if isinstance(f, int | float):
-            return float(f), "given"
-        return float(f.vol_annual), str(f.model)
-    if len(inst.log_returns) < 2:
-        return math.nan, "none: no forecast and no returns"
-    from sizing.volatility import ewma_vol
-
-    return float(np.asarray(ewma_vol(inst.log_returns, inst.periods_per_year)).ravel()[-1]), \
-        "ewma (no GARCH forecast)"
-
-
-def _drawdown(state: PortfolioState, settings: PolicySettings):
-    from sizing.risk import DrawdownTier, drawdown_state
-
-    tiers = tuple(DrawdownTier(dd, scale, reduce_only=scale == 0.0)
-                  for dd, scale in settings.drawdown_tiers)
-    peak = max(state.peak_equity_usd, state.equity_usd)
-    if peak <= 0:  # an account with no equity at all sits in the deepest tier
-        return drawdown_state(0.0, 1.0, tiers)
-    return drawdown_state(state.equity_usd, peak, tiers)
-
-
-def _spike(inst: InstrumentState, settings: PolicySettings, cache: dict):
-    r = inst.log_returns
-    if len(r) < settings.vol_spike_long:
-        return None
-    key = id(r)
-    if key not in cache:
-        from sizing.volatility import vol_spike
-
-        cache[key] = vol_spike(r, inst.periods_per_year, short=settings.vol_spike_short,
-                               long=settings.vol_spike_long,
-                               threshold=settings.vol_spike_threshold)
-    return cache[key]
-
-
 def _draft(inst, state, settings, forecasts, account_nan, dd, spikes, gross) -> _Draft:
     d = _Draft(inst)
     d.nan = account_nan
     if d.nan:
         return d
-    d.vol, d.model = _forecast(inst, forecasts)
+    d.vol, d.model = policy_checks.forecast_for(inst, forecasts)
     if not (math.isfinite(d.vol) and d.vol > 0):
         d.nan = f"forecast_vol ({d.model})"
         return d
@@ -293,7 +223,7 @@ def _draft(inst, state, settings, forecasts, account_nan, dd, spikes, gross) -> 
     levels = inst.asks if sign > 0 else inst.bids
     caps["slippage"] = cons.slippage_cap(abs(cur), levels, s.slippage_budget_bps)
     caps["adv"] = cons.adv_cap(abs(cur), inst.adv_contracts, s.adv_fraction)
-    d.breakers = _breakers(inst, s, spikes, d.inputs)
+    d.breakers = policy_checks.breakers_for(inst, s, spikes, d.inputs)
     if d.breakers:
         caps["breaker"] = abs(cur)
     if is_option(inst):
@@ -316,25 +246,6 @@ def _draft(inst, state, settings, forecasts, account_nan, dd, spikes, gross) -> 
         d.inputs.update(implied_vol=inst.implied_vol, vega_usd=cur * expo.vega_usd,
                         gamma_1pct_usd=cur * expo.gamma_1pct_usd)
     return d
-
-
-def _breakers(inst, s: PolicySettings, spikes: dict, inputs: dict) -> list[str]:
-    out = []
-    if math.isinf(inst.data_age_s):
-        out.append("stale data: no timestamp")
-    elif inst.data_age_s > s.stale_after_s:
-        out.append(f"stale data {inst.data_age_s:.1f}s > {s.stale_after_s:g}s")
-    spike = _spike(inst, s, spikes)
-    if spike is not None:
-        inputs["vol_spike_ratio"] = float(spike.ratio)
-        if spike.tripped:
-            out.append(f"vol spike {float(spike.ratio):.1f}x "
-                       f"({s.vol_spike_short} vs {s.vol_spike_long} bars)")
-    if s.reduce_only:
-        out.append("reduce-only mode")
-    if not s.allow_increases:
-        out.append("increases disabled")
-    return out
 
 
 def _greek_caps(drafts: list[_Draft], s: PolicySettings) -> None:
