@@ -89,14 +89,14 @@ async def test_fixture_header_names_the_venue_and_symbols():
 async def test_fixture_plays_the_documented_market_in_contracts():
     feed, sink = await play(FIXTURE)
     assert [k for k, _ in sink.events] == [
-        "instruments", "bars", "ticker", "book", "trade", "ticker", "book", "book"]
+        "instruments", "bars", "ticker", "trade", "ticker", "book", "book", "book"]
     perp, opt = sink.of("instruments")[0]
     assert (perp.symbol, perp.contract_size, perp.linear) == (PERP, 10.0, False)
     assert (opt.symbol, opt.strike, opt.option_type) == (OPTION, 40000.0, "call")
     (bars,) = sink.of("bars")
     assert bars.timeframe_s == 60 and bars.close.tolist() == [7839.5, 7833.5, 7833, 7833]
     assert bars.ts_ms.dtype == np.int64 and not bars.close.flags.writeable
-    rest_book, ws_snapshot, ws_change = sink.of("book")
+    ws_snapshot, ws_change, rest_book = sink.of("book")
     # get_order_book: bids [7814, 351820 USD] -> 351820 / 10 USD per contract = 35182
     assert rest_book.bids.tolist()[0] == [7814.0, 35182.0] and rest_book.seq == 17538025952
     assert not rest_book.bids.flags.writeable
@@ -128,8 +128,8 @@ async def test_now_ms_follows_the_recorded_clock_not_the_wall():
             seen.append(feed.now_ms())
 
     await feed.run(ClockSink())
-    # books are updates 4, 7 and 8 (0-based 3, 6, 7) of a clock stepping 250 ms
-    assert seen == [START_MS + 250 * 3, START_MS + 250 * 6, START_MS + 250 * 7]
+    # books are the last three updates (0-based 5, 6, 7) of a clock stepping 250 ms
+    assert seen == [START_MS + 250 * 5, START_MS + 250 * 6, START_MS + 250 * 7]
     assert feed.now_ms() == START_MS + 250 * 7
 
 
@@ -349,5 +349,8 @@ async def test_fixture_replayed_into_the_store_fills_every_market_panel():
     assert set(snap.tickers) == {PERP, OPTION}
     assert snap.tickers[OPTION].greeks is not None and snap.tickers[OPTION].mark_iv == 0.6127
     assert PERP in snap.books and PERP in snap.bars and snap.trades[PERP]
+    # it ends on the documented REST book, 1.75 s old on the recording's clock
+    assert snap.books[PERP].bids.tolist()[0] == [7814.0, 35182.0]
+    assert snap.age_ms(snap.books[PERP].ts_ms) == 1750
     assert snap.venues["deribit"].connected
     assert store.rejected == 0
