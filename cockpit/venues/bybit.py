@@ -46,6 +46,15 @@ class BybitAdapter(VenueAdapter):
     def __init__(self) -> None:
         self._dcp_task: asyncio.Task | None = None
 
+    async def fetch_positions(self, exchange: Any, symbols: list[str]) -> list[dict]:
+        # ccxt's bybit fetch_positions refuses more than one symbol per call
+        if not symbols:
+            return await exchange.fetch_positions(None)
+        out: list[dict] = []
+        for symbol in symbols:
+            out.extend(await exchange.fetch_positions([symbol]))
+        return out
+
     async def fetch_by_client_id(self, exchange: Any, symbol: str, client_order_id: str):
         from ccxt.base.errors import OrderNotFound
 

@@ -140,6 +140,16 @@ class VenueAdapter:
         text = str(exc)
         return any(code in text for code in self.duplicate_id_codes)
 
+    async def fetch_positions(self, exchange: Any, symbols: list[str]) -> list[dict]:
+        """ccxt positions for ``symbols`` (all when empty); one request by default."""
+        return await exchange.fetch_positions(symbols or None)
+
+    def is_rate_limited(self, exc: BaseException) -> bool:
+        """ccxt's rate-limit errors (RateLimitExceeded, DDoSProtection)."""
+        from ccxt.base.errors import DDoSProtection, RateLimitExceeded
+
+        return isinstance(exc, RateLimitExceeded | DDoSProtection)
+
     async def fetch_by_client_id(self, exchange: Any, symbol: str, client_order_id: str):
         """The ccxt order dict with our client id, or None. Default: scan open orders."""
         for o in await exchange.fetch_open_orders(symbol):

@@ -340,7 +340,9 @@ class CcxtFeed(MarketFeed):
                     await self._sleep(self.poll_s)
                     continue
                 failures += 1
-                self._trouble(f"{symbol} {kind}", exc)
+                limited = self.adapter.is_rate_limited(exc)
+                self._trouble(f"{symbol} {kind}{' rate limited, backing off' if limited else ''}",
+                              exc)
                 if use_ws and failures >= 5:
                     log.warning("%s %s %s: websocket keeps failing; polling REST", self.venue,
                                 symbol, kind)

@@ -350,7 +350,9 @@ class CcxtBroker(Broker):
     async def fetch_positions(self) -> list[Position]:
         if not self._ex.markets:
             await self._ex.load_markets()
-        raws = await self._call("fetch_positions", self.symbols or None)
+        if self._limiter is not None:
+            await self._limiter.acquire(max(1, len(self.symbols)))
+        raws = await self.adapter.fetch_positions(self._ex, self.symbols)
         positions = []
         for raw in raws:
             symbol = raw.get("symbol")

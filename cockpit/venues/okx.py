@@ -66,6 +66,13 @@ class OkxAdapter(VenueAdapter):
             theta=(t if t is not None else nan) * size,
         )
 
+    def is_rate_limited(self, exc: BaseException) -> bool:
+        # ccxt raises OKX's HTTP 429 as ExchangeNotAvailable: read it as a rate limit
+        from ccxt.base.errors import ExchangeNotAvailable
+
+        return super().is_rate_limited(exc) or (
+            isinstance(exc, ExchangeNotAvailable) and "429" in str(exc))
+
     def index_price(self, info: dict) -> float | None:
         return _opt(info.get("idxPx"))
 

@@ -252,3 +252,18 @@ def test_make_broker_is_live_after_opt_in_and_read_only_on_request():
 
     assert make_broker("okx", cfg([], live=False), FAKE_CREDENTIALS).live is True
     assert make_broker("okx", cfg([], live=True), FAKE_CREDENTIALS, live=False).live is False
+
+
+async def test_bybit_positions_one_symbol_per_request():
+    broker, http = broker_for(BybitAdapter(), bybit_rec.ROUTES, bybit_rec.EMPTY,
+                              [bybit_rec.LINEAR, bybit_rec.INVERSE])
+    (p,) = await broker.fetch_positions()  # ccxt refuses a list of two for bybit
+    assert p.symbol == bybit_rec.INVERSE and p.contracts == -300
+    assert [q["symbol"] for q in http.params_of("/v5/position/list")] == ["BTCUSDT", "BTCUSD"]
+
+
+def test_okx_429_reads_as_rate_limit():
+    okx = OkxAdapter()
+    assert okx.is_rate_limited(ccxt.ExchangeNotAvailable('okx 429 {"msg":"Too Many Requests"}'))
+    assert okx.is_rate_limited(ccxt.RateLimitExceeded("okx 50011"))
+    assert not okx.is_rate_limited(ccxt.ExchangeNotAvailable("okx 503 maintenance"))
