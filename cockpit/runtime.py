@@ -53,9 +53,12 @@ def data_dir() -> Path:
 def _paper_broker(store: Store, feed: MarketFeed, state_path: Path | None, instruments=()):
     from cockpit.paper import PaperBroker
 
-    broker = PaperBroker(
-        instruments, state_path=state_path, clock=feed.now_ms, on_account=store.on_account
-    )
+    try:
+        broker = PaperBroker(
+            instruments, state_path=state_path, clock=feed.now_ms, on_account=store.on_account
+        )
+    except ValueError as exc:  # e.g. --state pointing at a file that is not a paper account
+        raise RuntimeError_(f"--state {state_path}: {exc}") from None
     store.add_market_listener(broker)
     return broker
 
@@ -113,6 +116,7 @@ def build_runtime(args, config: Config) -> Runtime:
         if args.reset:
             _reset(state)
         broker = _paper_broker(store, feed, state)
+        broker.seed(dict(PAPER_BALANCES), [])
         store.on_account(broker.account())
         return Runtime("replay", getattr(feed, "venue", "replay"), config, store, feed, broker, state)
     if args.venue:
