@@ -22,7 +22,8 @@ def keys_from_bindings(
     bindings: Mapping[str, ActiveBinding] | Iterable[Binding], app: App | None = None
 ) -> list[HelpKey]:
     """One line per action: its keys (merged, in display form), description and id.
-    Bindings without a description are internal and left out."""
+    Bindings without a description are internal and left out; bindings with an
+    id (the cockpit's own, remappable) come first, widget navigation after."""
     items = bindings.values() if isinstance(bindings, Mapping) else bindings
     merged: dict[tuple[str, str], list] = {}
     for item in items:
@@ -34,7 +35,9 @@ def keys_from_bindings(
         entry = merged.setdefault(key, [[], binding.description, binding.id or ""])
         if label not in entry[0]:
             entry[0].append(label)
-    return [(" / ".join(keys), desc, bid) for keys, desc, bid in merged.values()]
+    lines = [(" / ".join(keys), desc, bid) for keys, desc, bid in merged.values()]
+    # the cockpit's own actions (they carry ids) first, navigation after
+    return sorted(lines, key=lambda line: line[2] == "")
 
 
 def render_help(keys: Sequence[HelpKey], palette: Palette = DEFAULT_PALETTE) -> Table:

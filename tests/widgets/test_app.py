@@ -265,6 +265,8 @@ async def test_help_screen_lists_the_apps_keys_with_ids():
         listed = {desc: (key, bid) for key, desc, bid in help_screen.keys}
         assert listed["Approve"] == ("a", "approve")
         assert listed["Kill switch"] == ("k", "kill")
+        ids = [bid for _key, _desc, bid in help_screen.keys]
+        assert ids[:3] == ["approve", "reject", "kill"]  # the cockpit's keys lead
         app.push_screen(help_screen)
         await pilot.pause()
         assert app.screen is help_screen
