@@ -260,9 +260,12 @@ class CcxtBroker(Broker):
                 if found is not None:
                     return self._order(found, market, cid)
                 # Not found is not "not placed": look for fills and a position change.
-                fills = [t for t in await self._call("fetch_my_trades", request.symbol, sent_ms)
+                # 2 s of slack: the venue's clock may run behind ours
+                since = sent_ms - 2000
+                fills = [t for t in await self._call("fetch_my_trades", request.symbol, since)
                          if (self.adapter.client_order_id_of(t) in ("", cid))
-                         and t.get("side") == request.side]
+                         and t.get("side") == request.side
+                         and int(t.get("timestamp") or since) >= since]
                 position_after = await self._position_contracts(request.symbol, cached=False)
                 filled = sum(self.adapter.contracts_from_venue(float(t.get("amount") or 0), market)
                              for t in fills)

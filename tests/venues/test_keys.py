@@ -8,6 +8,8 @@ from types import SimpleNamespace
 
 import keyring
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from keyring.backend import KeyringBackend
 from keyring.backends import fail
 
@@ -158,3 +160,15 @@ def test_redacting_filter_on_message_args_and_traceback():
     assert KEY not in text and SECRET not in text
     assert text.count("***") >= 4
     assert "order failed" in text and "RuntimeError" in text
+
+
+@settings(max_examples=60, deadline=None)
+@given(before=st.text(max_size=40), after=st.text(max_size=40),
+       secret=st.text(alphabet=st.characters(min_codepoint=33, max_codepoint=126),
+                      min_size=6, max_size=40))
+def test_redaction_never_lets_a_secret_through(before, after, secret):
+    f = RedactingFilter([secret])
+    record = logging.LogRecord("x", logging.INFO, __file__, 1, "%s%s%s",
+                               (before, secret, after), None)
+    f.filter(record)
+    assert secret not in record.getMessage()

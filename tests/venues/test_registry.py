@@ -7,11 +7,13 @@ import sys
 from types import SimpleNamespace
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from cockpit.model import OrderRequest
 from cockpit.venues.base import Broker, MarketFeed
 from cockpit.venues.bybit import BybitAdapter
-from cockpit.venues.ccxt_base import build_exchange
+from cockpit.venues.ccxt_base import _rebase, build_exchange
 from cockpit.venues.live_broker import CcxtBroker
 from cockpit.venues.registry import VENUES, adapter_for, make_broker, make_feed
 from tests.venues import test_parse_binanceusdm as binance_rec
@@ -182,3 +184,28 @@ async def test_resting_order_arms_the_switch_and_clean_close_disarms():
     assert broker.dead_man_status() == "armed 60s, refreshed 22:13:20 UTC"
     await broker.aclose()  # clean exit
     assert [p["timeOut"] for p in http.params_of("cancel-all-after")] == [60, 0]
+
+
+MARKETS = [
+    {"inverse": True, "option": False, "contractSize": 10.0},  # Deribit BTC perp: 10 USD
+    {"inverse": True, "option": False, "contractSize": 1.0},
+    {"inverse": False, "linear": True, "option": False, "contractSize": 0.01},
+    {"inverse": False, "option": True, "contractSize": 1.0},
+]
+
+
+@settings(max_examples=60, deadline=None)
+@given(name=st.sampled_from(sorted(VENUES)), market=st.sampled_from(MARKETS),
+       contracts=st.floats(min_value=1e-6, max_value=1e9))
+def test_contracts_round_trip_through_venue_units(name, market, contracts):
+    adapter = adapter_for(name)
+    back = adapter.contracts_from_venue(adapter.contracts_to_venue(contracts, market), market)
+    assert back == pytest.approx(contracts, rel=1e-12)
+
+
+@settings(max_examples=60, deadline=None)
+@given(path=st.from_regex(r"(/[a-z0-9_]{1,8}){0,4}", fullmatch=True),
+       host=st.sampled_from(["https://fapi.binance.com", "wss://ws.okx.com:443", "https://{hostname}"]),
+       base=st.sampled_from(["http://127.0.0.1:8080", "ws://127.0.0.1:9/"]))
+def test_url_override_keeps_the_path(path, host, base):
+    assert _rebase(host + path, base) == base.rstrip("/") + path
