@@ -73,7 +73,8 @@ class FakeOkx:
         self.ws_connections = 0
         self.subscriptions: list[tuple[str, str]] = []  # (channel, instId)
         self.pushes = 0
-        self.cancel_all_after: list[tuple[float, str]] = []  # (time.monotonic, timeOut s)
+        self.clock = time.monotonic  # stamps cancel_all_after (a test may set a fake clock)
+        self.cancel_all_after: list[tuple[float, str]] = []  # (self.clock(), timeOut s)
         self._price = 40000.0
         self._tasks: set[asyncio.Task] = set()
         self._runner: web.AppRunner | None = None
@@ -163,7 +164,7 @@ class FakeOkx:
             return ok([o for o in self.orders.values() if o["state"] == "live"])
         if path == "/api/v5/trade/cancel-all-after":
             body = await request.json()
-            self.cancel_all_after.append((time.monotonic(), str(body.get("timeOut"))))
+            self.cancel_all_after.append((self.clock(), str(body.get("timeOut"))))
             trigger = "0" if str(body.get("timeOut")) == "0" else str(
                 _ms() + 1000 * int(body.get("timeOut")))
             return ok([{"triggerTime": trigger, "tag": "", "ts": str(_ms())}])

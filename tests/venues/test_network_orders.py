@@ -152,3 +152,41 @@ async def test_crash_does_not_disarm_the_venue_timer(srv):
     finally:
         await broker._ex.close()
     assert srv.cancel_all_after and all(t != "0" for _, t in srv.cancel_all_after)
+
+
+async def test_broker_arms_once_an_order_rests_refreshes_and_disarms_on_clean_exit(srv):
+    """Engineer A's CcxtBroker with its built-in switch, end to end over HTTP. The
+    switch task runs alone (not under broker.run's account poll) so the fake clock
+    is moved by the switch's own sleeps only."""
+    clock = FakeClock()
+    srv.clock = clock
+    exchange = build_exchange(OkxAdapter(), srv.cfg(), CREDS)
+    exchange.enableRateLimit = False
+    broker = CcxtBroker(OkxAdapter(), srv.cfg(), CREDS, exchange=exchange, clock=clock,
+                        sleep=clock.sleep, dead_man_timeout_s=40.0)
+    switch = asyncio.ensure_future(broker.dead_man.run())
+    try:
+        for _ in range(50):
+            await asyncio.sleep(0.002)
+        assert srv.cancel_all_after == []  # nothing rests: nothing armed
+        assert broker.dead_man_status() is None
+        await broker.create_order(limit_buy())  # rests: the broker tells the switch
+        for _ in range(2000):  # bounded
+            if len(srv.cancel_all_after) >= 4:
+                break
+            await asyncio.sleep(0.002)
+        status = broker.dead_man_status()
+        assert status is not None and status.startswith("armed 40s, refreshed ")
+    finally:
+        switch.cancel()  # a crash: cancelling alone leaves the venue switch armed
+        await asyncio.gather(switch, return_exceptions=True)
+        assert all(t != "0" for _, t in srv.cancel_all_after)
+        await broker.aclose()  # the clean exit
+    first_post = srv.requests.index(("POST", "/api/v5/trade/batch-orders"))
+    first_arm = srv.requests.index(("POST", "/api/v5/trade/cancel-all-after"))
+    assert first_arm > first_post  # armed only once an order rested
+    arms = [t for t, timeout in srv.cancel_all_after if timeout == "40"]
+    gaps = [b - a for a, b in zip(arms, arms[1:], strict=False)]
+    assert gaps[:3] == pytest.approx([10.0] * 3)  # 40 s / 4, on the broker's clock
+    assert srv.cancel_all_after[-1][1] == "0"  # disarmed once, at the clean exit
+    assert sum(1 for _, t in srv.cancel_all_after if t == "0") == 1
