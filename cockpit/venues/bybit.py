@@ -39,7 +39,6 @@ class BybitAdapter(VenueAdapter):
     client_order_id_max_len = 36
     client_order_id_pattern = r"[A-Za-z0-9_-]{1,36}"
     duplicate_id_codes = ("110072",)
-    book_continuity = "seq"
     # no spot: a derivatives cockpit, and fewer markets to parse at start-up
     ccxt_options = {"fetchMarkets": {"types": ["linear", "inverse", "option"]}}
 

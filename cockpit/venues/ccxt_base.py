@@ -83,8 +83,10 @@ class VenueAdapter:
     iv_in_percent: ClassVar[bool] = False
     # Venue error codes that mean "this client order id already exists" (ccxt: InvalidOrder).
     duplicate_id_codes: ClassVar[tuple[str, ...]] = ()
-    # Book continuity: "change_id" (Deribit prev_change_id chain), "seq" or "" (none).
-    book_continuity: ClassVar[str] = ""
+    # "change_id": we check Deribit's prev_change_id chain ourselves (ccxt.pro does not);
+    # "ccxt": ccxt.pro checks (OKX checksum, Bybit/Binance update ids) and raises
+    # ChecksumError/InvalidNonce, on which the feed resubscribes for a fresh snapshot.
+    book_continuity: ClassVar[str] = "ccxt"
     # ccxt options merged into the exchange config.
     ccxt_options: ClassVar[dict] = {}
 

@@ -125,6 +125,7 @@ class CcxtFeed(MarketFeed):
         self.adapter = adapter
         self.venue = adapter.name
         self.option_greeks = adapter.option_greeks
+        self.websocket = use_websocket
         self.cfg = cfg
         self.symbols = list(getattr(cfg, "symbols", ()) or ())
         self._clock = clock
@@ -225,8 +226,9 @@ class CcxtFeed(MarketFeed):
             await asyncio.to_thread(importlib.import_module,
                                     "ccxt.pro" if self.use_websocket else "ccxt.async_support")
             self._ex = build_exchange(self.adapter, self.cfg, None, pro=self.use_websocket)
-            if self.adapter.book_continuity == "change_id" and self.use_websocket:
-                self._continuity = install_change_id_check(self._ex, self._resync.add)
+        if (self.adapter.book_continuity == "change_id" and self.use_websocket
+                and not self._continuity and hasattr(self._ex, "handle_order_book")):
+            self._continuity = install_change_id_check(self._ex, self._resync.add)
         await self._ex.load_markets()
         unknown = [s for s in self.symbols if s not in self._ex.markets]
         if unknown:
@@ -329,10 +331,17 @@ class CcxtFeed(MarketFeed):
                 watchdog.reset()
                 await self._unwatch(kind, symbol)
             except Exception as exc:
-                from ccxt.base.errors import BadResponse, NotSupported
+                from ccxt.base.errors import BadResponse, InvalidNonce, NotSupported
 
                 if isinstance(exc, NotSupported):
                     use_ws = False
+                    continue
+                if isinstance(exc, InvalidNonce) and kind == "book":
+                    # ccxt.pro saw a checksum/sequence break (OKX, Bybit, Binance): resubscribe
+                    log.warning("%s %s: book out of sequence (%s); resubscribing", self.venue,
+                                symbol, type(exc).__name__)
+                    await self._unwatch(kind, symbol)
+                    await self._sleep(backoff.next_delay())
                     continue
                 if isinstance(exc, BadResponse | KeyError | TypeError | ValueError | IndexError):
                     log.warning("%s %s %s: malformed payload skipped: %s", self.venue, symbol,

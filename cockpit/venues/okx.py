@@ -39,7 +39,6 @@ class OkxAdapter(VenueAdapter):
     client_order_id_max_len = 32
     client_order_id_pattern = r"[A-Za-z0-9]{1,32}"
     duplicate_id_codes = ("51016",)
-    book_continuity = "seq"
     # no spot: a derivatives cockpit, and fewer markets to parse at start-up
     ccxt_options = {"fetchMarkets": {"types": ["future", "swap", "option"]}}
 

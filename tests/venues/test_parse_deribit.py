@@ -107,6 +107,11 @@ async def test_position_usd_size_to_contracts_and_coin_margins_to_usd(deribit):
     assert p.initial_margin_usd == pytest.approx(0.000197283 * 7466.79)
     assert p.maintenance_margin_usd == pytest.approx(0.000143783 * 7466.79)
     assert p.liquidation_price == 1.74
+    # ccxt's margin "percentage" is x100 (2.95 for 2.95 %); we never use it, and our USD
+    # margin over USD notional gives the fraction: 0.000197283 BTC / 0.006687487 BTC
+    assert raw["initialMarginPercentage"] == pytest.approx(100 * 0.000197283 / 0.006687487)
+    assert p.initial_margin_usd / p.notional_usd == pytest.approx(0.000197283 / 0.006687487,
+                                                                  rel=0.01)
 
 
 async def test_create_order_sends_our_label_and_usd_amount(deribit):
