@@ -77,8 +77,10 @@ class CockpitApp(App):
 
     def __init__(self, runtime: Runtime, *, start_feed: bool = True,
                  engine_interval_s: float | None = None, remember_theme: bool = True,
-                 monotonic=time.monotonic, engine_timer=time.perf_counter) -> None:
+                 monotonic=time.monotonic, engine_timer=time.perf_counter,
+                 theme: str | None = None) -> None:
         super().__init__()
+        self.theme_arg = theme
         self.runtime = runtime
         self.store = runtime.store
         self.config = runtime.config
@@ -114,8 +116,8 @@ class CockpitApp(App):
     def on_mount(self) -> None:
         theming.register_themes(self)
         prefs = load_prefs() if self.remember_theme else {}
-        wanted = self.config.display.theme or prefs.get("theme") or theming.DEFAULT_THEME
-        self.theme = wanted if wanted in self.available_themes else theming.DEFAULT_THEME
+        wanted = self.theme_arg or self.config.display.theme or prefs.get("theme") or ""
+        self.theme = theming.theme_name(wanted, self.available_themes) or theming.DEFAULT_THEME
         if self.config.keymap:
             self.set_keymap(self.config.keymap)
         logging.getLogger("cockpit").addHandler(self._bridge)

@@ -61,6 +61,11 @@ def main(argv: list[str] | None = None) -> int:
         return _error("--live needs --venue NAME (deribit, binanceusdm, bybit, okx)")
     if args.replay and args.venue:
         return _error("--replay plays a file; drop --venue")
+    if args.theme:
+        from cockpit.theming import ALIASES
+
+        if args.theme.lower() not in {*ALIASES, "dark", "light", "high-contrast"}:
+            return _error(f"--theme {args.theme}: use dark, light or high-contrast")
     if args.replay and not args.replay.exists():
         return _error(f"--replay {args.replay}: no such file")
     from cockpit.runtime import RuntimeError_, build_runtime
@@ -72,7 +77,7 @@ def main(argv: list[str] | None = None) -> int:
     from cockpit.app import CockpitApp
 
     setup_logging()
-    app = CockpitApp(runtime)
+    app = CockpitApp(runtime, theme=args.theme)
     app.run()
     return app.return_code or 0
 

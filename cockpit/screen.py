@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from textual.app import ComposeResult
-from textual.containers import Grid
+from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
 from textual.widgets import Footer
 
@@ -18,14 +18,16 @@ from widgets.status import StatusBar
 from widgets.suggestions import SuggestionsPanel
 from widgets.volatility import VolatilityPanel
 
-PANELS = (
+LEFT = (  # the wide tables get the wide column
     (MarginPanel, "margin", "Margin health"),
-    (DepthPanel, "depth", "Depth"),
     (GreeksPanel, "greeks", "Greeks"),
-    (VolatilityPanel, "volatility", "Volatility"),
     (PositionsPanel, "positions", "Positions & orders"),
+    (SuggestionsPanel, "suggestions", "Suggestions  a approve · x reject · R approve reducing"),
+)
+RIGHT = (
+    (DepthPanel, "depth", "Depth"),
+    (VolatilityPanel, "volatility", "Volatility"),
     (EventLog, "log", "Event log"),
-    (SuggestionsPanel, "suggestions", "Suggestions"),
 )
 
 
@@ -34,11 +36,13 @@ class MainScreen(Screen):
 
     def compose(self) -> ComposeResult:
         yield StatusBar(id="status")
-        with Grid(id="main"):
-            for cls, wid, title in PANELS:
-                w = cls(id=wid)
-                w.border_title = title
-                yield w
+        with Horizontal(id="main"):
+            for column, panels in (("left", LEFT), ("right", RIGHT)):
+                with Vertical(id=column):
+                    for cls, wid, title in panels:
+                        w = cls(id=wid)
+                        w.border_title = title
+                        yield w
         yield Footer()
 
     def show_market(self, snap: Snapshot, *, forecasts, selected: str | None,

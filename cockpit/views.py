@@ -426,7 +426,12 @@ def positions_view(snapshot: Snapshot) -> PositionsView:
     if acct is None:
         return PositionsView(empty_reason="waiting for the first account update")
     rows = []
-    for p in acct.positions:
+    # Perps and futures first, biggest first: the first row is what the ladder shows.
+    def order(p):
+        inst = snapshot.instruments.get(p.symbol)
+        return (inst is not None and inst.is_option, -abs(p.notional_usd or 0.0), p.symbol)
+
+    for p in sorted(acct.positions, key=order):
         if p.contracts == 0:
             continue
         inst = snapshot.instruments.get(p.symbol)

@@ -70,6 +70,7 @@ class SuggestionsPanel(Vertical):
     def compose(self) -> ComposeResult:
         yield DataTable(id="suggestions-table", cursor_type="row", zebra_stripes=False)
         yield Static("", id="suggestions-empty", classes="empty-reason")
+        yield Static("", id="suggestions-why", classes="why")
 
     def on_mount(self) -> None:
         setup_columns(self.table, COLUMNS)
@@ -102,6 +103,17 @@ class SuggestionsPanel(Vertical):
         empty = self.query_one("#suggestions-empty", Static)
         empty.update(view.empty_reason or "no resize proposed: every position is inside its limits")
         empty.display = not view.rows
+        self._show_why()
+
+    def _show_why(self) -> None:
+        """The selected suggestion's whole reason, wrapped: the table may be too
+        narrow for it, and a suggestion the trader cannot read is not approved."""
+        why = self.query_one("#suggestions-why", Static)
+        s = self.selected()
+        why.display = s is not None
+        if s is not None:
+            stale = f"  STALE: {s.stale_reason}" if s.stale else ""
+            why.update(f"why: {s.reason}{stale}")
 
     def selected(self) -> SuggestionRow | None:
         """The suggestion under the cursor, or None."""
@@ -138,6 +150,7 @@ class SuggestionsPanel(Vertical):
 
     def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
         event.stop()
+        self._show_why()
         key = event.row_key.value if event.row_key is not None else None
         if key and key != self._last_selected:
             self._last_selected = key
