@@ -20,8 +20,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import math
-import re
-import secrets
 import time
 from collections import deque
 from collections.abc import Awaitable, Callable
@@ -38,6 +36,14 @@ from cockpit.venues.ccxt_base import (
     to_fill,
     to_order,
     to_position,
+)
+from cockpit.venues.order_safety import (
+    check_client_id,
+    check_request,
+    min_cost_check,
+    new_client_order_id,
+    venue_amount_and_price,
+    verdict_from_fills,
 )
 
 __all__ = ["CcxtBroker", "OrderStatusUnknown"]
@@ -123,15 +129,7 @@ class CcxtBroker(Broker):
         return self._ex.market(symbol)
 
     def new_client_order_id(self) -> str:
-        """Alphanumeric (accepted by all four venues), unique, <= the venue's max length."""
-        stamp = format(int(self._clock() * 1000), "x")
-        return ("ck" + stamp + secrets.token_hex(8))[: self.adapter.client_order_id_max_len]
-
-    def _check_client_id(self, cid: str) -> None:
-        pattern = self.adapter.client_order_id_pattern
-        if not re.fullmatch(pattern, cid):
-            raise ValueError(f"client_order_id: {cid!r} is not accepted by {self.venue} "
-                             f"(must match {pattern}); leave it empty to have one generated")
+        return new_client_order_id(self._clock(), self.adapter.client_order_id_max_len)
 
     async def _reference_price(self, request: OrderRequest) -> float | None:
         if request.price is not None:
@@ -145,42 +143,12 @@ class CcxtBroker(Broker):
 
     async def _prepare(self, request: OrderRequest, market: dict) -> tuple[float, float | None]:
         """Venue amount and price, rounded by ccxt; raises ValueError before any order."""
-        symbol = request.symbol
-        if request.side not in ("buy", "sell"):
-            raise ValueError(f"side: {request.side!r}; use 'buy' or 'sell'")
-        if request.type not in ("market", "limit"):
-            raise ValueError(f"type: {request.type!r}; use 'market' or 'limit'")
-        if not (math.isfinite(request.amount) and request.amount > 0):
-            raise ValueError(f"amount: {request.amount} is not a positive number of contracts")
-        if request.type == "limit" and (request.price is None or not request.price > 0):
-            raise ValueError(f"price: a limit order on {symbol} needs a positive price")
-        venue_amount = self.adapter.contracts_to_venue(request.amount, market)
-        limits = market.get("limits") or {}
-        min_amount = (limits.get("amount") or {}).get("min")
-        if min_amount and venue_amount < float(min_amount) * (1 - 1e-9):
-            min_contracts = self.adapter.contracts_from_venue(float(min_amount), market)
-            raise ValueError(f"amount: {request.amount} contracts is below {symbol}'s minimum "
-                             f"amount {min_contracts:g}; raise the amount")
-        from ccxt.base.errors import InvalidOrder
-
-        try:
-            amount = float(self._ex.amount_to_precision(symbol, venue_amount))
-            price = (float(self._ex.price_to_precision(symbol, request.price))
-                     if request.price is not None else None)
-        except InvalidOrder as exc:
-            raise ValueError(f"amount: {request.amount} contracts rounds to zero at {symbol}'s "
-                             f"precision; raise the amount ({exc})") from None
-        min_cost = (limits.get("cost") or {}).get("min")
-        if min_cost and not request.reduce_only and market.get("linear"):
-            reference = await self._reference_price(request)
-            size = float(market.get("contractSize") or 1.0)
-            if reference is not None and amount * size * reference < float(min_cost):
-                quote = market.get("quote") or ""
-                raise ValueError(
-                    f"min cost: {symbol} order value {amount * size * reference:.2f} {quote} is "
-                    f"below the venue minimum {float(min_cost):g} {quote}; raise the amount "
-                    "(reduce-only closes are exempt)"
-                )
+        check_request(request)
+        amount, price = venue_amount_and_price(self._ex, self.adapter, request, market)
+        needs_price = market.get("linear") and not request.reduce_only and (
+            ((market.get("limits") or {}).get("cost") or {}).get("min"))
+        reference = await self._reference_price(request) if needs_price else None
+        min_cost_check(request, market, amount, reference)
         return amount, price
 
     def _order(self, raw: dict, market: dict, cid: str) -> Order:
@@ -205,7 +173,7 @@ class CcxtBroker(Broker):
                                   "start with --live or set live = true for this venue")
         market = await self._market(request.symbol)
         cid = request.client_order_id or self.new_client_order_id()
-        self._check_client_id(cid)
+        check_client_id(self.adapter, cid)
         amount, price = await self._prepare(request, market)
         params = self.adapter.order_params(cid, request.reduce_only, request.post_only)
         position_before = await self._position_contracts(request.symbol, cached=True)
@@ -259,42 +227,13 @@ class CcxtBroker(Broker):
                 found = await self._lookup(request.symbol, cid)
                 if found is not None:
                     return self._order(found, market, cid)
-                # Not found is not "not placed": look for fills and a position change.
-                # 2 s of slack: the venue's clock may run behind ours
+                # Not found is not "not placed": look for fills and a position change
+                # (2 s of slack: the venue's clock may run behind ours).
                 since = sent_ms - 2000
-                fills = [t for t in await self._call("fetch_my_trades", request.symbol, since)
-                         if (self.adapter.client_order_id_of(t) in ("", cid))
-                         and t.get("side") == request.side
-                         and int(t.get("timestamp") or since) >= since]
+                trades = await self._call("fetch_my_trades", request.symbol, since)
                 position_after = await self._position_contracts(request.symbol, cached=False)
-                filled = sum(self.adapter.contracts_from_venue(float(t.get("amount") or 0), market)
-                             for t in fills)
-                sign = 1 if request.side == "buy" else -1
-                moved = (position_before is not None and position_after is not None
-                         and sign * (position_after - position_before) > 1e-12)
-                if fills or moved:
-                    amount = min(filled, request.amount) if fills else request.amount
-                    prices = [float(t["price"]) for t in fills if t.get("price")]
-                    return Order(
-                        id=str(fills[0].get("order") or "") if fills else "", client_order_id=cid,
-                        symbol=request.symbol, side=request.side, type=request.type,
-                        amount=request.amount, price=request.price, filled=amount,
-                        average=sum(prices) / len(prices) if prices else None,
-                        status="closed" if amount >= request.amount else "open",
-                        reduce_only=request.reduce_only, post_only=request.post_only,
-                        ts_ms=sent_ms,
-                        reason=f"create ended with {type(exc).__name__}; not found by client id "
-                               "but fills/position show it executed",
-                    )
-                return Order(
-                    id="", client_order_id=cid, symbol=request.symbol, side=request.side,
-                    type=request.type, amount=request.amount, price=request.price, filled=0.0,
-                    average=None, status="rejected", reduce_only=request.reduce_only,
-                    post_only=request.post_only, ts_ms=sent_ms,
-                    reason=f"create ended with {type(exc).__name__}; no order with client id "
-                           f"{cid}, no fills, position unchanged: not placed (resend with the "
-                           "same client id)",
-                )
+                return verdict_from_fills(self.adapter, request, market, cid, trades, since,
+                                          position_before, position_after, exc)
             except NetworkError as lookup_error:
                 last_error = lookup_error
                 await self._sleep(0.5 * 2**attempt)
