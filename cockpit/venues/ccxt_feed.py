@@ -41,8 +41,9 @@ from cockpit.venues.ccxt_base import (
     to_ticker,
     to_trade,
 )
+from cockpit.venues.deribit import install_change_id_check
 
-__all__ = ["CcxtFeed", "install_change_id_check"]
+__all__ = ["CcxtFeed", "install_change_id_check"]  # the latter lives in deribit.py
 
 log = logging.getLogger(__name__)
 
@@ -52,65 +53,6 @@ _FETCH = {"book": "fetch_order_book", "ticker": "fetch_ticker", "trades": "fetch
 _HAS_WATCH = {"book": "watchOrderBook", "ticker": "watchTicker", "trades": "watchTrades"}
 _UNWATCH = {"book": "un_watch_order_book", "ticker": "un_watch_ticker",
             "trades": "un_watch_trades"}
-
-
-def install_change_id_check(exchange: Any, on_gap: Callable[[str], None]) -> dict:
-    """Wrap a ccxt.pro Deribit exchange's book handler with a continuity check.
-
-    A snapshot resets the chain. A diff covers (``prev_change_id``, ``change_id``]
-    and carries absolute level amounts, so it applies whenever
-    ``prev_change_id <= last < change_id`` (normally ``prev == last``; after a REST
-    resync at ``last`` a diff may straddle it). A diff already contained
-    (``change_id <= last``) is skipped. A diff with ``prev_change_id > last`` means
-    messages were lost: it is dropped, the book is marked out of sync, the waiting
-    watcher is woken and ``on_gap(symbol)`` asks the caller to resync from REST
-    (then ``continuity[symbol].reset(change_id)``). Returns the per-symbol
-    :class:`~cockpit.venues.resilience.BookContinuity` map.
-
-    References
-    ----------
-    https://docs.deribit.com/#book-instrument_name-interval ("prev_change_id")
-    """
-    from cockpit.venues.resilience import BookContinuity
-
-    continuity: dict[str, BookContinuity] = {}
-    original = exchange.handle_order_book
-
-    def checked(client: Any, message: dict) -> None:
-        params = message.get("params") or {}
-        data = params.get("data") or {}
-        symbol = exchange.safe_symbol(data.get("instrument_name"))
-        change_id, prev = data.get("change_id"), data.get("prev_change_id")
-        book = continuity.setdefault(symbol, BookContinuity())
-        if change_id is None or (prev is None and data.get("type") != "change"):
-            # a snapshot, or a full book from the grouped-depth channel: no chain to check
-            exchange.orderbooks.pop(symbol, None)
-            if change_id is not None:
-                book.reset(int(change_id))
-            return original(client, message)
-        change_id = int(change_id)
-        last = book.last_id
-        if book.in_sync and last is not None and change_id <= last:
-            return None  # already in the book (e.g. older than a REST resync)
-        if book.in_sync and last is not None and prev is not None and int(prev) < last:
-            book.reset(change_id)  # straddles a REST snapshot: absolute amounts, safe
-            return original(client, message)
-        was_in_sync = book.in_sync
-        if book.check(prev, change_id):
-            return original(client, message)
-        if was_in_sync:
-            log.warning("deribit %s: book gap (prev_change_id %s, last %s): resync",
-                        symbol, prev, last)
-            on_gap(symbol)
-            stored = exchange.orderbooks.get(symbol)
-            parts = str(params.get("channel") or "").split(".")
-            descriptor = ".".join(parts[2:])
-            if stored is not None:  # wake the watcher so the feed resyncs now
-                client.resolve(stored, f"book|{symbol}|{descriptor}")
-        return None
-
-    exchange.handle_order_book = checked
-    return continuity
 
 
 class CcxtFeed(MarketFeed):
