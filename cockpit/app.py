@@ -22,6 +22,7 @@ from textual.worker import Worker, WorkerState
 from cockpit import theming, views
 from cockpit.engine import EngineResult, EngineRunner
 from cockpit.execution import execute
+from cockpit.keys import redact
 from cockpit.model import Snapshot
 from cockpit.model.views import LogEntry
 from cockpit.prefs import load_prefs, save_pref
@@ -285,7 +286,7 @@ class CockpitApp(App):
         for e in self.session.report_entries(report, ts):
             self._log(e.kind, e.text)
         if report.error and not report.orders:
-            self.notify(report.error, title="Not sent", severity="error")
+            self.notify(redact(report.error), title="Not sent", severity="error")
         self._painted_seq = -1
         self.repaint()
 
@@ -405,7 +406,7 @@ class CockpitApp(App):
 
     # -- log -------------------------------------------------------------------------
     def _log(self, kind: str, text: str) -> None:
-        entry = LogEntry(self.store.snapshot().ts_ms, kind, text)
+        entry = LogEntry(self.store.snapshot().ts_ms, kind, redact(text))
         self.session.log.append(entry)
         try:
             self.main.query_one(EventLog).add(entry)

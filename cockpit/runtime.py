@@ -110,7 +110,10 @@ def build_runtime(args, config: Config) -> Runtime:
     if args.replay:
         from cockpit.venues.replay import ReplayFeed
 
-        feed = ReplayFeed(args.replay, speed=args.speed)
+        try:
+            feed = ReplayFeed(args.replay, speed=args.speed)
+        except (ValueError, OSError) as exc:
+            raise RuntimeError_(f"--replay {args.replay}: {exc}") from None
         store = Store(mode="replay", clock=feed.now_ms)
         state = args.state  # replay is throwaway unless asked
         if args.reset:
