@@ -132,33 +132,35 @@ class CcxtFeed(MarketFeed):
         self._sink = sink
         self._message = "connecting"
         self._status(force=True)
-        backoff = Backoff()
-        while True:
-            try:
-                await self._connect()
-                break
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:  # no network, venue down, bad config: keep trying
-                self._connected = False
-                self._trouble("connect", exc)
-                await self._sleep(backoff.next_delay())
-        self._connected, self._retrying, self._message = True, False, self._notice
-        self._status(force=True)
-        tasks = [asyncio.ensure_future(self._stream(kind, s))
-                 for s in self.symbols for kind in ("book", "ticker", "trades")]
-        tasks.append(asyncio.ensure_future(self._extras()))
-        tasks.append(asyncio.ensure_future(self._all_history()))
+        tasks: list[asyncio.Future] = []
         try:
+            backoff = Backoff()
+            while True:
+                try:
+                    await self._connect()
+                    break
+                except asyncio.CancelledError:
+                    raise
+                except Exception as exc:  # no network, venue down, bad config: keep trying
+                    self._connected = False
+                    self._trouble("connect", exc)
+                    await self._sleep(backoff.next_delay())
+            self._connected, self._retrying, self._message = True, False, self._notice
+            self._status(force=True)
+            tasks = [asyncio.ensure_future(self._stream(kind, s))
+                     for s in self.symbols for kind in ("book", "ticker", "trades")]
+            tasks.append(asyncio.ensure_future(self._extras()))
+            tasks.append(asyncio.ensure_future(self._all_history()))
             await asyncio.gather(*tasks)
         finally:
             for t in tasks:
                 t.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
-            try:
-                await self._ex.close()
-            except Exception:  # closing a dead connection must not mask cancellation
-                pass
+            if self._ex is not None:
+                try:
+                    await self._ex.close()
+                except Exception:  # closing a dead connection must not mask cancellation
+                    pass
 
     async def _connect(self) -> None:
         if self._ex is None:
