@@ -119,9 +119,12 @@ def build_runtime(args, config: Config) -> Runtime:
         if args.reset:
             _reset(state)
         broker = _paper_broker(store, feed, state)
-        broker.seed(dict(PAPER_BALANCES), [])
+        notes = [f"replaying {args.replay} at {'full speed' if not args.speed else f'{args.speed:g}x'}"]
+        if broker.seed(dict(PAPER_BALANCES), []):
+            notes.append(f"paper account opened with {PAPER_BALANCES['USDT']:,.0f} USDT")
         store.on_account(broker.account())
-        return Runtime("replay", getattr(feed, "venue", "replay"), config, store, feed, broker, state)
+        venue = getattr(feed, "venue", "replay")
+        return Runtime("replay", venue, config, store, feed, broker, state, notes)
     if args.venue:
         from cockpit.venues.registry import make_broker, make_feed
 
