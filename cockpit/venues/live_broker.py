@@ -151,10 +151,22 @@ class CcxtBroker(Broker):
         min_cost_check(request, market, amount, reference)
         return amount, price
 
-    def _order(self, raw: dict, market: dict, cid: str) -> Order:
+    def _order(self, raw: dict, market: dict, cid: str,
+                request: OrderRequest | None = None) -> Order:
         order = to_order(self.adapter, raw, market)
         if not order.client_order_id:
             order = replace(order, client_order_id=cid)
+        if request is not None:
+            # create acks are often ids only (OKX, Bybit): what we asked for fills the gaps
+            order = replace(
+                order,
+                amount=order.amount or request.amount,
+                price=order.price if order.price is not None else request.price,
+                side=order.side or request.side, type=order.type or request.type,
+                reduce_only=order.reduce_only or request.reduce_only,
+                post_only=order.post_only or request.post_only,
+                ts_ms=order.ts_ms or self.now_ms(),
+            )
         if order.status == "open":
             self._open[order.id] = order
         else:
@@ -191,7 +203,7 @@ class CcxtBroker(Broker):
                         self.venue, cid)
             found = await self._lookup(request.symbol, cid)
             if found is not None:
-                return self._order(found, market, cid)
+                return self._order(found, market, cid, request)
             raise OrderStatusUnknown(
                 f"{self.venue}: venue says client id {cid} exists but it cannot be found; "
                 "check the venue before resending") from None
@@ -200,7 +212,7 @@ class CcxtBroker(Broker):
                         self.venue, cid, type(exc).__name__)
             return await self._resolve_ambiguous(request, market, cid, position_before,
                                                  sent_ms, exc)
-        return self._order(raw, market, cid)
+        return self._order(raw, market, cid, request)
 
     async def _lookup(self, symbol: str, cid: str) -> dict | None:
         """The venue's order with client id ``cid`` (open or done), or None."""
@@ -226,7 +238,7 @@ class CcxtBroker(Broker):
             try:
                 found = await self._lookup(request.symbol, cid)
                 if found is not None:
-                    return self._order(found, market, cid)
+                    return self._order(found, market, cid, request)
                 # Not found is not "not placed": look for fills and a position change
                 # (2 s of slack: the venue's clock may run behind ours).
                 since = sent_ms - 2000
