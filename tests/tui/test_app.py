@@ -141,3 +141,28 @@ async def test_auto_execute_sends_only_risk_reducing_orders():
         for sym in changed:  # every automatic order reduced the position's size
             assert abs(after.get(sym, 0.0)) < abs(before[sym])
         assert any(e.kind == "auto" for e in app.session.log)
+
+
+async def test_engine_failure_is_shown_and_old_suggestions_go_stale(demo_app):
+    app = demo_app
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        panel = app.main.query_one(SuggestionsPanel)
+        assert panel.view.rows and not any(r.stale for r in panel.view.rows)
+
+        def broken(snapshot):
+            raise ValueError("forecast cache corrupted")
+
+        app.runner.forecasts = broken  # a failure inside the run, caught by the runner
+        app.kick_engine("test")
+        await settle(app, pilot)
+        rows = panel.view.rows
+        assert rows and all(r.stale for r in rows)
+        assert all("engine run failed" in r.stale_reason for r in rows)
+        assert any(e.kind == "error" and "forecast cache corrupted" in e.text
+                   for e in app.session.log)
+        # and a stale suggestion cannot be approved
+        before = app.runtime.broker.account().position(rows[0].symbol).contracts
+        await pilot.press("a")
+        await settle(app, pilot)
+        assert app.runtime.broker.account().position(rows[0].symbol).contracts == before
