@@ -24,6 +24,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections import deque
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -94,6 +95,7 @@ class CcxtFeed(MarketFeed):
         self._greeks: dict[str, dict] = {}
         self._continuity: dict = {}
         self._resync: set[str] = set()
+        self._trade_ids: dict[str, deque] = {}
 
     def now_ms(self) -> int:
         if self._clock is not None:
@@ -346,8 +348,14 @@ class CcxtFeed(MarketFeed):
                 self._sink.on_ticker(ticker)
                 self._seen(ticker.ts_ms)
             else:
+                # REST polls return the same recent prints again: pass each one once
+                seen = self._trade_ids.setdefault(symbol, deque(maxlen=1000))
                 for t in data[-50:]:
                     trade = to_trade(self.adapter, t, market)
+                    key = trade.id or f"{trade.ts_ms}:{trade.price}:{trade.amount}"
+                    if key in seen:
+                        continue
+                    seen.append(key)
                     self._sink.on_trade(trade)
                     self._seen(trade.ts_ms)
         except Exception as exc:
