@@ -147,30 +147,44 @@ def greeks_in_ticker(exchange: Any, ticker: dict, market: dict) -> dict | None:
 
 def to_ticker(adapter: VenueAdapter, ticker: dict, market: dict, *,
               greeks: dict | None = None, funding: dict | None = None) -> Ticker:
-    """ccxt ticker (+ optional greeks and funding-rate structures) -> Ticker.
+    """ccxt ticker (+ optional greeks and funding-rate/mark structures) -> Ticker.
 
     Option prices stay in the venue's quote (Deribit/OKX: coin); IV becomes a fraction.
+    Where the venue's ticker lacks a field the nearest honest stand-in is used: an
+    absent bid/ask is 0 (the Store's "one-sided book"); the mark falls back to the
+    funding/mark-price structure, then the book mid, then the last trade (OKX and
+    Binance tickers carry no mark); a perp's index falls back to its mark, an
+    option's to the underlying price; a missing last is the mark. Nothing found
+    stays NaN, and the Store refuses the ticker with that reason.
     """
     info = ticker.get("info") or {}
     greeks = greeks or {}
     funding = funding or {}
-    mark = _first(ticker.get("markPrice"), greeks.get("markPrice"), funding.get("markPrice"))
-    index = _first(ticker.get("indexPrice"), funding.get("indexPrice"),
-                   adapter.index_price(info) if isinstance(info, dict) else None)
-    iv_raw = greeks.get("markImpliedVolatility")
+    is_option = bool(market.get("option"))
+    bid = _num(ticker.get("bid"), 0.0)
+    ask = _num(ticker.get("ask"), 0.0)
+    mid = 0.5 * (bid + ask) if bid > 0 and ask > 0 else NAN
+    last = _num(ticker.get("last"))
+    mark = _first(ticker.get("markPrice"), greeks.get("markPrice"), funding.get("markPrice"),
+                  mid, last)
     underlying = _opt(greeks.get("underlyingPrice"))
+    venue_index = adapter.index_price(info) if isinstance(info, dict) else None
+    if is_option:
+        index = _first(ticker.get("indexPrice"), venue_index, underlying)
+    else:
+        index = _first(ticker.get("indexPrice"), funding.get("indexPrice"), venue_index, mark)
     ts = ticker.get("timestamp") or greeks.get("timestamp") or funding.get("timestamp") or 0
     return Ticker(
         symbol=market["symbol"],
         ts_ms=int(ts),
-        bid=_num(ticker.get("bid")),
-        ask=_num(ticker.get("ask")),
-        last=_num(ticker.get("last")),
+        bid=bid,
+        ask=ask,
+        last=last if math.isfinite(last) else mark,
         mark=mark,
         index=index,
         funding_rate=_opt(funding.get("fundingRate")),
         next_funding_ms=int(funding["fundingTimestamp"]) if funding.get("fundingTimestamp") else None,
-        mark_iv=adapter.mark_iv(iv_raw) if market.get("option") else None,
+        mark_iv=adapter.mark_iv(greeks.get("markImpliedVolatility")) if is_option else None,
         underlying_price=underlying,
         greeks=adapter.venue_greeks(greeks, market) if greeks else None,
         volume_24h=_opt(ticker.get("baseVolume")),

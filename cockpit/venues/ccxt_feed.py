@@ -375,14 +375,26 @@ class CcxtFeed(MarketFeed):
                          funding=self._funding.get(symbol))
 
     async def _extras(self) -> None:
-        """Funding rates (perps) and venue Greeks (options), polled; clock skew refreshed."""
+        """Funding rates and marks (perps, futures) and venue Greeks (options), polled;
+        clock skew refreshed every tenth round."""
         rounds = 0
         while True:
             for symbol in self.symbols:
                 kind = market_kind(self._ex.market(symbol))
                 try:
-                    if kind == "perp" and self._ex.has.get("fetchFundingRate"):
-                        self._funding[symbol] = await self._ex.fetch_funding_rate(symbol)
+                    if kind in ("perp", "future"):
+                        extra: dict = {}
+                        if kind == "perp" and self._ex.has.get("fetchFundingRate"):
+                            extra = dict(await self._ex.fetch_funding_rate(symbol))
+                        if not extra.get("markPrice") and self._ex.has.get("fetchMarkPrice"):
+                            # OKX tickers carry no mark, nor does its funding structure
+                            marked = await self._ex.fetch_mark_price(symbol)
+                            extra["markPrice"] = marked.get("markPrice")
+                            extra["indexPrice"] = extra.get("indexPrice") or marked.get(
+                                "indexPrice")
+                        if not extra:
+                            continue
+                        self._funding[symbol] = extra
                     elif kind == "option" and self._ex.has.get("fetchGreeks"):
                         self._greeks[symbol] = await self._ex.fetch_greeks(symbol)
                     else:

@@ -179,3 +179,19 @@ def test_gap_drops_the_diff_and_asks_for_resync(deribit_pro):
     bids = [b[0] for b in deribit_pro.orderbooks[deribit_rec.PERP]["bids"]]
     assert 5000.0 in bids and 4999.5 in bids
     assert gaps == [deribit_rec.PERP] and continuity[deribit_rec.PERP].last_id == 297233
+
+
+async def test_okx_mark_is_polled_and_merged_into_the_ticker():
+    from cockpit.venues.okx import OkxAdapter
+    from tests.venues import test_parse_okx as okx_rec
+
+    routes = [("/public/mark-price", "mark_price.json"),
+              ("/public/funding-rate", "funding_rate.json"), *okx_rec.ROUTES]
+    ex, _ = shared_exchange(OkxAdapter(), routes, okx_rec.EMPTY)
+    feed = CcxtFeed(OkxAdapter(), SimpleNamespace(symbols=(okx_rec.LINEAR,)), exchange=ex,
+                    use_websocket=False, history_bars=3, sleep=no_sleep)
+    sink = Sink()
+    await run_until(feed, sink, lambda s: any(t.funding_rate is not None for t in s.tickers))
+    t = [t for t in sink.tickers if t.funding_rate is not None][-1]
+    assert t.mark == 200.0  # documented markPx, not the book mid
+    assert t.funding_rate == pytest.approx(0.000079238688534)

@@ -66,6 +66,17 @@ async def test_ticker_with_mark_index_and_funding(binance):
     assert t.mark_iv is None  # perps carry no IV
 
 
+async def test_ticker_without_mark_or_book_uses_stand_ins_the_store_accepts(binance):
+    from cockpit.store import ticker_problem
+
+    adapter, ex, _ = binance
+    t = to_ticker(adapter, await ex.fetch_ticker(BTC), ex.market(BTC))
+    # the 24hr ticker has no bid/ask and no mark: absent sides 0, mark = last trade
+    assert (t.bid, t.ask) == (0.0, 0.0)
+    assert t.mark == t.last == 4.000002 and t.index == t.mark
+    assert ticker_problem(t) is None
+
+
 async def test_balances_in_usd(binance):
     _, ex, _ = binance
     bal = {b.currency: b for b in to_balances(await ex.fetch_balance())}

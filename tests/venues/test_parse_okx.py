@@ -66,6 +66,8 @@ async def test_ticker(venue):
     adapter, ex, _ = venue
     t = to_ticker(adapter, await ex.fetch_ticker(INVERSE), ex.market(INVERSE))
     assert (t.bid, t.ask, t.last, t.ts_ms) == (8888.88, 9999.99, 9999.99, 1597026383085)
+    # OKX tickers carry no mark: until a mark-price poll, the book mid stands in
+    assert t.mark == pytest.approx((8888.88 + 9999.99) / 2) and t.index == t.mark
 
 
 async def test_option_greeks_iv_fraction_and_bs_greeks_per_contract(venue):
