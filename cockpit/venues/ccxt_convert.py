@@ -224,10 +224,19 @@ def to_trade(adapter: VenueAdapter, t: dict, market: dict) -> Trade:
 
 
 def to_bars(symbol: str, ohlcv: list[list], timeframe_s: int) -> Bars:
-    """ccxt OHLCV rows [ts, o, h, l, c, v] -> Bars, oldest first, duplicates dropped."""
+    """ccxt OHLCV rows [ts, o, h, l, c, v] -> Bars, oldest first, duplicates dropped.
+
+    A row with a missing or non-positive open/high/low/close is dropped (logged), so
+    one bad bar from the venue does not cost the whole history.
+    """
     rows = sorted({int(r[0]): r for r in ohlcv if r and r[0] is not None}.values(),
                   key=lambda r: r[0])
-    cols = np.array([[_num(x) for x in r[:6]] for r in rows], dtype=float).reshape(-1, 6)
+    cols = np.array([[_num(x) for x in (list(r[:6]) + [None] * 6)[:6]] for r in rows],
+                    dtype=float).reshape(-1, 6)
+    good = np.isfinite(cols[:, 1:5]).all(axis=1) & (cols[:, 1:5] > 0).all(axis=1)
+    if not good.all():
+        log.warning("%s: %d malformed bar(s) dropped", symbol, int((~good).sum()))
+        cols = cols[good]
     arrays = [cols[:, i].copy() for i in range(6)]
     ts = arrays[0].astype(np.int64)
     for a in (ts, *arrays[1:]):

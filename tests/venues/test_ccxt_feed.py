@@ -10,6 +10,7 @@ from types import SimpleNamespace
 
 import ccxt.async_support as ccxt
 import ccxt.pro as ccxtpro
+import numpy as np
 import pytest
 
 from cockpit.venues.binanceusdm import BinanceUsdmAdapter
@@ -195,3 +196,14 @@ async def test_okx_mark_is_polled_and_merged_into_the_ticker():
     t = [t for t in sink.tickers if t.funding_rate is not None][-1]
     assert t.mark == 200.0  # documented markPx, not the book mid
     assert t.funding_rate == pytest.approx(0.000079238688534)
+
+
+def test_bad_bars_are_dropped_not_the_history():
+    from cockpit.venues.ccxt_convert import to_bars
+
+    rows = [[3_600_000, 2, 3, 1, 2.5, 10], [0, 1, 2, 0.5, 1.5, 5],
+            [7_200_000, None, 3, 1, 2, 1], [10_800_000, 2.5, 2.6, 2.4, 2.5]]
+    bars = to_bars("X", rows, 3600)
+    assert bars.ts_ms.tolist() == [0, 3_600_000, 10_800_000]  # sorted, the None row gone
+    assert bars.close.tolist() == [1.5, 2.5, 2.5]
+    assert np.isnan(bars.volume[-1])  # a missing volume stays NaN, never 0
