@@ -192,10 +192,16 @@ def to_ticker(adapter: VenueAdapter, ticker: dict, market: dict, *,
 
 
 def _levels(adapter: VenueAdapter, rows: list, market: dict) -> np.ndarray:
-    arr = np.array([[_num(r[0]), _num(r[1])] for r in rows if len(r) >= 2], dtype=float)
-    if arr.size == 0:
-        arr = np.empty((0, 2), dtype=float)
-    else:
+    """[price, amount] levels in contracts; a level with a bad price/amount is dropped
+    (logged) rather than the whole book."""
+    arr = np.array([[_num(r[0]), _num(r[1])] for r in rows if len(r) >= 2],
+                   dtype=float).reshape(-1, 2)
+    good = np.isfinite(arr).all(axis=1) & (arr[:, 0] > 0) & (arr[:, 1] >= 0)
+    if not good.all():
+        log.warning("%s: %d malformed book level(s) dropped", market.get("symbol"),
+                    int((~good).sum()))
+        arr = arr[good]
+    if arr.size:
         arr[:, 1] = [adapter.contracts_from_venue(a, market) for a in arr[:, 1]]
     arr.setflags(write=False)
     return arr

@@ -207,3 +207,16 @@ def test_bad_bars_are_dropped_not_the_history():
     assert bars.ts_ms.tolist() == [0, 3_600_000, 10_800_000]  # sorted, the None row gone
     assert bars.close.tolist() == [1.5, 2.5, 2.5]
     assert np.isnan(bars.volume[-1])  # a missing volume stays NaN, never 0
+
+
+def test_bad_book_levels_are_dropped_not_the_book():
+    from cockpit.store import book_problem
+    from cockpit.venues.ccxt_convert import to_book
+    from cockpit.venues.deribit import DeribitAdapter
+
+    market = {"symbol": "BTC/USD:BTC", "inverse": True, "option": False, "contractSize": 10.0}
+    ob = {"bids": [[7814, 351820], ["x", 5], [7813, -1]], "asks": [[7814.5, 11880], [0, 3]],
+          "timestamp": 1, "nonce": 2}
+    book = to_book(DeribitAdapter(), ob, market)
+    assert book.bids.tolist() == [[7814.0, 35182.0]] and book.asks.tolist() == [[7814.5, 1188.0]]
+    assert book_problem(book) is None
