@@ -13,9 +13,14 @@ Quirks normalised here (checked in ccxt 4.5.90):
   continuity itself (``book_continuity = "change_id"``) and resyncs from REST.
 * Client order id: Deribit has no unique client id; we put ours in ``label``
   (<= 64 chars) and look orders up with ``private/get_order_state_by_label``.
-* Dead-man switch: ``private/enable_cancel_on_disconnect``. Over REST only the
-  ``account`` scope is allowed, so it is armed account-wide: when the account's
-  sessions drop, Deribit cancels its open orders.
+* Dead-man switch: ``private/enable_cancel_on_disconnect`` protects only orders
+  created on the same websocket connection, and ccxt places Deribit orders over
+  REST. So the live broker opens one authenticated websocket session
+  (:class:`DeribitWsSession`), routes ccxt's ``private/buy`` / ``private/sell``
+  through it (ccxt still builds the request and parses the answer) and enables
+  cancel-on-disconnect there (scope ``connection``). The switch is shown live only
+  while that session is connected; without it orders go over REST, unprotected,
+  and the switch is not shown armed.
 
 References
 ----------
@@ -31,7 +36,7 @@ from typing import Any
 
 from cockpit.venues.ccxt_base import VenueAdapter
 
-__all__ = ["DeribitAdapter", "install_change_id_check"]
+__all__ = ["DeribitAdapter", "DeribitWsSession", "install_change_id_check"]
 
 log = logging.getLogger(__name__)
 
@@ -86,11 +91,30 @@ class DeribitAdapter(VenueAdapter):
         orders = exchange.parse_orders(response.get("result") or [], market)
         return orders[0] if orders else None
 
+    def __init__(self) -> None:
+        self.session: DeribitWsSession | None = None
+
+    async def attach_ws(self, exchange: Any, pro_exchange: Any) -> None:
+        """Open the order session and send ``exchange``'s order creates through it."""
+        session = DeribitWsSession(pro_exchange)
+        await session.open()
+        self.session = session
+        session.route(exchange)
+
     async def arm_dead_man(self, exchange: Any, timeout_s: float, symbols: list[str]) -> None:
-        await exchange.privateGetEnableCancelOnDisconnect({"scope": "account"})
+        # timeout_s does not apply: Deribit cancels the moment the connection drops
+        if self.session is None or not self.session.connected:
+            raise ConnectionError("deribit: no websocket order session; "
+                                  "cancel-on-disconnect cannot cover REST orders")
+        await self.session.call("private/enable_cancel_on_disconnect", {"scope": "connection"})
 
     async def disarm_dead_man(self, exchange: Any, symbols: list[str]) -> None:
-        await exchange.privateGetDisableCancelOnDisconnect({"scope": "account"})
+        if self.session is not None and self.session.connected:
+            await self.session.call("private/disable_cancel_on_disconnect",
+                                    {"scope": "connection"})
+
+    def dead_man_live(self) -> bool:
+        return self.session is not None and self.session.connected
 
 
 def install_change_id_check(exchange: Any, on_gap: Callable[[str], None]) -> dict:
@@ -150,3 +174,75 @@ def install_change_id_check(exchange: Any, on_gap: Callable[[str], None]) -> dic
 
     exchange.handle_order_book = checked
     return continuity
+
+
+class DeribitWsSession:
+    """JSON-RPC over one authenticated ccxt.pro Deribit websocket connection.
+
+    ccxt.pro's Deribit client only handles subscriptions and ``public/auth``; this
+    wraps its message handler so an answer carrying our request ``id`` resolves our
+    call (or rejects it with ccxt's own error mapping).
+    """
+
+    NUMERIC = ("amount", "price", "trigger_price", "max_show", "contracts")
+
+    def __init__(self, pro_exchange: Any) -> None:
+        self.pro = pro_exchange
+        self.url = pro_exchange.urls["api"]["ws"]
+        original = pro_exchange.handle_message
+
+        def handle(client: Any, message: Any) -> Any:
+            rid = message.get("id") if isinstance(message, dict) else None
+            key = f"rpc:{rid}"
+            if rid is not None and key in client.futures:
+                if message.get("error") is not None:
+                    try:
+                        pro_exchange.handle_errors(200, "", self.url, "WS", {},
+                                                   pro_exchange.json(message), message, {}, "")
+                        error: Exception = ConnectionError(f"deribit: {message['error']}")
+                    except Exception as exc:  # ccxt's mapping of the venue's error code
+                        error = exc
+                    client.reject(error, key)
+                else:
+                    client.resolve(message, key)
+                return None
+            return original(client, message)
+
+        pro_exchange.handle_message = handle  # before the client exists, so it is used
+
+    async def open(self) -> None:
+        await self.pro.authenticate()
+
+    @property
+    def connected(self) -> bool:
+        client = (getattr(self.pro, "clients", None) or {}).get(self.url)
+        return client is not None and not client.closed()
+
+    async def call(self, method: str, params: dict) -> dict:
+        """Send one private JSON-RPC call on the session; returns the venue's message."""
+        rid = self.pro.request_id()
+        key = f"rpc:{rid}"
+        body = {k: (float(v) if k in self.NUMERIC and isinstance(v, str) else v)
+                for k, v in params.items()}
+        request = {"jsonrpc": "2.0", "id": rid, "method": method, "params": body}
+        if not self.connected:
+            await self.open()  # a new connection must authenticate before private calls
+        try:
+            return await self.pro.watch(self.url, key, request, key)
+        finally:
+            client = self.pro.clients.get(self.url)
+            if client is not None:
+                client.subscriptions.pop(key, None)
+
+    def route(self, exchange: Any) -> None:
+        """ccxt keeps building and parsing ``exchange``'s creates; only the transport
+        changes, so cancel-on-disconnect covers the orders we create."""
+
+        async def buy(params: dict | None = None) -> dict:
+            return await self.call("private/buy", params or {})
+
+        async def sell(params: dict | None = None) -> dict:
+            return await self.call("private/sell", params or {})
+
+        exchange.privateGetBuy = buy
+        exchange.privateGetSell = sell

@@ -105,11 +105,13 @@ class CcxtBroker(Broker):
         if self.live and adapter.dead_man_switch and dead_man_timeout_s > 0:
             from cockpit.venues.deadman import DeadManSwitch
 
+            # ready: Bybit fires only with its dcp subscription, Deribit only for
+            # orders created on its websocket session
             self.dead_man = DeadManSwitch(
                 adapter.name, dead_man_timeout_s, self.arm_dead_man, self.disarm_dead_man,
-                clock=clock, sleep=sleep,
-                ready=self.dead_man_live if adapter.name == "bybit" else None,
+                clock=clock, sleep=sleep, ready=self.dead_man_live,
             )
+        self._session_tried_s = -math.inf
 
     # -- helpers -----------------------------------------------------------
     def now_ms(self) -> int:
@@ -184,6 +186,7 @@ class CcxtBroker(Broker):
             raise PermissionError(f"{self.venue}: live trading is off (read-only account); "
                                   "start with --live or set live = true for this venue")
         market = await self._market(request.symbol)
+        await self._order_session()
         cid = request.client_order_id or self.new_client_order_id()
         check_client_id(self.adapter, cid)
         amount, price = await self._prepare(request, market)
@@ -387,7 +390,27 @@ class CcxtBroker(Broker):
             if self._pro is None:
                 self._pro = build_exchange(self.adapter, self._cfg, self._credentials, pro=True)
             self.adapter.start_dcp(self._pro)
+        await self._order_session()
         await self.adapter.arm_dead_man(self._ex, timeout_s, self.symbols)
+
+    async def _order_session(self) -> None:
+        """Deribit: open the websocket session orders are created on (so
+        cancel-on-disconnect covers them); at most one attempt a minute. Without
+        it orders still go out over REST, and the switch is not shown live."""
+        attach = getattr(self.adapter, "attach_ws", None)
+        if attach is None or not self.live or self.adapter.dead_man_live():
+            return
+        now = self._clock()
+        if now - self._session_tried_s < 60.0:
+            return
+        self._session_tried_s = now
+        try:
+            if self._pro is None:
+                self._pro = build_exchange(self.adapter, self._cfg, self._credentials, pro=True)
+            await attach(self._ex, self._pro)
+        except Exception as exc:
+            log.warning("%s: websocket order session unavailable (%s); orders over REST, "
+                        "dead-man switch not live", self.venue, type(exc).__name__)
 
     async def disarm_dead_man(self) -> None:
         """Disarm on a clean exit only (a crash leaves it armed, which is the point)."""

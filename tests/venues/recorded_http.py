@@ -125,4 +125,6 @@ def shared_exchange(adapter: VenueAdapter, routes: list[tuple[str, Any]], defaul
     exchange.asyncio_loop = None
     exchange.throttler.loop = None
     exchange.closed_by_user = False  # a test may have closed it through a broker
+    for name in [n for n in vars(exchange) if n.startswith(("private", "handle_"))]:
+        delattr(exchange, name)  # per-instance overrides a test installed (e.g. order routing)
     return exchange, http

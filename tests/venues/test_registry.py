@@ -19,7 +19,7 @@ from cockpit.venues.registry import VENUES, adapter_for, make_broker, make_feed
 from tests.venues import test_parse_binanceusdm as binance_rec
 from tests.venues import test_parse_deribit as deribit_rec
 from tests.venues import test_parse_okx as okx_rec
-from tests.venues.recorded_http import FAKE_CREDENTIALS, shared_exchange
+from tests.venues.recorded_http import FAKE_CREDENTIALS, load, shared_exchange
 
 
 def cfg(**kw):
@@ -113,17 +113,93 @@ async def test_binance_countdown_per_symbol():
                                                                  ("ADAUSDT", "120000")]
 
 
-async def test_deribit_cancel_on_disconnect():
-    # response: docs.deribit.com private/enable_cancel_on_disconnect example
-    ex, http = shared_exchange(adapter_for("deribit"), [
-        ("enable_cancel_on_disconnect", {"jsonrpc": "2.0", "id": 7859, "result": "ok"}),
-        ("disable_cancel_on_disconnect", {"jsonrpc": "2.0", "id": 1569, "result": "ok"}),
-        *deribit_rec.ROUTES], {"jsonrpc": "2.0", "result": []})
-    broker = CcxtBroker(adapter_for("deribit"), cfg(live=True), None, exchange=ex)
+class FakeDeribitWs:
+    """Stands in for ccxt.pro deribit: one websocket answering JSON-RPC from the
+    documented examples (private/buy, enable/disable_cancel_on_disconnect "ok")."""
+
+    def __init__(self):
+        self.urls = {"api": {"ws": "wss://deribit.test/ws/api/v2"}}
+        self.clients = {}
+        self.sent = []
+        self.auths = 0
+        self._id = 0
+
+    def handle_message(self, client, message):
+        return None
+
+    async def authenticate(self):
+        self.auths += 1
+        self.clients[self.urls["api"]["ws"]] = SimpleNamespace(
+            closed=lambda: False, subscriptions={}, futures={})
+
+    def request_id(self):
+        self._id += 1
+        return self._id
+
+    async def watch(self, url, key, request, subscribe_key):
+        self.sent.append(request)
+        if request["method"] in ("private/buy", "private/sell"):
+            result = load("deribit", "buy.json")["result"]
+        else:
+            result = "ok"
+        return {"jsonrpc": "2.0", "id": request["id"], "result": result}
+
+
+async def test_deribit_orders_and_cancel_on_disconnect_share_one_websocket():
+    ex, http = shared_exchange(adapter_for("deribit"), deribit_rec.ROUTES,
+                               {"jsonrpc": "2.0", "result": []})
+    broker = CcxtBroker(adapter_for("deribit"), cfg(live=True), None, exchange=ex,
+                        clock=lambda: 1_700_000_000.0, dead_man_timeout_s=60)
+    ws = broker._pro = FakeDeribitWs()
+    order = await broker.create_order(OrderRequest("ETH/USD:ETH", "buy", "market", 40,
+                                                   client_order_id="market0000234"))
+    # ccxt built the request and parsed the answer; only the transport is the websocket
+    assert http.count("private/buy") == 0 and ws.auths == 1
+    (buy,) = [m for m in ws.sent if m["method"] == "private/buy"]
+    assert buy["params"]["label"] == "market0000234" and buy["params"]["amount"] == 40.0
+    assert (order.id, order.status, order.filled) == ("ETH-349249", "closed", 40.0)
+    assert broker.dead_man_live()
     await broker.arm_dead_man(60)
     await broker.disarm_dead_man()
-    assert http.params_of("enable_cancel_on_disconnect")[0]["scope"] == "account"
-    assert http.count("disable_cancel_on_disconnect") == 1
+    methods = [m["method"] for m in ws.sent]
+    assert methods[-2:] == ["private/enable_cancel_on_disconnect",
+                            "private/disable_cancel_on_disconnect"]
+    assert all(m["params"].get("scope", "connection") == "connection" for m in ws.sent[1:])
+
+
+async def test_deribit_without_websocket_session_is_not_shown_armed():
+    ex, http = shared_exchange(adapter_for("deribit"), deribit_rec.ROUTES,
+                               {"jsonrpc": "2.0", "result": []})
+    broker = CcxtBroker(adapter_for("deribit"), cfg(live=True), None, exchange=ex)
+
+    class Down(FakeDeribitWs):
+        async def authenticate(self):
+            raise ConnectionError("no route")
+
+    broker._pro = Down()
+    await broker.create_order(OrderRequest("ETH/USD:ETH", "buy", "market", 40))
+    assert http.count("private/buy") == 1  # REST still works
+    assert not broker.dead_man_live()
+    with pytest.raises(ConnectionError, match="cannot cover REST orders"):
+        await broker.arm_dead_man(60)
+
+
+def test_deribit_ws_answers_resolve_by_id_and_errors_map_through_ccxt():
+    import ccxt.pro as ccxtpro
+
+    from cockpit.venues.deribit import DeribitWsSession
+
+    pro = ccxtpro.deribit()
+    DeribitWsSession(pro)
+    outcomes = []
+    client = SimpleNamespace(futures={"rpc:7": 1, "rpc:8": 1},
+                             resolve=lambda m, k: outcomes.append((k, "ok", m["result"])),
+                             reject=lambda e, k: outcomes.append((k, type(e).__name__, None)))
+    pro.handle_message(client, {"jsonrpc": "2.0", "id": 7, "result": "ok"})
+    # docs.deribit.com error codes: 10009 not_enough_funds
+    pro.handle_message(client, {"jsonrpc": "2.0", "id": 8,
+                                "error": {"code": 10009, "message": "not_enough_funds"}})
+    assert outcomes == [("rpc:7", "ok", "ok"), ("rpc:8", "InsufficientFunds", None)]
 
 
 class FakePro:
