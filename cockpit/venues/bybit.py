@@ -45,6 +45,13 @@ class BybitAdapter(VenueAdapter):
     def __init__(self) -> None:
         self._dcp_task: asyncio.Task | None = None
 
+    def funding_interval_h(self, market: dict) -> float:
+        minutes = (market.get("info") or {}).get("fundingInterval")
+        try:
+            return float(minutes) / 60.0 if minutes else 8.0
+        except (TypeError, ValueError):
+            return 8.0
+
     async def fetch_positions(self, exchange: Any, symbols: list[str]) -> list[dict]:
         # ccxt's bybit fetch_positions refuses more than one symbol per call
         if not symbols:

@@ -97,6 +97,10 @@ class VenueAdapter:
         """Coin (or USD, inverse) per contract; ccxt's ``contractSize`` unless overridden."""
         return _num(market.get("contractSize"), 1.0)
 
+    def funding_interval_h(self, market: dict) -> float:
+        """Hours between funding payments (8 unless the venue's market says otherwise)."""
+        return 8.0
+
     def mark_iv(self, raw: Any) -> float | None:
         """The venue's implied vol as an annualised fraction (0.65), None if absent."""
         v = _opt(raw)

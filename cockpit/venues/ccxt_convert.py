@@ -126,6 +126,7 @@ def to_instrument(adapter: VenueAdapter, market: dict,
         option_type=option_type if option_type in ("call", "put") else None,
         underlying=market.get("base") or "",
         margin_tiers=tiers,
+        funding_interval_h=adapter.funding_interval_h(market),
     )
 
 

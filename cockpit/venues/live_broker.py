@@ -356,10 +356,13 @@ class CcxtBroker(Broker):
         return fills
 
     async def refresh(self) -> Account:
-        """Poll balances, positions and open orders (Deribit has no position stream)."""
+        """Poll positions, balances, open orders and new fills (Deribit has no position
+        stream); fills from the last one seen, or the last 24 h at first."""
         await self.fetch_positions()
         await self.fetch_balance()
         await self.fetch_open_orders()
+        since = self._fills[-1].ts_ms if self._fills else self.now_ms() - 86_400_000
+        await self.fetch_my_trades(since)
         return self.account()
 
     def account(self) -> Account:

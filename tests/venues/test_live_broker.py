@@ -223,9 +223,16 @@ async def test_bad_client_id_refused(bad):
 
 async def test_account_view_from_positions_and_balances():
     creds = Credentials("binanceusdm", "test-key-000", "test-secret-000")
-    broker, _ = broker_for(BinanceUsdmAdapter(), binance_rec.ROUTES, {},
+    broker, _ = broker_for(BinanceUsdmAdapter(), [("/fapi/v1/userTrades", "userTrades.json"),
+                                                  *binance_rec.ROUTES], {},
                            [binance_rec.BTC, binance_rec.ADA], credentials=creds)
+    broker._clock = lambda: 1569514978.02 + 3600  # an hour after the documented trade
     account = await broker.refresh()
+    fill = account.fills[-1]  # the documented trade, once (both symbols' polls return it)
+    assert len(account.fills) == 1
+    assert (fill.symbol, fill.side, fill.amount, fill.price) == (binance_rec.BTC, "sell", 0.002,
+                                                                 7819.01)
+    assert (fill.fee, fill.fee_currency, fill.order_id) == (-0.0781901, "USDT", "25851813")
     (p,) = account.positions
     assert p.symbol == binance_rec.ADA and p.contracts == 30
     # USDT 23.72469206 + USDC 103.12345678 (marginBalance, upnl already inside)

@@ -51,6 +51,7 @@ async def test_instruments(venue):
     assert (lin.kind, lin.linear, lin.amount_step, lin.min_amount, lin.price_step) == (
         "perp", True, 0.001, 0.001, 0.1)
     assert lin.min_cost == 5.0  # minNotionalValue
+    assert lin.funding_interval_h == 8.0  # fundingInterval 480 minutes
     inv = to_instrument(adapter, ex.market(INVERSE))
     assert (inv.linear, inv.contract_size, inv.settle, inv.min_amount) == (False, 1.0, "BTC", 1.0)
     opt = to_instrument(adapter, ex.market(OPTION))
