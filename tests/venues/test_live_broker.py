@@ -35,10 +35,24 @@ async def no_sleep(_s):
     await asyncio.sleep(0)  # yield, so polling loops under test cannot starve the loop
 
 
+class NoWebsocket:
+    """A ccxt.pro stand-in that cannot connect: Deribit orders then go over REST."""
+
+    urls = {"api": {"ws": "wss://offline.invalid"}}
+    clients: dict = {}
+
+    def handle_message(self, client, message):
+        return None
+
+    async def authenticate(self):
+        raise ConnectionError("offline test")
+
+
 def broker_for(adapter, routes, default, symbols, *, live=True, credentials=None):
     ex, http = shared_exchange(adapter, routes, default)
     broker = CcxtBroker(adapter, cfg(symbols, live), credentials, exchange=ex,
                         clock=lambda: 1_700_000_000.0, sleep=no_sleep)
+    broker._pro = NoWebsocket()  # never a real socket from a test
     return broker, http
 
 
@@ -278,3 +292,55 @@ def test_okx_429_reads_as_rate_limit():
     assert okx.is_rate_limited(ccxt.ExchangeNotAvailable('okx 429 {"msg":"Too Many Requests"}'))
     assert okx.is_rate_limited(ccxt.RateLimitExceeded("okx 50011"))
     assert not okx.is_rate_limited(ccxt.ExchangeNotAvailable("okx 503 maintenance"))
+
+
+async def test_binance_timeout_looked_up_by_orig_client_order_id():
+    create = "POST https://fapi.binance.com/fapi/v1/order"
+    lookup = "GET https://fapi.binance.com/fapi/v1/order?"
+    broker, http = broker_for(BinanceUsdmAdapter(),
+                              [(create, ccxt.RequestTimeout("t")), (lookup, "order_new.json"),
+                               *binance_rec.ROUTES], {}, [binance_rec.BTC])
+    order = await broker.create_order(OrderRequest(binance_rec.BTC, "buy", "limit", 0.011, 9300.0,
+                                                   client_order_id="testOrder"))
+    assert http.count(create) == 1
+    assert http.params_of(lookup)[0]["origClientOrderId"] == "testOrder"
+    assert (order.id, order.status) == ("22542179", "open")
+
+
+async def test_bybit_timeout_looked_up_by_order_link_id():
+    create = "POST https://api.bybit.com/v5/order/create"
+    detail = {"retCode": 0, "retMsg": "OK", "result": {"list": [
+        {"orderId": "1321003749386327552", "orderLinkId": "spot-test-postonly",
+         "symbol": "BTCUSDT", "side": "Sell", "orderType": "Limit", "price": "70000",
+         "qty": "0.01", "cumExecQty": "0", "orderStatus": "New", "createdTime": "1672211918471",
+         "updatedTime": "1672211918471", "timeInForce": "PostOnly", "reduceOnly": True}]},
+        "retExtInfo": {}, "time": 1672211918471}
+    broker, http = broker_for(BybitAdapter(),
+                              [(create, ccxt.RequestTimeout("t")), ("/v5/order/realtime", detail),
+                               *bybit_rec.ROUTES], bybit_rec.EMPTY, [bybit_rec.LINEAR])
+    order = await broker.create_order(OrderRequest(bybit_rec.LINEAR, "sell", "limit", 0.01,
+                                                   70000.0, client_order_id="spot-test-postonly"))
+    assert http.count(create) == 1
+    assert http.params_of("/v5/order/realtime")[0]["orderLinkId"] == "spot-test-postonly"
+    assert (order.id, order.status) == ("1321003749386327552", "open")
+
+
+async def test_deribit_timeout_looked_up_by_label():
+    # docs.deribit.com private/get_order_state_by_label example response
+    state = {"jsonrpc": "2.0", "id": 4316, "result": [{
+        "time_in_force": "good_til_cancelled", "reduce_only": False, "price": 118.94,
+        "post_only": False, "order_type": "limit", "order_state": "filled", "order_id": "ETH-331562",
+        "max_show": 37, "last_update_timestamp": 1550219810944, "label": "fooBar",
+        "is_rebalance": False, "is_liquidation": False, "instrument_name": "ETH-PERPETUAL",
+        "filled_amount": 37, "direction": "sell", "creation_timestamp": 1550219749176,
+        "average_price": 118.94, "api": False, "amount": 37}]}
+    broker, http = broker_for(DeribitAdapter(),
+                              [("private/sell", ccxt.RequestTimeout("t")),
+                               ("get_order_state_by_label", state), *deribit_rec.ROUTES],
+                              {"jsonrpc": "2.0", "result": []}, ["ETH/USD:ETH"])
+    order = await broker.create_order(OrderRequest("ETH/USD:ETH", "sell", "limit", 37, 118.94,
+                                                   client_order_id="fooBar"))
+    assert http.count("private/sell") == 1
+    assert http.params_of("get_order_state_by_label")[0] == {"currency": "ETH", "label": "fooBar"}
+    assert (order.id, order.status, order.filled, order.client_order_id) == (
+        "ETH-331562", "closed", 37.0, "fooBar")
