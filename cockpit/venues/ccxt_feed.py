@@ -250,6 +250,7 @@ class CcxtFeed(MarketFeed):
         watchdog = Watchdog(self.watchdog_s)
         use_ws = self.use_websocket and bool(self._ex.has.get(_HAS_WATCH[kind]))
         failures = 0
+        fell_back, rest_polls = False, 0  # REST after a failing stream; retried later
         while True:
             try:
                 if symbol in self._resync and kind == "book":
@@ -268,6 +269,9 @@ class CcxtFeed(MarketFeed):
                 self._push(kind, symbol, data)
                 if not use_ws:
                     await self._sleep(self.poll_s)
+                    rest_polls += 1
+                    if fell_back and rest_polls >= 150:  # ~5 min at 2 s: try the stream again
+                        use_ws, fell_back, rest_polls = True, False, 0
             except asyncio.CancelledError:
                 raise
             except TimeoutError:
@@ -301,7 +305,7 @@ class CcxtFeed(MarketFeed):
                 if use_ws and failures >= 5:
                     log.warning("%s %s %s: websocket keeps failing; polling REST", self.venue,
                                 symbol, kind)
-                    use_ws = False
+                    use_ws, fell_back, rest_polls = False, True, 0
                 await self._sleep(backoff.next_delay())
 
     async def _unwatch(self, kind: str, symbol: str) -> None:

@@ -220,3 +220,24 @@ def test_bad_book_levels_are_dropped_not_the_book():
     book = to_book(DeribitAdapter(), ob, market)
     assert book.bids.tolist() == [[7814.0, 35182.0]] and book.asks.tolist() == [[7814.5, 1188.0]]
     assert book_problem(book) is None
+
+
+async def test_failing_stream_falls_back_to_rest_polling():
+    from tests.venues.recorded_http import recorded_exchange
+
+    ex, http = recorded_exchange(BinanceUsdmAdapter(), FEED_ROUTES, [])
+    ex.enableRateLimit = False
+    attempts = []
+
+    async def broken_stream(symbol, *args):
+        attempts.append(symbol)
+        raise ccxt.NetworkError("socket closed")
+
+    ex.has = {**ex.has, "watchOrderBook": True, "watchTicker": True, "watchTrades": True}
+    ex.watch_order_book = ex.watch_ticker = ex.watch_trades = broken_stream
+    feed = CcxtFeed(BinanceUsdmAdapter(), SimpleNamespace(symbols=(binance_rec.BTC,)),
+                    exchange=ex, use_websocket=True, history_bars=3, sleep=no_sleep)
+    sink = Sink()
+    await run_until(feed, sink, lambda s: s.books and s.trades)
+    assert len(attempts) >= 15  # 5 tries per stream before falling back
+    assert http.count("/fapi/v1/depth") >= 1 and sink.books[-1].bids.tolist() == [[4.0, 431.0]]
