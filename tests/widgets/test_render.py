@@ -149,7 +149,7 @@ def test_margin_cells_alignment_decimals_and_missing():
     near = replace(view, rows=(replace(view.rows[1], inside_buffer=True),))
     assert position_rows(near)[0].style == "breach"  # inside the liquidation buffer: red
     table = render_margin(view).renderables[2]
-    justify = {c.header: c.justify for c in table.columns}
+    justify = dict(table.columns)  # (header, justify) pairs
     for header in ("Size", "Mark", "Liq price", "Dist", "Dist σ/d", "Time to liq"):
         assert justify[header] == "right"
     out = text_of(render_margin(view))
@@ -160,12 +160,12 @@ def test_margin_cells_alignment_decimals_and_missing():
 def test_margin_changed_cells_are_highlighted_once():
     before, after = _margin_view(60_000.0), _margin_view(60_100.0)
     table = render_margin(after, DEFAULT_PALETTE, before).renderables[2]
-    mark_cells = table.columns[4]._cells
+    mark_cells = [row[4] for row in table.rows]
     changed = DEFAULT_PALETTE["changed"]
     assert changed in str(mark_cells[0].style)  # BTC mark moved
     assert changed not in str(mark_cells[1].style)  # ETH did not
     again = render_margin(after, DEFAULT_PALETTE, after).renderables[2]
-    assert changed not in str(again.columns[4]._cells[0].style)  # next repaint clears it
+    assert changed not in str(again.rows[0][4].style)  # next repaint clears it
 
 
 def test_margin_gauge_level_colours_and_threshold_marks():
@@ -195,7 +195,7 @@ def test_greeks_signs_sources_and_empty_reason():
     assert "model" in out and "-0.7500" in out and "-45,000" in out and "+60" in out
     assert "band ±$25,000 per underlying:  BTC -$45.0k OUT  ETH +$3.00k in" in out
     table = render_greeks(view).renderables[0]
-    assert all(c.justify == "right" for c in table.columns[2:10])
+    assert all(j == "right" for _, j in table.columns[2:10])
     assert text_of(render_greeks(GreeksView(empty_reason="no options in this account"))) \
         .strip() == "no options in this account"
 
