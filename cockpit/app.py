@@ -27,7 +27,7 @@ from cockpit.model import Snapshot
 from cockpit.model.views import LogEntry
 from cockpit.prefs import load_prefs, save_pref
 from cockpit.runtime import Runtime
-from cockpit.screen import MainScreen
+from cockpit.screen import SLOW_PANELS, MainScreen
 from cockpit.session import Session, policy_settings
 from widgets.confirm import ConfirmScreen
 from widgets.event_log import EventLog
@@ -41,8 +41,6 @@ from widgets.messages import (
 )
 from widgets.status import StatusBar
 from widgets.suggestions import SuggestionsPanel
-
-FULL_REPAINT_S = 0.25  # account panels repaint at most 4 times a second; the ladder every tick
 
 
 class EngineDone(Message):
@@ -94,7 +92,7 @@ class CockpitApp(App):
         self.selected: str | None = None
         self.selected_suggestion: str | None = None
         self._painted_seq = -1
-        self._last_full = 0.0
+        self._rotation = 0
         self._started = False
         self._engine_busy = False
         self._engine_pending = False
@@ -178,10 +176,6 @@ class CockpitApp(App):
         if snap.seq != self._painted_seq:
             forced = self._painted_seq == -1
             self._painted_seq = snap.seq
-            now = self.monotonic()
-            full = forced or now - self._last_full >= FULL_REPAINT_S
-            if full:
-                self._last_full = now
             if self.selected is None:
                 self.selected = self._default_selection(snap)
             forecasts = self.session.last_result.forecasts if self.session.last_result else {}
@@ -189,16 +183,24 @@ class CockpitApp(App):
                                           max_age_s=self.session.gate.max_age_s,
                                           max_move_bps=self.session.gate.max_move_bps)
             row = next((r for r in sugg.rows if r.id == self.selected_suggestion), None)
+            if forced:
+                which = SLOW_PANELS
+            else:  # one account panel per frame, in turn
+                self._rotation = (self._rotation + 1) % len(SLOW_PANELS)
+                which = (SLOW_PANELS[self._rotation],)
             screen.show_market(snap, forecasts=forecasts, selected=self.selected,
                                underlying=self._underlying(self.selected),
                                suggestion_row=row if row and row.symbol == self.selected else None,
-                               config=self.config, full=full)
-            if full:
-                screen.query_one(SuggestionsPanel).show(sugg)
+                               suggestions=sugg, config=self.config, which=which)
             self._triggers(snap)
             if self.first_paint_s is None and snap.account is not None:
                 self.first_paint_s = time.perf_counter() - self._t0
         screen.query_one(StatusBar).show(self._status(snap))
+
+    def repaint_all(self) -> None:
+        """Rebuild every panel now (not one account panel per frame)."""
+        self._painted_seq = -1
+        self.repaint()
 
     def _status(self, snap: Snapshot):
         r = self.session.last_result

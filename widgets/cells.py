@@ -112,14 +112,18 @@ class FastTable:
             line.append_text(cell)
         return line
 
-    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
-        widths = self._fit(options.max_width)
+    def to_text(self, max_width: int) -> Text:
+        """The whole table as one Text, fitted to ``max_width`` cells."""
+        widths = self._fit(max_width)
         lines = []
         if self.show_header:
             lines.append(self._line([Text(h, style=self.header_style) for h, _ in self.columns],
                                     widths))
         lines.extend(self._line(r, widths) for r in self.rows)
-        yield Text("\n").join(lines)
+        return Text("\n").join(lines)
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        yield self.to_text(options.max_width)
 
 
 def build_table(

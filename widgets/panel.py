@@ -9,9 +9,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from rich.console import RenderableType
+from rich.console import Group, RenderableType
+from rich.text import Text
+from textual.content import Content
 from textual.widgets import Static
 
+from widgets.cells import FastTable
 from widgets.palette import DEFAULT_PALETTE, Palette, palette_from_variables
 
 _CACHE: dict[tuple[int, str], Palette] = {}
@@ -68,8 +71,36 @@ class Panel(Static):
     def render_view(self, view: Any, palette: Palette, previous: Any) -> RenderableType:
         raise NotImplementedError
 
+    def on_resize(self) -> None:
+        self._repaint()  # tables are fitted to the width
+
     def _repaint(self) -> None:
+        # Panels have a fixed size in the stylesheet, so new content never needs a
+        # layout pass of the whole screen (which would re-render every widget).
         if self.view is None:
-            self.update(self.placeholder)
-        else:
-            self.update(self.render_view(self.view, self.palette, self.previous))
+            self.update(self.placeholder, layout=False)
+            return
+        renderable = self.render_view(self.view, self.palette, self.previous)
+        self.update(as_content(renderable, self.content_size.width), layout=False)
+
+
+def _flatten(renderable, width: int) -> Text | None:
+    if isinstance(renderable, Text):
+        return renderable
+    if isinstance(renderable, FastTable):
+        return renderable.to_text(width)
+    if isinstance(renderable, Group):
+        parts = [_flatten(r, width) for r in renderable.renderables]
+        if all(p is not None for p in parts):
+            return Text("\n").join(parts)
+    return None
+
+
+def as_content(renderable: RenderableType, width: int) -> RenderableType | Content:
+    """Text-only panels become Textual ``Content``, which Textual draws straight to
+    strips; Rich renderables go through Rich's render pipeline on every repaint
+    (several times a second for the ladder). Anything else is returned as is."""
+    if width <= 0:
+        return renderable
+    text = _flatten(renderable, width)
+    return renderable if text is None else Content.from_rich_text(text)

@@ -32,7 +32,7 @@ async def settle(app, pilot):
         await pilot.pause()
         if not app._engine_busy and not app._engine_pending:
             break
-    app.repaint()
+    app.repaint_all()
     await pilot.pause()
 
 

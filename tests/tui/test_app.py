@@ -70,7 +70,7 @@ async def test_x_rejects_and_removes_the_suggestion(demo_app):
         n = len(panel.view.rows)
         await pilot.press("x")
         await pilot.pause()
-        app.repaint()
+        app.repaint_all()
         await pilot.pause()
         assert row.id not in {r.id for r in panel.view.rows}
         assert len(panel.view.rows) == n - 1
@@ -92,7 +92,7 @@ async def test_stale_suggestion_refuses_approval(demo_app):
         market = app.runtime.feed.market
         ticks = int((max_age + 5) * market.tick_hz / market.acceleration) + 1
         step(app.runtime, ticks)
-        app.repaint()
+        app.repaint_all()
         await pilot.pause()
         row = panel.selected()
         assert row.stale
