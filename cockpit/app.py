@@ -325,7 +325,17 @@ class CockpitApp(App):
 
     # -- actions -------------------------------------------------------------------
     def action_approve(self) -> None:
-        self.main.query_one(SuggestionsPanel).approve_selected()
+        # The App owns the key: ask the panel for its selection and send at once
+        # (no message round trip through a busy queue between key and order).
+        panel = self.main.query_one(SuggestionsPanel)
+        row = panel.selected()
+        if row is None:
+            return
+        if not row.approvable:
+            why = f"stale: {row.stale_reason}" if row.stale else "nothing to trade"
+            self.on_suggestion_refused(SuggestionRefused(row.id, why))
+            return
+        self.on_suggestion_approved(SuggestionApproved(row.id))
 
     def action_reject(self) -> None:
         self.main.query_one(SuggestionsPanel).reject_selected()
