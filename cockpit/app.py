@@ -93,6 +93,7 @@ class CockpitApp(App):
         self.selected_suggestion: str | None = None
         self._painted_seq = -1
         self._rotation = 0
+        self._broker_closed = False
         self._started = False
         self._engine_busy = False
         self._engine_pending = False
@@ -125,6 +126,10 @@ class CockpitApp(App):
         if self.start_feed:
             self.run_worker(self.runtime.feed.run(self.store), name="feed", group="feed",
                             exit_on_error=False, description="market feed")
+            broker_run = getattr(self.runtime.broker, "run", None)
+            if broker_run is not None:  # a live broker polls its account and keeps the dead-man switch
+                self.run_worker(broker_run(self.store), name="broker", group="feed",
+                                exit_on_error=False, description="account")
         self.call_after_refresh(self._start)
 
     def _start(self) -> None:
@@ -141,10 +146,22 @@ class CockpitApp(App):
         if self.remember_theme and self.is_mounted:
             save_pref("theme", theme)
 
+    async def action_quit(self) -> None:
+        # A clean exit disarms the venue's dead-man switch before the loop stops.
+        aclose = getattr(self.runtime.broker, "aclose", None)
+        if aclose is not None and not self._broker_closed:
+            self._broker_closed = True
+            try:
+                await aclose()
+            except Exception as exc:
+                logging.getLogger("cockpit").warning("broker close failed: %s", exc)
+        await super().action_quit()
+
     def on_unmount(self) -> None:
         logging.getLogger("cockpit").removeHandler(self._bridge)
         close = getattr(self.runtime.broker, "close", None)
-        if close is not None:
+        if close is not None and not self._broker_closed:
+            self._broker_closed = True
             close()
 
     # -- repaint -------------------------------------------------------------------

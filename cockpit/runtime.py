@@ -142,7 +142,9 @@ def build_runtime(args, config: Config) -> Runtime:
                 raise RuntimeError_(str(exc)) from None
             install_redaction(creds)
             broker = make_broker(args.venue, cfg, creds)
-            return Runtime(mode, args.venue, config, store, feed, broker, None)
+            feed.dead_man_status = broker.dead_man_status  # the status bar shows the switch
+            notes = [f"LIVE on {args.venue}: orders go to your account"]
+            return Runtime(mode, args.venue, config, store, feed, broker, None, notes)
         state = args.state or data_dir() / f"paper-{args.venue}.sqlite"
         if args.reset:
             _reset(state)
