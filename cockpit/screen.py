@@ -18,6 +18,8 @@ from widgets.status import StatusBar
 from widgets.suggestions import SuggestionsPanel
 from widgets.volatility import VolatilityPanel
 
+SLOW_PANELS = ("margin", "greeks", "positions", "volatility", "suggestions")
+
 LEFT = (  # the wide tables get the wide column
     (MarginPanel, "margin", "Margin health"),
     (GreeksPanel, "greeks", "Greeks"),
@@ -46,22 +48,30 @@ class MainScreen(Screen):
         yield Footer()
 
     def show_market(self, snap: Snapshot, *, forecasts, selected: str | None,
-                    underlying: str, suggestion_row, config, full: bool = True) -> None:
-        """Rebuild the panels from one snapshot: the ladder every time, the
-        account panels only when ``full`` (the App paces those at a few Hz —
-        a trader cannot read a Greeks table that changes 50 times a second)."""
+                    underlying: str, suggestion_row, suggestions, config,
+                    which: tuple[str, ...] = SLOW_PANELS) -> None:
+        """Rebuild the panels from one snapshot: the ladder every time, and of the
+        account panels only those named in ``which``. The App rotates through
+        them one per frame — a trader cannot read a Greeks table that changes 50
+        times a second, and one panel per frame keeps every frame short."""
         disp, sizing = config.display, config.sizing
-        _show(self.query_one(DepthPanel), views.depth_view(
-            snap, selected, suggestion_row, stale_after_s=sizing.stale_after_s))
-        self.query_one(DepthPanel).border_title = f"Depth {selected or ''}".strip()
-        if not full:
-            return
-        _show(self.query_one(MarginPanel),
-              views.margin_view(snap, forecasts, (disp.margin_amber, disp.margin_red)))
-        _show(self.query_one(GreeksPanel), views.greeks_view(snap, sizing.delta_band_usd))
-        _show(self.query_one(PositionsPanel), views.positions_view(snap))
-        _show(self.query_one(VolatilityPanel), views.vol_view(snap, underlying, forecasts))
-        self.query_one(VolatilityPanel).border_title = f"Volatility {underlying}".strip()
+        depth = self.query_one(DepthPanel)
+        _show(depth, views.depth_view(snap, selected, suggestion_row,
+                                      stale_after_s=sizing.stale_after_s))
+        depth.border_title = f"Depth {selected or ''}".strip()
+        if "margin" in which:
+            _show(self.query_one(MarginPanel),
+                  views.margin_view(snap, forecasts, (disp.margin_amber, disp.margin_red)))
+        if "greeks" in which:
+            _show(self.query_one(GreeksPanel), views.greeks_view(snap, sizing.delta_band_usd))
+        if "positions" in which:
+            _show(self.query_one(PositionsPanel), views.positions_view(snap))
+        if "volatility" in which:
+            vol = self.query_one(VolatilityPanel)
+            _show(vol, views.vol_view(snap, underlying, forecasts))
+            vol.border_title = f"Volatility {underlying}".strip()
+        if "suggestions" in which:
+            _show(self.query_one(SuggestionsPanel), suggestions)
 
 
 def _show(panel, view) -> None:
