@@ -85,7 +85,7 @@ class CockpitApp(App):
         self.config = runtime.config
         self.session = Session(runtime.config)
         self.monotonic = monotonic  # injectable: snapshot tests freeze the clock
-        self.runner = EngineRunner(policy_settings(runtime.config), timer=engine_timer)
+        self.runner = EngineRunner(partial(policy_settings, runtime.config), timer=engine_timer)
         self.start_feed = start_feed
         self.engine_interval_s = engine_interval_s or runtime.config.engine.interval_s
         self.remember_theme = remember_theme
@@ -407,7 +407,7 @@ class CockpitApp(App):
     async def kill(self) -> None:
         self.session.auto_execute = False
         self.session.gate.reduce_only = True
-        self.runner.settings = policy_settings(self.config, reduce_only=True)
+        self.runner.settings = partial(policy_settings, self.config, reduce_only=True)
         try:
             cancelled = await self.runtime.broker.cancel_all_orders()
             self._log("error", f"KILL SWITCH: {len(cancelled)} order(s) cancelled, "

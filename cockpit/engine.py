@@ -50,11 +50,24 @@ class EngineRunner:
     only in the sense that the App never runs two at once."""
 
     def __init__(self, settings, *, forecast_horizon_h: int = 24, timer=time.perf_counter) -> None:
-        self.settings = settings
+        # ``settings`` may be a zero-argument callable: the policy module pulls in
+        # scipy.stats (~0.8 s), so the App builds its settings on the first run,
+        # in the engine's thread, not before the first screen.
+        self._settings = settings
         self.timer = timer  # injectable so screen snapshots can freeze durations
         self.horizon = forecast_horizon_h
         self._forecasts: dict[str, object] = {}
         self._fitted_at: dict[str, int] = {}
+
+    @property
+    def settings(self):
+        if callable(self._settings):
+            self._settings = self._settings()
+        return self._settings
+
+    @settings.setter
+    def settings(self, value) -> None:
+        self._settings = value
 
     def forecasts(self, snapshot: Snapshot) -> tuple[dict, int]:
         """GARCH forecasts per bar series; refit only where a new bar closed."""
