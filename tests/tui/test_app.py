@@ -166,3 +166,19 @@ async def test_engine_failure_is_shown_and_old_suggestions_go_stale(demo_app):
         await pilot.press("a")
         await settle(app, pilot)
         assert app.runtime.broker.account().position(rows[0].symbol).contracts == before
+
+
+async def test_keymap_from_config_remaps_a_binding():
+    from cockpit.config import Config
+
+    app = make_app(Config(keymap={"reject": "d"}))
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        panel = app.main.query_one(SuggestionsPanel)
+        row = panel.selected()
+        await pilot.press("d")
+        await pilot.pause()
+        app.repaint_all()
+        await pilot.pause()
+        assert row.id not in {r.id for r in panel.view.rows}
+        assert any(e.kind == "rejection" for e in app.session.log)
