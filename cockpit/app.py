@@ -21,7 +21,7 @@ from textual.worker import Worker, WorkerState
 
 from cockpit import theming, views
 from cockpit.engine import EngineResult, EngineRunner
-from cockpit.execution import execute
+from cockpit.execution import execute, send_order
 from cockpit.keys import redact
 from cockpit.model import Snapshot
 from cockpit.model.views import LogEntry
@@ -39,6 +39,7 @@ from widgets.messages import (
     SuggestionRejected,
     SuggestionSelected,
 )
+from widgets.order_entry import OrderTicket
 from widgets.status import StatusBar
 from widgets.suggestions import SuggestionsPanel
 
@@ -70,6 +71,7 @@ class CockpitApp(App):
         Binding("R", "approve_reducing", "Approve reducing", id="approve_reducing"),
         Binding("A", "toggle_auto", "Auto-exec", id="toggle_auto"),
         Binding("k", "kill", "Kill switch", id="kill"),
+        Binding("o", "order", "Order", id="order"),
         Binding("question_mark", "help", "Help", id="help"),
         Binding("q", "quit", "Quit", id="quit"),
     ]
@@ -417,6 +419,44 @@ class CockpitApp(App):
         self._painted_seq = -1
         self.repaint()
         self.kick_engine("kill switch")
+
+    def action_order(self) -> None:
+        """The order ticket for the selected instrument; the order is reviewed in a
+        confirmation before it is sent."""
+        snap = self.store.snapshot()
+        symbol = self.selected
+        if not symbol or symbol not in snap.instruments:
+            self._log("info", "select an instrument first (positions table or command palette)")
+            return
+        ticker = snap.tickers.get(symbol)
+        pos = snap.account.position(symbol) if snap.account else None
+        self.push_screen(OrderTicket(symbol, mark=ticker.mark if ticker else None,
+                                     position=pos.contracts if pos else 0.0), self._review_order)
+
+    def _review_order(self, request) -> None:
+        if request is None:
+            return
+        price = "market" if request.price is None else f"limit @ {request.price:,.4f}"
+        flags = ", reduce-only" if request.reduce_only else ""
+        self.push_screen(ConfirmScreen(
+            f"{request.side.upper()} {request.amount:g} {request.symbol}?",
+            detail=f"{price}{flags} — sent to the {self.runtime.mode} broker", yes="Send",
+            danger=self.runtime.mode == "live",
+        ), partial(self._order_confirmed, request))
+
+    def _order_confirmed(self, request, yes: bool | None) -> None:
+        if yes:
+            self.send_manual(request)
+
+    @work(group="orders", exit_on_error=False)
+    async def send_manual(self, request) -> None:
+        report = await send_order(request, self.runtime.broker, self.store.snapshot(),
+                                  self.session.gate)
+        for e in self.session.report_entries(report, self.store.snapshot().ts_ms):
+            self._log(e.kind, e.text)
+        if report.error:
+            self.notify(redact(report.error), title="Not sent", severity="error")
+        self.repaint_all()
 
     def action_help(self) -> None:
         self.push_screen(HelpScreen.for_app(self))

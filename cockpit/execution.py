@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from dataclasses import dataclass
+import uuid
+from dataclasses import dataclass, replace
 
 from cockpit.model import Order, OrderRequest, Snapshot
 from cockpit.suggestions import Suggestion, stale_reason
@@ -88,3 +89,25 @@ async def execute(
             log.warning("order for %s refused: %s", req.symbol, msg)
             return ExecutionReport(s.id, s.symbol, tuple(sent), msg, auto)
     return ExecutionReport(s.id, s.symbol, tuple(sent), None, auto)
+
+
+async def send_order(
+    request: OrderRequest, broker: Broker, snapshot: Snapshot, gate: RiskGate
+) -> ExecutionReport:
+    """The trader's own order (the order ticket), through the same gate: under the
+    kill switch only reduce-only orders pass. The venue's minimums and precision
+    are the broker's to enforce; its refusal comes back as one line."""
+    if gate.reduce_only and not request.reduce_only:
+        return ExecutionReport("", request.symbol, error="reduce-only (kill switch): tick "
+                               "reduce-only, or restart the cockpit to trade again")
+    if request.symbol not in snapshot.instruments:
+        return ExecutionReport("", request.symbol, error=f"{request.symbol}: unknown instrument")
+    req = replace(request, client_order_id=request.client_order_id
+                  or f"ckm{uuid.uuid4().hex[:26]}")
+    try:
+        order = await broker.create_order(req)
+    except Exception as exc:
+        msg = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        log.warning("manual order for %s refused: %s", req.symbol, msg)
+        return ExecutionReport("", req.symbol, error=msg)
+    return ExecutionReport("", req.symbol, (order,))

@@ -137,7 +137,7 @@ class Session:
 
     # -- outcome of an order ------------------------------------------------------
     def report_entries(self, report: ExecutionReport, ts_ms: int) -> list[LogEntry]:
-        who = "auto" if report.auto else "approval"
+        who = "auto" if report.auto else "approval" if report.suggestion_id else "order"
         if report.error and not report.orders:
             return [LogEntry(ts_ms, "error", f"{report.symbol}: not sent — {report.error}")]
         entries = [LogEntry(ts_ms, who, f"{report.symbol}: sent {len(report.orders)} order(s)")]
