@@ -96,6 +96,7 @@ class Store:
         self._bars: dict[str, Bars] = {}
         self._venues: dict[str, VenueStatus] = {}
         self._account: Account | None = None
+        self._venue_data_ms: dict[str, int] = {}  # newest market data per venue
         self._seq = 0
         self._snap: Snapshot | None = None
         self._listeners: list[object] = []
@@ -140,6 +141,7 @@ class Store:
             self._reject(ticker.symbol, "ticker", reason)
             return
         self._tickers[ticker.symbol] = ticker
+        self._saw_data(ticker.symbol, ticker.ts_ms)
         self._forward("on_ticker", ticker)
         self._changed()
 
@@ -150,6 +152,7 @@ class Store:
         if book.bids.flags.writeable or book.asks.flags.writeable:
             book = replace(book, bids=_frozen(book.bids), asks=_frozen(book.asks))
         self._books[book.symbol] = book
+        self._saw_data(book.symbol, book.ts_ms)
         self._forward("on_book", book)
         self._changed()
 
@@ -175,6 +178,11 @@ class Store:
             bars = _concat(_drop_last(old), bars)
         self._bars[bars.symbol] = bars
         self._changed()
+
+    def _saw_data(self, symbol: str, ts_ms: int) -> None:
+        inst = self._instruments.get(symbol)
+        if inst is not None and ts_ms > self._venue_data_ms.get(inst.venue, 0):
+            self._venue_data_ms[inst.venue] = ts_ms
 
     def on_venue_status(self, status: VenueStatus) -> None:
         self._venues[status.venue] = status
@@ -203,7 +211,10 @@ class Store:
                 trades=MappingProxyType({k: tuple(v) for k, v in self._trades.items()}),
                 bars=MappingProxyType(dict(self._bars)),
                 account=self._account,
-                venues=MappingProxyType(dict(self._venues)),
+                venues=MappingProxyType({
+                    name: replace(v, last_data_ms=max(v.last_data_ms, self._venue_data_ms.get(name, 0)))
+                    for name, v in self._venues.items()
+                }),
             )
         return self._snap
 

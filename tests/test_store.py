@@ -68,3 +68,14 @@ def test_trades_bounded_and_bad_trade_rejected():
     store.on_trade(Trade("X", 999, -5.0, 0.1, "buy"))
     trades = store.snapshot().trades["X"]
     assert len(trades) == 200 and trades[-1].ts_ms == 299
+
+
+def test_venue_data_age_follows_the_newest_ticker_not_the_last_status():
+    from cockpit.model import Instrument, VenueStatus
+
+    store = Store(clock=lambda: 10_000)
+    store.on_instruments([Instrument("BTC/USDT:USDT", "sim", "perp", "BTC", "USDT", "USDT",
+                                     True, 1.0, 0.001, 0.1, 0.001)])
+    store.on_venue_status(VenueStatus("sim", True, last_data_ms=1_000))
+    store.on_ticker(_ticker(ts_ms=9_500))
+    assert store.snapshot().venues["sim"].last_data_ms == 9_500
