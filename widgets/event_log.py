@@ -40,8 +40,9 @@ class EventLog(RichLog):
 
     def __init__(self, *, max_lines: int = MAX_LINES, id: str | None = None,
                  classes: str | None = None) -> None:
-        super().__init__(max_lines=max_lines, wrap=False, markup=False, highlight=False,
-                         auto_scroll=True, id=id, classes=classes)
+        # wrap: the log column is narrow and a reason cut off mid-sentence helps no one
+        super().__init__(max_lines=max_lines, wrap=True, markup=False, highlight=False,
+                         auto_scroll=True, min_width=20, id=id, classes=classes)
 
     def add(self, entry: LogEntry) -> None:
         self.write(render_entry(entry, app_palette(self)))
