@@ -66,7 +66,7 @@ class DisplayConfig(_Section):
     theme: str = ""  # empty = the last theme chosen in the app (default dark)
     margin_amber: Fraction = 0.5
     margin_red: Fraction = 0.8
-    refresh_hz: Annotated[float, Field(ge=1, le=60)] = 10.0
+    refresh_hz: Annotated[float, Field(ge=1, le=60)] = 12.0  # >= 10 repaints/s with jitter
 
     @model_validator(mode="after")
     def _amber_below_red(self) -> DisplayConfig:
