@@ -130,6 +130,16 @@ def test_kill_9_mid_run_loses_no_acknowledged_order_or_fill_and_books_none_twice
             else:
                 reported_fills.add(first)
         os.kill(child.pid, signal.SIGKILL)  # mid-loop: usually inside a transaction
+        child.wait()
+        # The child ran on while we read: lines it printed before the kill are still
+        # in the pipe, and they are acknowledgements too.
+        for line in child.stdout.read().splitlines():
+            parts = line.split()
+            if len(parts) >= 2 and parts[0] == "ACK":
+                acked[parts[1]] = parts[2:]
+                reported_fills.update(parts[2:])
+            elif len(parts) >= 2:
+                reported_fills.add(parts[1])
     finally:
         child.kill()
         child.wait()
