@@ -23,8 +23,9 @@ from widgets.panel import app_palette
 from widgets.table_sync import setup_columns, sync_table
 
 COLUMNS = (
-    ("", "left"), ("Instrument", "left"), ("Current → Target", "right"), ("Orders", "left"),
-    ("Binding", "left"), ("Slip", "right"), ("MR after", "right"), ("Liq σ after", "right"),
+    # "after" columns are the what-if once the orders fill; kept short so all fit at 160
+    ("", "left"), ("Instrument", "left"), ("Now → Target", "right"), ("Orders", "left"),
+    ("Binding", "left"), ("Slip", "right"), ("MR→", "right"), ("Liq σ→", "right"),
     ("Reason", "left"),
 )
 
