@@ -182,3 +182,20 @@ async def test_keymap_from_config_remaps_a_binding():
         await pilot.pause()
         assert row.id not in {r.id for r in panel.view.rows}
         assert any(e.kind == "rejection" for e in app.session.log)
+
+
+async def test_R_approves_every_fresh_risk_reducing_suggestion(demo_app):
+    app = demo_app
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        reducing = {s.symbol: s.decision.target for s in app.session.book if s.reduces_risk}
+        assert reducing
+        before = {p.symbol: p.contracts for p in app.runtime.broker.account().positions}
+        await pilot.press("R")
+        await settle(app, pilot)
+        after = {p.symbol: p.contracts for p in app.runtime.broker.account().positions}
+        for sym, target in reducing.items():  # each position moved to (or toward) its target
+            assert abs(after.get(sym, 0.0)) < abs(before[sym])
+            assert abs(after.get(sym, 0.0) - target) < abs(before[sym] - target)
+        assert sum(e.kind == "approval" and e.text.startswith("approved") for e in app.session.log) \
+            == len(reducing)
