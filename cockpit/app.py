@@ -72,7 +72,7 @@ class CockpitApp(TradingActions, App):
     def __init__(self, runtime: Runtime, *, start_feed: bool = True,
                  engine_interval_s: float | None = None, remember_theme: bool = True,
                  monotonic=time.monotonic, engine_timer=time.perf_counter,
-                 theme: str | None = None) -> None:
+                 theme: str | None = None, quick_first_run: bool = True) -> None:
         super().__init__()
         self.theme_arg = theme
         self.runtime = runtime
@@ -81,6 +81,7 @@ class CockpitApp(TradingActions, App):
         self.session = Session(runtime.config)
         self.monotonic = monotonic  # injectable: snapshot tests freeze the clock
         self.runner = EngineRunner(partial(policy_settings, runtime.config), timer=engine_timer)
+        self.runner.quick_first_run = quick_first_run
         self.start_feed = start_feed
         self.engine_interval_s = engine_interval_s or runtime.config.engine.interval_s
         self.remember_theme = remember_theme
@@ -272,6 +273,8 @@ class CockpitApp(TradingActions, App):
             self._log(e.kind, e.text)
         self._painted_seq = -1  # suggestions changed: repaint on the next tick
         self._auto_execute()
+        if message.result.provisional:
+            self._engine_pending = True  # the GARCH run follows the quick first one
         if self._engine_pending:
             self._engine_pending = False
             self.kick_engine("queued")

@@ -36,6 +36,7 @@ class EngineResult:
     duration_ms: float = 0.0
     refits: int = 0
     error: str | None = None
+    provisional: bool = False  # EWMA forecasts only; a GARCH run should follow at once
 
 
 def log_returns(close: np.ndarray) -> np.ndarray:
@@ -55,6 +56,8 @@ class EngineRunner:
         # in the engine's thread, not before the first screen.
         self._settings = settings
         self.timer = timer  # injectable so screen snapshots can freeze durations
+        self.quick_first_run = False  # see run()
+        self._runs = 0
         self.horizon = forecast_horizon_h
         self._forecasts: dict[str, object] = {}
         self._fitted_at: dict[str, int] = {}
@@ -94,7 +97,13 @@ class EngineRunner:
 
         t0 = self.timer()
         try:
-            forecasts, refits = self.forecasts(snapshot)
+            # The very first run may skip GARCH: importing arch and fitting cold takes
+            # seconds while the UI holds the GIL, and the trader should see the
+            # engine's proposals at once. The policy then uses an EWMA of returns
+            # and says so in each decision; the caller runs again right after.
+            provisional = self.quick_first_run and self._runs == 0
+            self._runs += 1
+            forecasts, refits = ({}, 0) if provisional else self.forecasts(snapshot)
             state = state_from_snapshot(snapshot, forecasts=forecasts)
             decisions = tuple(decide(state, self.settings, forecasts=forecasts))
         except Exception as exc:  # the UI shows it; previous suggestions go stale
@@ -105,5 +114,5 @@ class EngineRunner:
             )
         return EngineResult(
             snapshot.seq, snapshot.ts_ms, decisions, forecasts,
-            (self.timer() - t0) * 1e3, refits,
+            (self.timer() - t0) * 1e3, refits, provisional=provisional,
         )

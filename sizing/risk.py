@@ -16,8 +16,6 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import optimize, stats
-from scipy.signal import lfilter
 from scipy.special import gammaln, ndtri
 
 from sizing.greeks import black76
@@ -72,6 +70,8 @@ def student_t_var_cvar(
 
     CVaR is infinite for dof <= 1 (the mean does not exist).
     """
+    from scipy import stats  # lazy: only this path needs it
+
     q = stats.t.ppf(alpha, dof)
     var = -loc + scale * q
     if dof <= 1:
@@ -93,6 +93,8 @@ def fit_student_t(pnl) -> tuple[float, float, float]:
     [0.5, 10,000]; normal data drives it to the top, where t is normal.
     Reaches scipy.stats.t.fit's optimum in a fraction of its time (no Nelder-Mead).
     """
+    from scipy import optimize, stats  # lazy: only this path needs it
+
     x = np.asarray(pnl, dtype=float).ravel()
     n = len(x)
     med = float(np.median(x))
@@ -137,6 +139,8 @@ def _ewma_filter(x: np.ndarray, lam: float) -> tuple[np.ndarray, float]:
     """RiskMetrics EWMA variance: s2_t = lam s2_{t-1} + (1 - lam) x_{t-1}^2, seeded with the
     sample second moment. Returns the standardised residuals x_t / s_t and the
     next-period vol s_{T+1}."""
+    from scipy.signal import lfilter  # lazy: only this path needs it
+
     seed = float(np.mean(x * x))
     # the recursion as a first-order IIR filter; zi carries lam x s2_0 into the first step
     after = lfilter([1 - lam], [1.0, -lam], x * x, zi=[lam * seed])[0]
