@@ -23,7 +23,7 @@ from cockpit import theming, views
 from cockpit.engine import EngineResult, EngineRunner
 from cockpit.keys import redact
 from cockpit.model import Snapshot
-from cockpit.model.views import LogEntry
+from cockpit.model.views import LogEntry, SuggestionsView
 from cockpit.prefs import load_prefs, save_pref
 from cockpit.runtime import Runtime
 from cockpit.screen import SLOW_PANELS, MainScreen
@@ -196,6 +196,8 @@ class CockpitApp(TradingActions, App):
             sugg = views.suggestions_view(self.session.book, snap,
                                           max_age_s=self.session.gate.max_age_s,
                                           max_move_bps=self.session.gate.max_move_bps)
+            if self.session.last_result is None:  # not "inside its limits": not judged yet
+                sugg = SuggestionsView(empty_reason="waiting for the first engine run")
             row = next((r for r in sugg.rows if r.id == self.selected_suggestion), None)
             if forced:
                 which = SLOW_PANELS
