@@ -76,3 +76,15 @@ def test_cli_bad_config_exits_2_without_traceback(tmp_path):
     assert "Traceback" not in out.stderr
     lines = [ln for ln in out.stderr.splitlines() if ln.strip()]
     assert len(lines) == 1 and "sizing.kelly_fraction" in lines[0]
+
+
+def test_the_readme_config_example_is_a_valid_config(tmp_path):
+    """The config a trader copies from README.md must load as it stands."""
+    import re
+    from pathlib import Path
+
+    readme = (Path(__file__).parents[1] / "README.md").read_text()
+    block = re.search(r"```toml\n(.*?)```", readme, re.S).group(1)
+    cfg = load_config(_write(tmp_path, block))
+    assert cfg.sizing.target_vol == 0.50
+    assert "deribit" in cfg.venues and cfg.venues["deribit"].live is False
