@@ -199,3 +199,21 @@ async def test_R_approves_every_fresh_risk_reducing_suggestion(demo_app):
             assert abs(after.get(sym, 0.0) - target) < abs(before[sym] - target)
         assert sum(e.kind == "approval" and e.text.startswith("approved") for e in app.session.log) \
             == len(reducing)
+
+
+async def test_command_palette_selects_an_instrument_for_depth_and_volatility(demo_app):
+    app = demo_app
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        commands = {c.title: c for c in app.get_system_commands(app.screen)}
+        assert "Instrument: ETH/USDT:USDT" in commands
+        assert any(t.startswith("Mode: DEMO") for t in commands)
+        commands["Instrument: ETH/USDT:USDT"].callback()
+        await pilot.pause()
+        app.repaint_all()
+        await pilot.pause()
+        from widgets.depth import DepthPanel
+        from widgets.volatility import VolatilityPanel
+
+        assert app.main.query_one(DepthPanel).view.symbol == "ETH/USDT:USDT"
+        assert app.main.query_one(VolatilityPanel).view.underlying == "ETH"
