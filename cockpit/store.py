@@ -19,6 +19,7 @@ from types import MappingProxyType
 
 import numpy as np
 
+from cockpit.market_checks import book_problem, ticker_problem
 from cockpit.model import (
     Account,
     Bars,
@@ -36,40 +37,9 @@ TRADES_KEPT = 200  # per symbol
 _LOG_EVERY_S = 10.0
 
 
-def _bad_price(value: float | None, name: str, optional: bool = False) -> str | None:
-    if value is None:
-        return None if optional else f"{name} missing"
-    if not math.isfinite(value):
+def _bad_price(value: float | None, name: str) -> str | None:
+    if value is None or not math.isfinite(value) or value <= 0:
         return f"{name} is {value}"
-    if value <= 0:
-        return f"{name} is {value} (must be > 0)"
-    return None
-
-
-def ticker_problem(t: Ticker) -> str | None:
-    """Why a ticker cannot be used, or None. Bid/ask may be absent (0) on a one-sided book."""
-    for name in ("mark", "index", "last"):
-        if reason := _bad_price(getattr(t, name), name):
-            return reason
-    for name in ("bid", "ask"):
-        v = getattr(t, name)
-        if not math.isfinite(v) or v < 0:
-            return f"{name} is {v}"
-    for name in ("underlying_price", "mark_iv"):
-        if reason := _bad_price(getattr(t, name), name, optional=True):
-            return reason
-    if t.funding_rate is not None and not math.isfinite(t.funding_rate):
-        return f"funding_rate is {t.funding_rate}"
-    return None
-
-
-def book_problem(b: Book) -> str | None:
-    for side, levels in (("bids", b.bids), ("asks", b.asks)):
-        arr = np.asarray(levels, dtype=float)
-        if arr.ndim != 2 or (arr.size and arr.shape[1] != 2):
-            return f"{side} has shape {arr.shape}, expected (N, 2)"
-        if arr.size and (not np.isfinite(arr).all() or (arr[:, 0] <= 0).any() or (arr[:, 1] < 0).any()):
-            return f"{side} holds a NaN, infinite or non-positive price/amount"
     return None
 
 
@@ -137,7 +107,7 @@ class Store:
         self._changed()
 
     def on_ticker(self, ticker: Ticker) -> None:
-        if reason := ticker_problem(ticker):
+        if reason := ticker_problem(ticker, self._instruments.get(ticker.symbol)):
             self._reject(ticker.symbol, "ticker", reason)
             return
         self._tickers[ticker.symbol] = ticker

@@ -79,3 +79,19 @@ def test_venue_data_age_follows_the_newest_ticker_not_the_last_status():
     store.on_venue_status(VenueStatus("sim", True, last_data_ms=1_000))
     store.on_ticker(_ticker(ts_ms=9_500))
     assert store.snapshot().venues["sim"].last_data_ms == 9_500
+
+
+def test_store_and_paper_broker_share_one_rule_for_usable_data():
+    """A worthless option (mark 0 at expiry) passes, a crossed book does not; the
+    Store used to refuse the first and pass the second."""
+    from cockpit.model import Instrument
+
+    opt = Instrument("BTC/USD:BTC-261225-100000-C", "sim", "option", "BTC", "USD", "BTC",
+                     False, 1.0, 0.1, 0.0005, 0.1, option_type="call", strike=100_000.0)
+    store = Store(clock=lambda: 0)
+    store.on_instruments([opt])
+    store.on_ticker(Ticker(opt.symbol, 1, 0.0, 0.0005, 0.0, 0.0, 90_000.0))
+    assert store.snapshot().tickers[opt.symbol].mark == 0.0
+    crossed = Book("X", 2, np.array([[101.0, 1.0]]), np.array([[100.0, 1.0]]))
+    store.on_book(crossed)
+    assert "X" not in store.snapshot().books and store.rejected == 1

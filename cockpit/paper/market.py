@@ -13,8 +13,8 @@ import math
 
 import numpy as np
 
+from cockpit.market_checks import book_problem, ticker_problem
 from cockpit.model import Book, Instrument, Ticker, Trade
-from cockpit.paper.matching import valid_book_side
 
 __all__ = ["STABLE", "MarketView", "ticker_problem"]
 
@@ -23,39 +23,6 @@ log = logging.getLogger("cockpit.paper")
 # Quote/settle currencies taken at 1 USD (the cockpit values the account in USD).
 STABLE = frozenset({"USD", "USDT", "USDC", "BUSD", "FDUSD"})
 WARN_EVERY_MS = 60_000
-
-
-def ticker_problem(t: Ticker, inst: Instrument | None) -> str:
-    """Empty string for a usable ticker, else what is wrong with it.
-
-    An option's mark may be 0 (worthless); a NaN bid/ask/last is an empty side and
-    tolerated; the index must be positive for everything but options.
-    """
-    option = inst is not None and inst.is_option
-    if not math.isfinite(t.mark) or t.mark < 0 or (t.mark == 0 and not option):
-        return f"ticker mark {t.mark}"
-    if not option and (not math.isfinite(t.index) or t.index <= 0):
-        return f"ticker index {t.index}"
-    for name in ("bid", "ask", "last"):
-        v = getattr(t, name)
-        if math.isinf(v) or v < 0:
-            return f"ticker {name} {v}"
-    u = t.underlying_price
-    if u is not None and not (math.isfinite(u) and u > 0):
-        return f"ticker underlying_price {u}"
-    if t.funding_rate is not None and not math.isfinite(t.funding_rate):
-        return f"ticker funding_rate {t.funding_rate}"
-    return ""
-
-
-def book_problem(book: Book) -> str:
-    for name, side in (("bids", book.bids), ("asks", book.asks)):
-        problem = valid_book_side(side)
-        if problem:
-            return f"book {name}: {problem}"
-    if len(book.bids) and len(book.asks) and book.best_bid >= book.best_ask:
-        return f"crossed book {book.best_bid} >= {book.best_ask}"
-    return ""
 
 
 class MarketView:

@@ -10,6 +10,7 @@ import math
 
 import numpy as np
 
+from cockpit.market_checks import book_side_problem
 from cockpit.model import Book, Instrument, Order, OrderRequest, Ticker, Trade
 
 __all__ = [
@@ -87,16 +88,8 @@ def crossing_levels(side: str, price: float, book_side: np.ndarray) -> float:
 
 
 def valid_book_side(levels: np.ndarray) -> str:
-    """Empty string when ``levels`` is a usable ``(N, 2)`` side, else the reason it is not."""
-    arr = np.asarray(levels)
-    if arr.size == 0:
-        return ""
-    if arr.ndim != 2 or arr.shape[1] != 2:
-        return f"levels shape {arr.shape}, expected (N, 2)"
-    low = arr.min(axis=0)  # NaN propagates into the minimum
-    if not (low[0] > 0 and low[1] >= 0 and np.isfinite(arr.max())):
-        return f"bad level: lowest price {low[0]}, lowest amount {low[1]}, highest {arr.max()}"
-    return ""
+    """Empty string when ``levels`` is a usable side (``cockpit.market_checks``)."""
+    return book_side_problem(levels)
 
 
 def order_cost(inst: Instrument, amount: float, price: float) -> float:
