@@ -14,8 +14,6 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-import numpy as np
-
 from cockpit.model import Snapshot
 
 log = logging.getLogger("cockpit.engine")
@@ -37,13 +35,6 @@ class EngineResult:
     refits: int = 0
     error: str | None = None
     provisional: bool = False  # EWMA forecasts only; a GARCH run should follow at once
-
-
-def log_returns(close: np.ndarray) -> np.ndarray:
-    c = np.asarray(close, dtype=float)
-    if len(c) < 2:
-        return np.empty(0)
-    return np.diff(np.log(c))
 
 
 class EngineRunner:
@@ -74,6 +65,7 @@ class EngineRunner:
 
     def forecasts(self, snapshot: Snapshot) -> tuple[dict, int]:
         """GARCH forecasts per bar series; refit only where a new bar closed."""
+        from cockpit.engine_input import log_returns
         from sizing.volatility import garch_forecast
 
         refits = 0
@@ -83,7 +75,7 @@ class EngineRunner:
             last = int(bars.ts_ms[-1])
             if self._fitted_at.get(symbol) == last and symbol in self._forecasts:
                 continue
-            rets = log_returns(bars.close)[-2000:]
+            rets = log_returns(bars, 2000)
             self._forecasts[symbol] = garch_forecast(
                 rets, HOURS_PER_YEAR, horizon=self.horizon, previous=self._forecasts.get(symbol)
             )

@@ -36,10 +36,7 @@ def plan_for(decision, snapshot: Snapshot) -> tuple:
     ticker = snapshot.tickers.get(decision.symbol)
     if inst is None or ticker is None:
         return ()
-    rules = OrderRules(
-        amount_step=inst.amount_step, price_step=inst.price_step, min_amount=inst.min_amount,
-        min_cost=inst.min_cost, contract_size=inst.contract_size, linear=inst.linear, kind=inst.kind,
-    )
+    rules = OrderRules.of(inst)
     try:
         return plan_change(decision.symbol, decision.current, decision.target, rules, "market",
                            reference_price=ticker.mark)
