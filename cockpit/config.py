@@ -60,6 +60,37 @@ class EngineConfig(_Section):
     big_move_bps: Positive = 100.0  # a move this big since the last run triggers a run
 
 
+class RiskConfig(_Section):
+    """[risk]: the risk gate every order passes (``cockpit.risk_gate``), whoever sent it.
+
+    allow: unified symbols or glob patterns (``"BTC/*"``) that may be traded;
+        empty = every listed instrument.
+    max_data_age_s: wall seconds; older ticker or book data refuses the order
+        (data ages are divided by the demo's acceleration).
+    max_order_notional_usd: USD per order: ``amount x contract size x price`` in USD
+        (options: x the underlying price).
+    max_notional_per_hour_usd, max_notional_per_day_usd: USD sent in the rolling last
+        hour / day (wall clock). Orders verified to reduce risk are exempt from the three
+        notional limits and do not count: a trader can always get out.
+    max_margin_ratio: maintenance margin / equity after the order (fraction); refused
+        only when above it AND higher than now. Gross leverage uses [sizing] max_leverage.
+    price_band_bps: a limit buy above mark (sell below) by more than this is refused.
+    option_price_band_bps: the same for options, wider: option books are wide.
+    max_orders_per_second, max_orders_per_minute: orders sent, every order counted.
+    """
+
+    allow: tuple[str, ...] = ()
+    max_data_age_s: Positive = 10.0
+    max_order_notional_usd: Positive = 500_000.0
+    max_notional_per_hour_usd: Positive = 1_500_000.0
+    max_notional_per_day_usd: Positive = 5_000_000.0
+    max_margin_ratio: Fraction = 0.5
+    price_band_bps: Positive = 100.0
+    option_price_band_bps: Positive = 2_000.0
+    max_orders_per_second: Annotated[int, Field(ge=1)] = 10
+    max_orders_per_minute: Annotated[int, Field(ge=1)] = 120
+
+
 class DisplayConfig(_Section):
     """[display]: look and thresholds of the margin gauge (margin ratio = MM / equity)."""
 
@@ -102,6 +133,7 @@ class VenueConfig(_Section):
 class Config(_Section):
     sizing: SizingConfig = SizingConfig()
     engine: EngineConfig = EngineConfig()
+    risk: RiskConfig = RiskConfig()
     display: DisplayConfig = DisplayConfig()
     demo: DemoConfig = DemoConfig()
     venues: dict[Literal["deribit", "binanceusdm", "bybit", "okx"], VenueConfig] = {}
