@@ -72,7 +72,7 @@ async def phase(seconds: float, *, refit: bool, first: bool) -> dict:
         # the GIL once per process), then measure.
         t_wait = time.perf_counter()
         def garch_done() -> bool:
-            r = app.session.last_result
+            r = app.desk.last_result
             return r is not None and not r.provisional and not app._engine_busy
 
         while not garch_done() and time.perf_counter() - t_wait < 30:
@@ -92,7 +92,7 @@ async def phase(seconds: float, *, refit: bool, first: bool) -> dict:
         out["loop_lag_p50_ms"] = round(statistics.median(lags), 2)
         out["loop_lag_p99_ms"] = round(float(np.percentile(lags, 99)), 2)
         out["loop_lag_worst_ms"] = round(max(lags), 2)
-        r = app.session.last_result
+        r = app.desk.last_result
         out["engine_last_run_ms"] = round(r.duration_ms, 1) if r else None
         del runs0
         if refit:

@@ -3,7 +3,8 @@
 Data flow (DESIGN.md): the feed pushes into the Store; a steady timer repaints
 the panels from the latest snapshot (a burst of ticks is one repaint); the
 engine runs in a thread worker, one run at a time, and its result comes back
-as a message; approvals go through ``cockpit.execution.execute``.
+as a message to the headless desk (``cockpit.desk``), which owns every trading
+rule; the keys (``cockpit.trading``) ask the desk.
 """
 
 from __future__ import annotations
@@ -14,12 +15,14 @@ import time
 from collections import deque
 from functools import partial
 
+from textual import work
 from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.message import Message
 from textual.worker import Worker, WorkerState
 
 from cockpit import theming, views
+from cockpit.desk import Desk, policy_settings
 from cockpit.engine import EngineResult, EngineRunner
 from cockpit.keys import redact
 from cockpit.model import Snapshot
@@ -27,7 +30,6 @@ from cockpit.model.views import LogEntry, SuggestionsView
 from cockpit.prefs import load_prefs, save_pref
 from cockpit.runtime import Runtime
 from cockpit.screen import SLOW_PANELS, MainScreen
-from cockpit.session import Session, policy_settings
 from cockpit.trading import TradingActions
 from widgets.event_log import EventLog
 from widgets.help import HelpScreen
@@ -64,6 +66,7 @@ class CockpitApp(TradingActions, App):
         Binding("R", "approve_reducing", "Approve reducing", id="approve_reducing"),
         Binding("A", "toggle_auto", "Auto-exec", id="toggle_auto"),
         Binding("k", "kill", "Kill switch", id="kill"),
+        Binding("T", "raise_state", "Raise state", id="raise_state"),
         Binding("o", "order", "Order", id="order"),
         Binding("question_mark", "help", "Help", id="help"),
         Binding("q", "quit", "Quit", id="quit"),
@@ -78,7 +81,8 @@ class CockpitApp(TradingActions, App):
         self.runtime = runtime
         self.store = runtime.store
         self.config = runtime.config
-        self.session = Session(runtime.config)
+        self.desk = Desk(runtime.config, runtime.store, runtime.broker, runtime.journal,
+                         live=runtime.mode == "live", on_entry=self._show_entry)
         self.monotonic = monotonic  # injectable: snapshot tests freeze the clock
         self.runner = EngineRunner(partial(policy_settings, runtime.config), timer=engine_timer)
         self.runner.quick_first_run = quick_first_run
@@ -90,6 +94,8 @@ class CockpitApp(TradingActions, App):
         self._painted_seq = -1
         self._rotation = 0
         self._broker_closed = False
+        self._quitting = False
+        self._policy_reduce_only = False
         self._gc_frozen = False
         self._started = False
         self._engine_busy = False
@@ -119,7 +125,7 @@ class CockpitApp(TradingActions, App):
             self.set_keymap(self.config.keymap)
         logging.getLogger("cockpit").addHandler(self._bridge)
         for note in self.runtime.notes:
-            self._log("info", note)
+            self.desk.note("info", note, who="start")
         if self.start_feed:
             self.run_worker(self.runtime.feed.run(self.store), name="feed", group="feed",
                             exit_on_error=False, description="market feed")
@@ -132,34 +138,47 @@ class CockpitApp(TradingActions, App):
     def _start(self) -> None:
         self._started = True
         log_widget = self.main.query_one(EventLog)
-        for entry in self.session.log:
+        for entry in self.desk.log:  # the journal's tail: a restart keeps its history
             log_widget.add(entry)
         self.set_interval(1.0 / self.config.display.refresh_hz, self.repaint)
-        self.set_interval(self.engine_interval_s, partial(self.kick_engine, "cadence"))
+        self.set_interval(self.engine_interval_s, self._cadence)
         self.repaint()
+        self.reconcile()
         self.kick_engine("start")
+
+    def _cadence(self) -> None:
+        if not self.desk.reconciled:
+            self.reconcile()
+        self.desk.sync_account()  # funding and resting fills reach the journal
+        self.kick_engine("cadence")
+
+    @work(group="reconcile", exclusive=True, exit_on_error=False)
+    async def reconcile(self) -> None:
+        if await self.desk.reconcile():
+            self._after_state_change()
+            self.repaint_all()
 
     def watch_theme(self, theme: str) -> None:
         if self.remember_theme and self.is_mounted:
             save_pref("theme", theme)
 
-    async def action_quit(self) -> None:
-        # A clean exit disarms the venue's dead-man switch before the loop stops.
-        aclose = getattr(self.runtime.broker, "aclose", None)
-        if aclose is not None and not self._broker_closed:
-            self._broker_closed = True
-            try:
-                await aclose()
-            except Exception as exc:
-                logging.getLogger("cockpit").warning("broker close failed: %s", exc)
-        await super().action_quit()
+    async def close_broker(self, *, disarm_dead_man: bool) -> None:
+        """Close the broker; a live venue's dead-man switch is disarmed only when
+        the desk says no order of ours was meant to be cancelled by it."""
+        if self._broker_closed:
+            return
+        self._broker_closed = True
+        try:
+            await self.runtime.broker.aclose(disarm_dead_man=disarm_dead_man)
+        except Exception as exc:
+            logging.getLogger("cockpit").warning("broker close failed: %s", exc)
 
     def on_unmount(self) -> None:
         logging.getLogger("cockpit").removeHandler(self._bridge)
-        close = getattr(self.runtime.broker, "close", None)
-        if close is not None and not self._broker_closed:
+        if not self._broker_closed:
             self._broker_closed = True
-            close()
+            self.runtime.broker.close()
+        self.runtime.journal.close()
 
     # -- repaint -------------------------------------------------------------------
     @property
@@ -192,11 +211,12 @@ class CockpitApp(TradingActions, App):
             self._painted_seq = snap.seq
             if self.selected is None:
                 self.selected = self._default_selection(snap)
-            forecasts = self.session.last_result.forecasts if self.session.last_result else {}
-            sugg = views.suggestions_view(self.session.book, snap,
-                                          max_age_s=self.session.gate.max_age_s,
-                                          max_move_bps=self.session.gate.max_move_bps)
-            if self.session.last_result is None:  # not "inside its limits": not judged yet
+            forecasts = self.desk.last_result.forecasts if self.desk.last_result else {}
+            eng = self.config.engine
+            sugg = views.suggestions_view(self.desk.book, snap,
+                                          max_age_s=eng.suggestion_max_age_s,
+                                          max_move_bps=eng.suggestion_max_move_bps)
+            if self.desk.last_result is None:  # not "inside its limits": not judged yet
                 sugg = SuggestionsView(empty_reason="waiting for the first engine run")
             row = next((r for r in sugg.rows if r.id == self.selected_suggestion), None)
             if forced:
@@ -219,22 +239,32 @@ class CockpitApp(TradingActions, App):
         self.repaint()
 
     def _status(self, snap: Snapshot):
-        r = self.session.last_result
+        r = self.desk.last_result
         next_s = max(self.engine_interval_s - (self.monotonic() - self._last_kick), 0.0)
         state = "running" if self._engine_busy else "waiting" if r is None else (
             "failed" if r.error else "idle")
         return views.status_view(
             snap, engine_state=state, engine_last_run_ms=r.snapshot_ts_ms if r else None,
             engine_duration_ms=r.duration_ms if r else None, engine_next_run_s=next_s,
-            engine_error=(r.error or "") if r else "", auto_execute=self.session.auto_execute,
-            breakers=self.session.breakers(),
+            engine_error=(r.error or "") if r else "", auto_execute=self.desk.auto_execute,
+            breakers=self._breakers(), trading_state=self.desk.state.value,
+            trading_reason=self.desk.state_reason,
         )
+
+    def _breakers(self) -> tuple[str, ...]:
+        names: list[str] = []
+        for d in self.desk.last_result.decisions if self.desk.last_result else ():
+            for b in getattr(d, "breakers", ()):
+                if b not in names and b not in ("reduce-only mode", "increases disabled"):
+                    names.append(b)
+        return tuple(names)
 
     def _triggers(self, snap: Snapshot) -> None:
         """Run the engine at once on a fill or a big move, not only on its cadence."""
         acct = snap.account
         n = len(acct.fills) + acct.liquidations if acct else 0
         if self._last_fills >= 0 and n != self._last_fills:
+            self.desk.sync_account()
             self.kick_engine("fill")
         self._last_fills = n
         big = self.config.engine.big_move_bps
@@ -271,8 +301,8 @@ class CockpitApp(TradingActions, App):
             # reach turns 150-230 ms full collections into tens of ms (measured).
             self._gc_frozen = True
             gc.freeze()
-        for e in self.session.on_result(message.result, self.store.snapshot()):
-            self._log(e.kind, e.text)
+        self.desk.on_result(message.result, self.store.snapshot())
+        self._after_state_change()
         self._painted_seq = -1  # suggestions changed: repaint on the next tick
         self._auto_execute()
         if message.result.provisional:
@@ -284,7 +314,7 @@ class CockpitApp(TradingActions, App):
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         if event.worker.group == "engine" and event.state == WorkerState.ERROR:
             self._engine_busy = False
-            self.session.book.mark_failed(str(event.worker.error))
+            self.desk.book.mark_failed(str(event.worker.error))
             self._log("error", f"engine worker failed: {event.worker.error}")
         elif event.worker.group == "feed" and event.state == WorkerState.ERROR:
             self._log("error", f"market feed stopped: {event.worker.error}")
@@ -306,9 +336,15 @@ class CockpitApp(TradingActions, App):
 
     # -- log -------------------------------------------------------------------------
     def _log(self, kind: str, text: str) -> None:
+        """A line for the event log only (not the journal): warnings from the log."""
         entry = LogEntry(self.store.snapshot().ts_ms, kind, redact(text))
-        self.session.log.append(entry)
+        self.desk.log.append(entry)
+        self._show_entry(entry)
+
+    def _show_entry(self, entry: LogEntry) -> None:
+        if not self._started:
+            return  # _start fills the panel from desk.log
         try:
             self.main.query_one(EventLog).add(entry)
-        except Exception:  # before the screen is mounted: kept in session.log
+        except Exception:  # the screen is going away
             pass

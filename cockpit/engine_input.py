@@ -89,7 +89,7 @@ def _shared_returns(cache: dict, bar_symbol: str, bars: Bars | None, n: int) -> 
 
 def _age_s(snapshot: Snapshot, *stamps: int | None) -> float:
     known = [s for s in stamps if s is not None]
-    return (snapshot.ts_ms - min(known)) / 1000.0 if known else math.inf
+    return snapshot.wall_age_s(min(known)) if known else math.inf
 
 
 def _one(snapshot: Snapshot, symbol: str, pos: Position | None, forecasts: Mapping,

@@ -1,113 +1,77 @@
-"""From approval to broker: one function, with the risk gate in front of it.
+"""Executions and their ids: what an approved suggestion (or a ticket) becomes.
 
-Every order the cockpit sends — a key press or auto-execution — goes through
-:func:`execute`. Client order ids are derived from the suggestion id, so
-approving the same suggestion twice can never send it twice (the broker
-answers a known client id with the order it already has).
+An execution id is unique across restarts, sessions and accounts: the wall
+clock in ms (hex) and 40 random bits, never a counter that restarts. A child
+order's client id is ``"ck" + execution id + two-digit index``: alphanumeric and
+at most 23 characters, which Deribit (label), Binance (newClientOrderId), Bybit
+(orderLinkId) and OKX (clOrdId, 32 max) all accept. The same execution sent
+twice carries the same client ids, so the broker answers the second with the
+order it already has. Sending is the desk's (``cockpit.desk``), behind the gate.
 """
 
 from __future__ import annotations
 
-import hashlib
-import logging
-import uuid
-from dataclasses import dataclass, replace
+import re
+import secrets
+import time
+from dataclasses import dataclass
 
-from cockpit.model import Order, OrderRequest, Snapshot
-from cockpit.suggestions import Suggestion, stale_reason
-from cockpit.venues.base import Broker
+from cockpit.model import Order, OrderRequest
 
-log = logging.getLogger("cockpit.execution")
+__all__ = ["ExecutionReport", "client_order_id", "new_execution_id", "requests_for",
+           "venue_error_line"]
+
+_CID = re.compile(r"ck([0-9a-f]{19,})(\d\d)")
 
 
 @dataclass(frozen=True, slots=True)
 class ExecutionReport:
-    suggestion_id: str
+    """What became of one execution: the orders sent (in order), and the one-line
+    reason it stopped early, if it did (``refused`` when the gate or a staleness
+    rule said no before anything was sent)."""
+
+    execution_id: str
     symbol: str
     orders: tuple[Order, ...] = ()
     error: str | None = None
-    auto: bool = False
+    who: str = "key"
+    refused: bool = False
 
     @property
     def filled(self) -> float:
         return sum(o.filled for o in self.orders)
 
 
-@dataclass
-class RiskGate:
-    """Pre-trade checks. ``reduce_only`` is set by the kill switch (and by a
-    tripped breaker in the policy); ``allow_auto_increases`` comes from config."""
-
-    max_age_s: float = 30.0
-    max_move_bps: float = 50.0
-    allow_auto_increases: bool = False
-    reduce_only: bool = False
-
-    def check(self, s: Suggestion, snapshot: Snapshot, *, auto: bool) -> str | None:
-        """Why ``s`` may not be sent now, or None."""
-        if reason := stale_reason(s, snapshot, self.max_age_s, self.max_move_bps):
-            return f"stale: {reason}"
-        if not s.orders:
-            return "nothing to send: the planned order is below the venue's minimum"
-        if self.reduce_only and not s.reduces_risk:
-            return "reduce-only (kill switch): only risk-reducing orders may be sent"
-        if auto and not s.reduces_risk and not self.allow_auto_increases:
-            return "auto-execute sends only risk-reducing orders; approve increases with a key"
-        return None
+def new_execution_id(now_s: float | None = None) -> str:
+    """19 hex characters: 11 of wall-clock ms, 8 random."""
+    ms = int((time.time() if now_s is None else now_s) * 1000)
+    return f"{ms:011x}{secrets.token_hex(4)}"
 
 
-def client_order_id(suggestion_id: str, index: int) -> str:
-    """Short, venue-safe (alphanumeric, <= 32 chars) and stable per suggestion."""
-    digest = hashlib.sha1(suggestion_id.encode()).hexdigest()[:24]
-    return f"ck{digest}{index:02d}"
+def client_order_id(execution_id: str, index: int) -> str:
+    return f"ck{execution_id}{index:02d}"
 
 
-def requests_for(s: Suggestion) -> list[OrderRequest]:
+def execution_of(cid: str) -> str | None:
+    """The execution id inside one of our client ids, or None (not ours)."""
+    m = _CID.fullmatch(cid or "")
+    return m.group(1) if m else None
+
+
+def requests_for(execution_id: str, planned) -> list[OrderRequest]:
+    """The planned child orders (``sizing.orders.PlannedOrder``) as broker requests."""
     return [
         OrderRequest(
             symbol=o.symbol, side=o.side, type=o.type, amount=float(o.amount),
             price=None if o.price is None else float(o.price),
             reduce_only=bool(o.reduce_only), post_only=bool(getattr(o, "post_only", False)),
-            client_order_id=client_order_id(s.id, i),
+            client_order_id=client_order_id(execution_id, i),
         )
-        for i, o in enumerate(s.orders)
+        for i, o in enumerate(planned)
     ]
 
 
-async def execute(
-    s: Suggestion, broker: Broker, snapshot: Snapshot, gate: RiskGate, *, auto: bool = False
-) -> ExecutionReport:
-    """Gate, then send the suggestion's planned orders in order; stop at the first error."""
-    if reason := gate.check(s, snapshot, auto=auto):
-        return ExecutionReport(s.id, s.symbol, error=reason, auto=auto)
-    sent: list[Order] = []
-    for req in requests_for(s):
-        try:
-            sent.append(await broker.create_order(req))
-        except Exception as exc:  # a venue error is one line on screen, never a crash
-            msg = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-            log.warning("order for %s refused: %s", req.symbol, msg)
-            return ExecutionReport(s.id, s.symbol, tuple(sent), msg, auto)
-    return ExecutionReport(s.id, s.symbol, tuple(sent), None, auto)
-
-
-async def send_order(
-    request: OrderRequest, broker: Broker, snapshot: Snapshot, gate: RiskGate
-) -> ExecutionReport:
-    """The trader's own order (the order ticket), through the same gate: under the
-    kill switch only reduce-only orders pass. The venue's minimums and precision
-    are the broker's to enforce; its refusal comes back as one line."""
-    if gate.reduce_only and not request.reduce_only:
-        return ExecutionReport("", request.symbol, error="reduce-only (kill switch): tick "
-                               "reduce-only, or restart the cockpit to trade again")
-    if request.symbol not in snapshot.instruments:
-        return ExecutionReport("", request.symbol, error=f"{request.symbol}: unknown instrument")
-    req = replace(request, client_order_id=request.client_order_id
-                  or f"ckm{uuid.uuid4().hex[:26]}")
-    try:
-        order = await broker.create_order(req)
-    except Exception as exc:
-        msg = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        log.warning("manual order for %s refused: %s", req.symbol, msg)
-        return ExecutionReport("", req.symbol, error=msg)
-    return ExecutionReport("", req.symbol, (order,))
+def venue_error_line(exc: BaseException) -> str:
+    """One line for the trader from a broker's exception (its first line, or its type)."""
+    text = str(exc).strip()
+    return text.splitlines()[0][:300] if text else type(exc).__name__

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from cockpit.config import Config, VenueConfig
+from cockpit.journal import Journal, JournalError, journal_path
 from cockpit.store import Store
 from cockpit.venues.base import Broker, MarketFeed
 
@@ -40,6 +41,11 @@ class Runtime:
     broker: Broker
     state_path: Path | None
     notes: list[str] = field(default_factory=list)  # shown in the event log at start
+    journal: Journal | None = None  # the account's journal (in memory when None is given)
+
+    def __post_init__(self) -> None:
+        if self.journal is None:
+            self.journal = open_journal(self.mode, self.venue, self.state_path)
 
 
 def data_dir() -> Path:
@@ -48,6 +54,20 @@ def data_dir() -> Path:
     path = user_data_path("cockpit")
     path.mkdir(parents=True, exist_ok=True)
     return path
+
+
+def open_journal(mode: str, venue: str, state_path: Path | None) -> Journal:
+    """The account's journal: beside its state file, in the data dir for a live
+    account, in memory for a throwaway one (``state_path=None`` outside live)."""
+    if state_path is None and mode != "live":
+        path = None
+    else:
+        path = journal_path(mode=mode, venue=venue, state_path=state_path,
+                            data_dir=data_dir() if state_path is None else state_path.parent)
+    try:
+        return Journal(path)
+    except JournalError as exc:
+        raise RuntimeError_(str(exc)) from None
 
 
 def _paper_broker(store: Store, feed: MarketFeed, state_path: Path | None, instruments=()):
@@ -64,12 +84,15 @@ def _paper_broker(store: Store, feed: MarketFeed, state_path: Path | None, instr
 
 
 def _reset(path: Path | None) -> None:
+    """Start an account afresh: its state file and its journal go."""
     if path is None:
         return
-    for suffix in ("", "-wal", "-shm"):
-        p = Path(str(path) + suffix)
-        if p.exists():
-            p.unlink()
+    journal = journal_path(mode="paper", venue="", state_path=Path(path), data_dir=Path(path).parent)
+    for base in (path, journal):
+        for suffix in ("", "-wal", "-shm"):
+            p = Path(str(base) + suffix)
+            if p.exists():
+                p.unlink()
 
 
 def build_demo(config: Config, *, seed=None, tick_hz=None, acceleration=None,
@@ -87,7 +110,7 @@ def build_demo(config: Config, *, seed=None, tick_hz=None, acceleration=None,
         start_ms=start_ms,
     )
     feed = SimFeed(market)
-    store = Store(mode="demo", clock=feed.now_ms)
+    store = Store(mode="demo", clock=feed.now_ms, time_scale=market.acceleration)
     if reset:
         _reset(state_path)
     broker = _paper_broker(store, feed, state_path, market.instruments())
@@ -114,7 +137,8 @@ def build_runtime(args, config: Config) -> Runtime:
             feed = ReplayFeed(args.replay, speed=args.speed)
         except (ValueError, OSError) as exc:
             raise RuntimeError_(f"--replay {args.replay}: {exc}") from None
-        store = Store(mode="replay", clock=feed.now_ms)
+        store = Store(mode="replay", clock=feed.now_ms,
+                      time_scale=args.speed if args.speed and args.speed > 0 else 1.0)
         state = args.state  # replay is throwaway unless asked
         if args.reset:
             _reset(state)

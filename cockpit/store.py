@@ -56,8 +56,10 @@ class Store:
     the demo), so snapshot timestamps and staleness follow the data.
     """
 
-    def __init__(self, mode: str = "demo", clock: Callable[[], int] | None = None) -> None:
+    def __init__(self, mode: str = "demo", clock: Callable[[], int] | None = None,
+                 time_scale: float = 1.0) -> None:
         self.mode = mode
+        self.time_scale = float(time_scale)  # data ms per wall ms (see Snapshot.wall_age_s)
         self.clock = clock or (lambda: int(time.time() * 1000))
         self._instruments: dict[str, Instrument] = {}
         self._tickers: dict[str, Ticker] = {}
@@ -169,10 +171,15 @@ class Store:
         return self._seq
 
     def snapshot(self) -> Snapshot:
-        """The latest state; the same object is returned until something changes."""
+        """The latest state; the same ``seq`` until something changes. Its ``ts_ms``
+        follows the clock even when nothing arrives, so a silent feed ages."""
+        if self._snap is not None:
+            now = self.clock()
+            if now != self._snap.ts_ms:
+                self._snap = replace(self._snap, ts_ms=now)
         if self._snap is None:
             self._snap = Snapshot(
-                ts_ms=self.clock(),
+                ts_ms=self.clock(), time_scale=self.time_scale,
                 seq=self._seq,
                 mode=self.mode,
                 instruments=MappingProxyType(dict(self._instruments)),

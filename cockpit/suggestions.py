@@ -2,7 +2,8 @@
 
 A suggestion is a non-"hold" ``sizing.policy.Decision`` stamped with the data
 time of the run that produced it and the mark it saw. It goes stale when it
-is older than ``max_age_s`` (data time, not wall time) or the mark moved more
+is older than ``max_age_s`` (wall seconds: data time over the market's time
+scale, so ``--acceleration`` does not age it faster) or the mark moved more
 than ``max_move_bps`` since; a stale suggestion cannot be approved until the
 engine refreshes it. When a run fails, the previous suggestions are kept on
 screen but marked stale, never silently treated as current.
@@ -28,6 +29,7 @@ class Suggestion:
     created_ms: int
     ref_price: float
     engine_error: str | None = None  # set when a later run failed
+    engine_seq: int = -1  # the engine run that made it (ties it to that run in the journal)
 
     @property
     def reduces_risk(self) -> bool:
@@ -43,7 +45,7 @@ def stale_reason(s: Suggestion, snapshot: Snapshot, max_age_s: float, max_move_b
     """Why ``s`` may not be approved now, or None when it is fresh."""
     if s.engine_error:
         return f"engine run failed ({s.engine_error}); wait for a fresh run"
-    age_s = (snapshot.ts_ms - s.created_ms) / 1000.0
+    age_s = snapshot.wall_age_s(s.created_ms)
     if age_s > max_age_s:
         return f"{age_s:.0f}s old (limit {max_age_s:.0f}s); wait for a fresh run"
     now = mark_price(snapshot, s.symbol)

@@ -1,6 +1,7 @@
-"""What the trader does: approvals, rejections, auto-execute, the kill switch and
-the order ticket. Mixed into ``CockpitApp``; every order goes through
-``cockpit.execution`` (the risk gate in front of the broker)."""
+"""The trader's keys, bound to the headless desk (``cockpit.desk``): approvals,
+rejections, auto-execute, the kill switch, the trading state, the order ticket
+and quit. Mixed into ``CockpitApp``; no trading rule lives here — this module asks
+the desk, shows its answer, and confirms what is dangerous."""
 
 from __future__ import annotations
 
@@ -8,9 +9,8 @@ from functools import partial
 
 from textual import work
 
-from cockpit.execution import execute, send_order
+from cockpit.desk import TradingState, policy_settings
 from cockpit.keys import redact
-from cockpit.session import policy_settings
 from widgets.confirm import ConfirmScreen
 from widgets.messages import (
     InstrumentSelected,
@@ -20,62 +20,65 @@ from widgets.messages import (
     SuggestionSelected,
 )
 from widgets.order_entry import OrderTicket
+from widgets.quit import QuitScreen
 from widgets.suggestions import SuggestionsPanel
 
 
 class TradingActions:
-    """Key actions and message handlers that turn suggestions into orders."""
+    """Key actions and message handlers; every order goes through ``self.desk``."""
 
-    # -- orders ----------------------------------------------------------------------
+    # -- after each engine run -------------------------------------------------------
+    def _after_state_change(self) -> None:
+        """The policy proposes no increase unless trading is ACTIVE."""
+        reduce_only = self.desk.state != TradingState.ACTIVE
+        if reduce_only != self._policy_reduce_only:
+            self._policy_reduce_only = reduce_only
+            self.runner.settings = partial(policy_settings, self.config, reduce_only=reduce_only)
+
     def _auto_execute(self) -> None:
-        snap = self.store.snapshot()
-        for s in self.session.auto_candidates(snap):
-            self.session.mark_sent(s.id)
-            self._log("auto", f"auto-execute: {s.decision.reason}")
-            self.notify(f"Auto-executing: {s.decision.reason}", title="Auto-execute")
-            self.send(s.id, s, auto=True)
+        if self.desk.auto_candidates():
+            self._run_auto()
 
     @work(group="orders", exit_on_error=False)
-    async def send(self, suggestion_id: str, suggestion=None, *, auto: bool = False) -> None:
-        s = suggestion or self.session.book.get(suggestion_id)
-        if s is None:
-            self._log("error", "that suggestion is gone; wait for the next run")
-            return
-        report = await execute(s, self.runtime.broker, self.store.snapshot(), self.session.gate,
-                               auto=auto)
-        ts = self.store.snapshot().ts_ms
-        if report.orders or not report.error:
-            self.session.mark_sent(s.id)
-        for e in self.session.report_entries(report, ts):
-            self._log(e.kind, e.text)
+    async def _run_auto(self) -> None:
+        for report in await self.desk.run_auto():
+            if not report.refused:
+                self.notify(f"Auto-executed {report.symbol}", title="Auto-execute")
+        self._orders_done()
+
+    def _orders_done(self) -> None:
+        self._after_state_change()
+        self.repaint_all()
+
+    def _show_report(self, report) -> None:
         if report.error and not report.orders:
-            self.notify(redact(report.error), title="Not sent", severity="error")
-        self._painted_seq = -1
-        self.repaint()
+            title = "Refused" if report.refused else "Not sent"
+            self.notify(redact(report.error), title=title, severity="error")
+
+    # -- suggestions ---------------------------------------------------------------------
+    @work(group="orders", exit_on_error=False)
+    async def send(self, suggestion_id: str) -> None:
+        self._show_report(await self.desk.approve(suggestion_id, who="key"))
+        self._orders_done()
 
     def on_suggestion_approved(self, message: SuggestionApproved) -> None:
-        s = self.session.book.get(message.suggestion_id)
-        if s is not None:
-            self._log("approval", f"approved: {s.decision.reason}")
         self.send(message.suggestion_id)
 
     def on_suggestion_rejected(self, message: SuggestionRejected) -> None:
-        s = self.session.book.reject(message.suggestion_id, self.store.snapshot().ts_ms)
-        if s is not None:
-            self._log("rejection", f"rejected: {s.decision.reason}")
-        self._painted_seq = -1
-        self.repaint()
+        self.desk.reject(message.suggestion_id)
+        self.repaint_all()
 
     def on_suggestion_refused(self, message: SuggestionRefused) -> None:
-        self._log("error", f"cannot approve: {message.reason}")
+        self.desk.note("refusal", f"cannot approve: {message.reason}", who="key",
+                       execution_id=message.suggestion_id, reason=message.reason)
         self.notify(message.reason, title="Cannot approve", severity="warning")
 
     def on_suggestion_selected(self, message: SuggestionSelected) -> None:
-        if message.suggestion_id == self.selected_suggestion:
-            return
+        """The trader moved the cursor onto a suggestion: its instrument becomes the
+        selection (only the trader moves the selection, never an engine run)."""
         self.selected_suggestion = message.suggestion_id
-        s = self.session.book.get(message.suggestion_id)
-        if s is not None:
+        s = self.desk.book.get(message.suggestion_id)
+        if s is not None and message.by_trader:
             self.selected = s.symbol
         self._painted_seq = -1
 
@@ -84,56 +87,55 @@ class TradingActions:
             self.selected = message.symbol
             self._painted_seq = -1
 
-    # -- actions -------------------------------------------------------------------
     def action_approve(self) -> None:
         # The App owns the key: ask the panel for its selection and send at once
         # (no message round trip through a busy queue between key and order).
-        panel = self.main.query_one(SuggestionsPanel)
-        row = panel.selected()
+        row = self.main.query_one(SuggestionsPanel).selected()
         if row is None:
             return
         if not row.approvable:
             why = f"stale: {row.stale_reason}" if row.stale else "nothing to trade"
             self.on_suggestion_refused(SuggestionRefused(row.id, why))
             return
-        self.on_suggestion_approved(SuggestionApproved(row.id))
+        self.send(row.id)
 
     def action_reject(self) -> None:
         self.main.query_one(SuggestionsPanel).reject_selected()
 
-    def action_approve_reducing(self) -> None:
-        snap = self.store.snapshot()
-        picked = [s for s in self.session.book if s.reduces_risk
-                  and self.session.gate.check(s, snap, auto=False) is None]
-        if not picked:
-            self._log("info", "no fresh risk-reducing suggestion to approve")
-            return
-        for s in picked:
-            self._log("approval", f"approved: {s.decision.reason}")
-            self.send(s.id, s)
+    @work(group="orders", exit_on_error=False)
+    async def action_approve_reducing(self) -> None:
+        reports = await self.desk.approve_reducing()
+        if not reports:
+            self.desk.note("info", "no fresh, verified risk-reducing suggestion to approve",
+                           who="key")
+        for r in reports:
+            self._show_report(r)
+        self._orders_done()
 
+    # -- auto-execute, kill switch, trading state --------------------------------------
     def action_toggle_auto(self) -> None:
-        if self.session.auto_execute:
+        if self.desk.auto_execute:
             self._set_auto(False)
-        elif self.session.auto_confirmed:
+        elif self.desk.auto_confirmed:
             self._set_auto(True)
         else:
+            increases = self.config.engine.auto_execute_increases
             self.push_screen(ConfirmScreen(
                 "Turn auto-execute ON?",
-                detail="Risk-reducing suggestions will be sent without a key press"
-                + ("" if self.config.engine.auto_execute_increases else "; increases still wait for you")
-                + ".",
+                detail="Suggestions the what-if verifies as risk-reducing will be sent without "
+                "a key press" + ("; increases too ([engine] auto_execute_increases)." if increases
+                                 else "; increases still wait for you."),
             ), self._auto_confirmed)
 
     def _auto_confirmed(self, yes: bool | None) -> None:
         if yes:
-            self.session.auto_confirmed = True
+            self.desk.auto_confirmed = True
             self._set_auto(True)
 
     def _set_auto(self, on: bool) -> None:
-        self.session.auto_execute = on
-        self._log("auto", f"auto-execute {'ON' if on else 'OFF'}")
-        if on:
+        if why := self.desk.set_auto(on):
+            self.notify(why, title="Auto-execute stays OFF", severity="warning")
+        elif on:
             self._auto_execute()
         self.repaint()
 
@@ -141,34 +143,58 @@ class TradingActions:
         self.push_screen(ConfirmScreen(
             "Kill switch?",
             detail="Cancel every open order, turn auto-execute off, and allow only "
-            "risk-reducing orders until restart.", yes="Kill",
+            "risk-reducing orders (REDUCING) until you raise the trading state.", yes="Kill",
         ), self._killed)
 
-    async def _killed(self, yes: bool | None) -> None:
+    def _killed(self, yes: bool | None) -> None:
         if yes:
-            await self.kill()
+            self.kill()
 
+    @work(group="kill", exit_on_error=False)
     async def kill(self) -> None:
-        self.session.auto_execute = False
-        self.session.gate.reduce_only = True
-        self.runner.settings = partial(policy_settings, self.config, reduce_only=True)
-        try:
-            cancelled = await self.runtime.broker.cancel_all_orders()
-            self._log("error", f"KILL SWITCH: {len(cancelled)} order(s) cancelled, "
-                      "auto-execute OFF, reduce-only")
-        except Exception as exc:
-            self._log("error", f"KILL SWITCH: cancel-all failed ({exc}); auto-execute OFF")
-        self._painted_seq = -1
-        self.repaint()
+        text = await self.desk.kill()
+        self.notify(text, title="Kill switch", severity="error")
+        self._orders_done()
         self.kick_engine("kill switch")
 
+    def action_raise_state(self) -> None:
+        """Move the trading state up one step, after a confirmation saying what tripped."""
+        state = self.desk.state
+        if state == TradingState.ACTIVE:
+            self.notify("Trading is already ACTIVE", title="Trading state")
+            return
+        to = TradingState.REDUCING if state == TradingState.HALTED else TradingState.ACTIVE
+        if blockers := self.desk.raise_blockers(to):
+            self.notify("still tripped: " + "; ".join(blockers), title="Cannot raise",
+                        severity="warning")
+            return
+        self.push_screen(ConfirmScreen(
+            f"Raise trading to {to.value.upper()}?",
+            detail=f"It is {state.value.upper()} because: {self.desk.state_reason or 'set by you'}.",
+            yes="Raise"), partial(self._raise_confirmed, to))
+
+    def _raise_confirmed(self, to: TradingState, yes: bool | None) -> None:
+        if not yes:
+            return
+        if why := self.desk.raise_state(to):
+            self.notify(why, title="Cannot raise", severity="warning")
+        self._orders_done()
+        self.kick_engine("state raised")
+
+    def action_halt(self) -> None:
+        self.desk.lower_state(TradingState.HALTED, "halted by the trader", who="trader")
+        self.desk.set_auto(False)
+        self._orders_done()
+
+    # -- the order ticket ------------------------------------------------------------------
     def action_order(self) -> None:
-        """The order ticket for the selected instrument; the order is reviewed in a
-        confirmation before it is sent."""
+        """The order ticket for the selected instrument; reviewed before it is sent."""
+        if self._quitting:
+            return
         snap = self.store.snapshot()
         symbol = self.selected
         if not symbol or symbol not in snap.instruments:
-            self._log("info", "select an instrument first (positions table or command palette)")
+            self.desk.note("info", "select an instrument first (positions table or palette)")
             return
         ticker = snap.tickers.get(symbol)
         pos = snap.account.position(symbol) if snap.account else None
@@ -176,13 +202,22 @@ class TradingActions:
                                      position=pos.contracts if pos else 0.0), self._review_order)
 
     def _review_order(self, request) -> None:
-        if request is None:
+        if request is None or self._quitting:
             return
+        from cockpit.risk_gate import what_if
+
+        snap = self.store.snapshot()
         price = "market" if request.price is None else f"limit @ {request.price:,.4f}"
         flags = ", reduce-only" if request.reduce_only else ""
+        w = what_if(request, snap)
+        after = (f"notional ${w.notional_usd:,.0f}; after: leverage {w.gross_leverage_after:.2f}x, "
+                 f"margin ratio {w.margin_ratio_after:.1%}")
+        verdict = self.desk.gate.check(request, snap, self.desk.state,
+                                       resting=self.desk._resting(snap))
         self.push_screen(ConfirmScreen(
             f"{request.side.upper()} {request.amount:g} {request.symbol}?",
-            detail=f"{price}{flags} — sent to the {self.runtime.mode} broker", yes="Send",
+            detail=f"{price}{flags} — {after} — sent to the {self.runtime.mode} broker"
+            + (f"\nWILL BE REFUSED: {verdict}" if verdict else ""), yes="Send",
             danger=self.runtime.mode == "live",
         ), partial(self._order_confirmed, request))
 
@@ -192,10 +227,24 @@ class TradingActions:
 
     @work(group="orders", exit_on_error=False)
     async def send_manual(self, request) -> None:
-        report = await send_order(request, self.runtime.broker, self.store.snapshot(),
-                                  self.session.gate)
-        for e in self.session.report_entries(report, self.store.snapshot().ts_ms):
-            self._log(e.kind, e.text)
-        if report.error:
-            self.notify(redact(report.error), title="Not sent", severity="error")
-        self.repaint_all()
+        self._show_report(await self.desk.send_ticket(request))
+        self._orders_done()
+
+    # -- quit --------------------------------------------------------------------------------
+    async def action_quit(self) -> None:
+        situation = self.desk.quit_question()
+        if situation is None:
+            await self._quit(cancel_resting=False)
+            return
+        resting = bool(self.desk._resting(self.store.snapshot()))
+        self.push_screen(QuitScreen(situation, resting=resting), self._quit_chosen)
+
+    async def _quit_chosen(self, choice: str | None) -> None:
+        if choice:
+            await self._quit(cancel_resting=choice == "cancel")
+
+    async def _quit(self, *, cancel_resting: bool) -> None:
+        self._quitting = True
+        disarm = await self.desk.before_quit(cancel_resting=cancel_resting)
+        await self.close_broker(disarm_dead_man=disarm)
+        self.exit()

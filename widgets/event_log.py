@@ -22,6 +22,14 @@ _KIND_STYLE = {
     "suggestion": "",
     "order": "",
     "info": "muted",
+    "refusal": "amber",
+    "state": "breach",
+    "kill": "breach",
+    "liquidation": "breach",
+    "cancel": "muted",
+    "funding": "muted",
+    "expiry": "",
+    "reconcile": "amber",
 }
 
 

@@ -22,11 +22,14 @@ class InstrumentSelected(Message):
 
 
 class SuggestionSelected(Message):
-    """The cursor is on suggestion ``suggestion_id`` (the depth panel walks its order)."""
+    """The cursor is on suggestion ``suggestion_id`` (the depth panel walks its order).
+    ``by_trader`` is False when a refresh of the table put it there (an engine run),
+    so only the trader's own move selects the suggestion's instrument."""
 
-    def __init__(self, suggestion_id: str) -> None:
+    def __init__(self, suggestion_id: str, *, by_trader: bool = True) -> None:
         super().__init__()
         self.suggestion_id = suggestion_id
+        self.by_trader = by_trader
 
     def can_replace(self, message: Message) -> bool:
         return isinstance(message, SuggestionSelected)

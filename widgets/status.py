@@ -15,6 +15,12 @@ def render_status(view: StatusView, palette: Palette = DEFAULT_PALETTE, previous
     mode = view.mode.upper()
     text = Text()
     text.append(f" {mode} ", style=style(palette, "live" if mode == "LIVE" else "header"))
+    state = view.trading_state.upper()
+    text.append(f" {state}", style=style(palette, "ok" if state == "ACTIVE" else "breach"))
+    if view.trading_reason and state != "ACTIVE":
+        reason = view.trading_reason
+        text.append(f": {reason if len(reason) <= 40 else reason[:39] + '…'}",
+                    style=style(palette, "amber"))
     for v in view.venues:
         text.append("  ")
         if v.connected:
@@ -59,7 +65,8 @@ class StatusBar(Panel):
         return {
             "-live": view.mode == "live",
             "-replay": view.mode == "replay",
-            "-breach": bool(view.breakers) or view.engine_state == "failed",
+            "-breach": bool(view.breakers) or view.engine_state == "failed"
+            or view.trading_state != "active",
         }
 
     def render_view(self, view, palette, previous):

@@ -67,6 +67,7 @@ class SuggestionsPanel(Vertical):
         self.view: SuggestionsView | None = None
         self.previous: SuggestionsView | None = None
         self._last_selected = ""
+        self._refreshed_key: str | None = None  # where the last refresh left the cursor
 
     def compose(self) -> ComposeResult:
         yield DataTable(id="suggestions-table", cursor_type="row", zebra_stripes=False)
@@ -95,6 +96,8 @@ class SuggestionsPanel(Vertical):
             same = next((s for s in view.rows if s.symbol == before.symbol), None)
             if same is not None:
                 self.table.move_cursor(row=self.table.get_row_index(same.id), animate=False)
+        now = self.selected()
+        self._refreshed_key = now.id if now is not None else None
 
     def _repaint(self, force: bool = False) -> None:
         view = self.view or SuggestionsView(empty_reason="waiting for the first engine run")
@@ -153,6 +156,9 @@ class SuggestionsPanel(Vertical):
         event.stop()
         self._show_why()
         key = event.row_key.value if event.row_key is not None else None
+        # A highlight the refresh itself made lands on the key it left the cursor on.
+        by_trader = self.table.has_focus and key != self._refreshed_key
+        self._refreshed_key = None
         if key and key != self._last_selected:
             self._last_selected = key
-            self.post_message(SuggestionSelected(key))
+            self.post_message(SuggestionSelected(key, by_trader=by_trader))

@@ -29,7 +29,13 @@ class Snapshot:
     bars: Mapping[str, Bars] = field(default_factory=lambda: _EMPTY)
     account: Account | None = None
     venues: Mapping[str, VenueStatus] = field(default_factory=lambda: _EMPTY)
+    time_scale: float = 1.0  # data ms per wall ms: the demo's --acceleration, 1 on real venues
 
     def age_ms(self, ts_ms: int) -> int:
-        """Age of an item stamped ``ts_ms`` relative to this snapshot."""
+        """Age of an item stamped ``ts_ms`` relative to this snapshot (data time)."""
         return self.ts_ms - ts_ms
+
+    def wall_age_s(self, ts_ms: int) -> float:
+        """The same age in wall seconds: every time rule (staleness, suggestion age,
+        timeouts) compares this with its limit, so one clock serves them all."""
+        return (self.ts_ms - ts_ms) / 1000.0 / self.time_scale

@@ -312,12 +312,15 @@ class StatusView:
     auto_execute: bool = False
     breakers: tuple[str, ...] = ()
     stale_after_s: float = 5.0  # venue data older than this shows as stale
+    trading_state: str = "active"  # "active" | "reducing" | "halted"
+    trading_reason: str = ""  # why the state was entered (shown beside it)
 
 
 @dataclass(frozen=True, slots=True)
 class LogEntry:
-    """One event-log line. ``kind``: "suggestion", "approval", "rejection",
-    "order", "fill", "auto", "error" or "info"."""
+    """One event-log line. ``kind``: a journal kind ("suggestion", "approval",
+    "rejection", "auto", "refusal", "state", "order", "cancel", "fill", "funding",
+    "expiry", "liquidation", "kill", "reconcile", "error", "info")."""
 
     ts_ms: int
     kind: str

@@ -461,6 +461,11 @@ class PaperBroker(Broker):
         with self._lock:
             return self.ledger.resting(symbol)
 
+    async def fetch_order_by_client_id(self, client_order_id: str, symbol: str) -> Order | None:
+        with self._lock:
+            known = self.ledger.by_client.get(client_order_id)
+            return self.ledger.orders.get(known) if known is not None else None
+
     async def fetch_positions(self) -> list[Position]:
         return list(self.account().positions)
 

@@ -96,3 +96,18 @@ class Broker(ABC):
     @abstractmethod
     def account(self) -> Account:
         """The latest account view (cheap; no I/O)."""
+
+    def close(self) -> None:
+        """Release what the broker holds (files, connections); no I/O to the venue."""
+        return None
+
+    async def aclose(self, *, disarm_dead_man: bool = True) -> None:
+        """Clean exit. A venue with a dead-man switch disarms it only when
+        ``disarm_dead_man``: left armed, the venue cancels our resting orders."""
+        self.close()
+
+    async def fetch_order_by_client_id(self, client_order_id: str, symbol: str) -> Order | None:
+        """The broker's order with our client id, open or done; None when the broker
+        has no such order. A broker that cannot look orders up by client id raises
+        NotImplementedError (reconciliation then says the order's fate is unknown)."""
+        raise NotImplementedError

@@ -154,6 +154,11 @@ class DeadManSwitch:
                 for t in (sleeper, waker):
                     t.cancel()
 
+    def stop_refreshing(self) -> None:
+        """Stop, leaving the venue timer armed: it fires and cancels our orders."""
+        self._closed = True
+        self._wake.set()
+
     async def close(self) -> None:
         """Clean exit: stop refreshing and disarm the venue timer (if armed)."""
         self._closed = True

@@ -304,6 +304,14 @@ class CcxtBroker(Broker):
                                            self.adapter.client_order_id_of(raw)))
         return out
 
+    async def fetch_order_by_client_id(self, client_order_id: str, symbol: str) -> Order | None:
+        """Looked up at the venue by client id (open or done), as the ambiguous-create
+        path does; None when the venue has no such order."""
+        if symbol not in self._ex.markets:
+            return None
+        raw = await self._lookup(symbol, client_order_id)
+        return None if raw is None else self._order(raw, self._ex.market(symbol), client_order_id)
+
     async def fetch_positions(self) -> list[Position]:
         if not self._ex.markets:
             await self._ex.load_markets()
@@ -452,10 +460,14 @@ class CcxtBroker(Broker):
         """"armed 60s, refreshed 12:01:05 UTC" while the venue would fire, else None."""
         return self.dead_man.status() if self.dead_man is not None else None
 
-    async def aclose(self) -> None:
-        """Clean exit: disarm the dead-man switch, then close connections."""
+    async def aclose(self, *, disarm_dead_man: bool = True) -> None:
+        """Clean exit: disarm the dead-man switch (unless told to leave it armed, so
+        the venue cancels what we could not), then close connections."""
         if self.dead_man is not None:
-            await self.dead_man.close()
+            if disarm_dead_man:
+                await self.dead_man.close()
+            else:
+                self.dead_man.stop_refreshing()
         await self._ex.close()
         if self._pro is not None:
             await self._pro.close()

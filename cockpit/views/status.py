@@ -17,7 +17,7 @@ def status_view(
     snapshot: Snapshot, *, engine_state: str = "waiting", engine_last_run_ms: int | None = None,
     engine_duration_ms: float | None = None, engine_next_run_s: float | None = None,
     engine_error: str = "", auto_execute: bool = False, breakers: Iterable[str] = (),
-    stale_after_s: float = 5.0,
+    stale_after_s: float = 5.0, trading_state: str = "active", trading_reason: str = "",
 ) -> StatusView:
     """The status bar: venue data age = snapshot clock - venue's newest data time."""
     venues = tuple(
@@ -28,4 +28,4 @@ def status_view(
     )
     return StatusView(snapshot.mode, snapshot.ts_ms, venues, engine_state, engine_last_run_ms,
                       engine_duration_ms, engine_next_run_s, engine_error, auto_execute,
-                      tuple(breakers), stale_after_s)
+                      tuple(breakers), stale_after_s, trading_state, trading_reason)

@@ -58,7 +58,7 @@ async def test_suggestion_appears_and_a_approves_it_and_the_position_changes(dem
         assert after != before
         # the move is toward the target, by the planned amount
         assert abs(after - row.target) < abs(before - row.target)
-        assert any("approved" in e.text for e in app.session.log)
+        assert any("approved" in e.text for e in app.desk.log)
 
 
 async def test_x_rejects_and_removes_the_suggestion(demo_app):
@@ -99,7 +99,7 @@ async def test_stale_suggestion_refuses_approval(demo_app):
         await pilot.press("a")
         await settle(app, pilot)
         assert app.runtime.broker.account().position(row.symbol).contracts == before
-        assert any("cannot approve" in e.text for e in app.session.log)
+        assert any("cannot approve" in e.text for e in app.desk.log)
 
 
 async def test_kill_switch_cancels_orders_and_stops_auto_execute(demo_app):
@@ -111,14 +111,14 @@ async def test_kill_switch_cancels_orders_and_stops_auto_execute(demo_app):
         await broker.create_order(OrderRequest("BTC/USDT:USDT", "buy", "limit", 0.01,
                                                price=round(bid * 0.9, 1)))
         assert len(await broker.fetch_open_orders()) == 1
-        app.session.auto_execute = True
+        app.desk.auto_execute = True
         await pilot.press("k")
         await pilot.pause()
         await pilot.press("y")  # confirm (Enter would answer No: the safe default)
         await settle(app, pilot)
         assert await broker.fetch_open_orders() == []
-        assert app.session.auto_execute is False
-        assert app.session.gate.reduce_only is True
+        assert app.desk.auto_execute is False
+        assert app.desk.state.value == "reducing"
 
 
 async def test_auto_execute_sends_only_risk_reducing_orders():
@@ -126,13 +126,13 @@ async def test_auto_execute_sends_only_risk_reducing_orders():
     async with app.run_test(size=SIZE) as pilot:
         await settle(app, pilot)
         before = {p.symbol: p.contracts for p in app.runtime.broker.account().positions}
-        reducing = {s.symbol for s in app.session.book if s.reduces_risk}
-        increasing = {s.symbol for s in app.session.book if not s.reduces_risk}
+        reducing = {s.symbol for s in app.desk.book if s.reduces_risk}
+        increasing = {s.symbol for s in app.desk.book if not s.reduces_risk}
         await pilot.press("A")
         await pilot.pause()
         await pilot.press("y")  # confirm the first switch-on
         await settle(app, pilot)
-        assert app.session.auto_execute
+        assert app.desk.auto_execute
         after = {p.symbol: p.contracts for p in app.runtime.broker.account().positions}
         changed = {s for s in before if after.get(s, 0.0) != before[s]}
         assert changed, "the demo's risk-reducing suggestions were sent"
@@ -140,7 +140,7 @@ async def test_auto_execute_sends_only_risk_reducing_orders():
         assert not (changed & increasing)
         for sym in changed:  # every automatic order reduced the position's size
             assert abs(after.get(sym, 0.0)) < abs(before[sym])
-        assert any(e.kind == "auto" for e in app.session.log)
+        assert any(e.kind == "auto" for e in app.desk.log)
 
 
 async def test_engine_failure_is_shown_and_old_suggestions_go_stale(demo_app):
@@ -160,7 +160,7 @@ async def test_engine_failure_is_shown_and_old_suggestions_go_stale(demo_app):
         assert rows and all(r.stale for r in rows)
         assert all("engine run failed" in r.stale_reason for r in rows)
         assert any(e.kind == "error" and "forecast cache corrupted" in e.text
-                   for e in app.session.log)
+                   for e in app.desk.log)
         # and a stale suggestion cannot be approved
         before = app.runtime.broker.account().position(rows[0].symbol).contracts
         await pilot.press("a")
@@ -181,14 +181,14 @@ async def test_keymap_from_config_remaps_a_binding():
         app.repaint_all()
         await pilot.pause()
         assert row.id not in {r.id for r in panel.view.rows}
-        assert any(e.kind == "rejection" for e in app.session.log)
+        assert any(e.kind == "rejection" for e in app.desk.log)
 
 
 async def test_R_approves_every_fresh_risk_reducing_suggestion(demo_app):
     app = demo_app
     async with app.run_test(size=SIZE) as pilot:
         await settle(app, pilot)
-        reducing = {s.symbol: s.decision.target for s in app.session.book if s.reduces_risk}
+        reducing = {s.symbol: s.decision.target for s in app.desk.book if s.reduces_risk}
         assert reducing
         before = {p.symbol: p.contracts for p in app.runtime.broker.account().positions}
         await pilot.press("R")
@@ -197,7 +197,7 @@ async def test_R_approves_every_fresh_risk_reducing_suggestion(demo_app):
         for sym, target in reducing.items():  # each position moved to (or toward) its target
             assert abs(after.get(sym, 0.0)) < abs(before[sym])
             assert abs(after.get(sym, 0.0) - target) < abs(before[sym] - target)
-        assert sum(e.kind == "approval" and e.text.startswith("approved") for e in app.session.log) \
+        assert sum(e.kind == "approval" and e.text.startswith("approved") for e in app.desk.log) \
             == len(reducing)
 
 

@@ -45,15 +45,23 @@ async def test_live_okx_end_to_end(monkeypatch, tmp_path):
             app.send_manual(req)
             for _ in range(400):  # bounded (10 s)
                 await pilot.pause(0.025)
-                if srv.orders and any("sent" in e.text for e in app.session.log):
+                if srv.orders and any(e.kind == "order" for e in app.desk.log):
                     break
-            assert len(srv.orders) == 1, (srv.requests[-10:], [e.text for e in app.session.log])
+            assert len(srv.orders) == 1, (srv.requests[-10:], [e.text for e in app.desk.log])
             (cid,) = srv.orders
-            assert cid.startswith("ckm")  # the cockpit's own client id, never ccxt's
-            sent = [e.text for e in app.session.log]
-            assert any(SYMBOL in t and "sent" in t for t in sent), sent
+            assert cid.startswith("ck") and len(cid) == 23  # the cockpit's own client id, never ccxt's
+            sent = [e.text for e in app.desk.log]
+            assert any(SYMBOL in t and t.startswith("buy ") for t in sent), sent
             # the keys never reach the screen or the log
             assert not any(KEY in t or SECRET in t or PASSWORD in t for t in sent)
-            await app.action_quit()  # a clean exit: the broker closes its connections
+            await pilot.press("q")  # live: quit asks first, and says what happens to orders
+            await pilot.pause()
+            assert type(app.screen).__name__ == "QuitScreen"
+            await pilot.press("y")  # cancel the resting order, then quit
+            for _ in range(400):  # bounded (10 s)
+                await pilot.pause(0.025)
+                if not app.is_running:
+                    break
+            assert all(o["state"] == "canceled" for o in srv.orders.values()), srv.orders
     finally:
         await srv.close()

@@ -41,7 +41,7 @@ async def test_ticket_buys_after_review_and_the_position_grows():
         await settle(app, pilot)
         after = app.runtime.broker.account().position(BTC).contracts
         assert abs(after - (before + 0.25)) < 1e-9
-        assert any(e.kind == "fill" and BTC in e.text for e in app.session.log)
+        assert any(e.kind == "fill" and BTC in e.text for e in app.desk.log)
 
 
 async def test_ticket_below_the_minimum_is_refused_in_one_line():
@@ -53,7 +53,7 @@ async def test_ticket_below_the_minimum_is_refused_in_one_line():
         await pilot.press("y")
         await settle(app, pilot)
         assert app.runtime.broker.account().position(BTC).contracts == before
-        errors = [e.text for e in app.session.log if e.kind == "error"]
+        errors = [e.text for e in app.desk.log if e.kind == "error"]
         assert errors and "minimum" in errors[-1] and "\n" not in errors[-1]
 
 
@@ -61,13 +61,14 @@ async def test_kill_switch_refuses_a_ticket_that_is_not_reduce_only():
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
         await settle(app, pilot)
-        await app.kill()
+        await app.desk.kill()
         before = app.runtime.broker.account().position(BTC).contracts
-        await _ticket(app, pilot, "0.25")
+        await _ticket(app, pilot, "0.25")  # a buy adds to the BTC long: not reducing
         await pilot.press("y")
         await settle(app, pilot)
         assert app.runtime.broker.account().position(BTC).contracts == before
-        assert any("reduce-only" in e.text for e in app.session.log if e.kind == "error")
+        refusals = [e.text for e in app.desk.log if e.kind == "refusal"]
+        assert refusals and "REDUCING" in refusals[-1] and "trading state" in refusals[-1]
 
 
 async def test_escape_cancels_the_ticket_and_nothing_is_sent():

@@ -160,6 +160,18 @@ class FakeOkx:
                 return web.json_response({"code": "51603", "msg": "Order does not exist",
                                           "data": []})
             return ok([order])
+        if path == "/api/v5/trade/cancel-order" and request.method == "POST":
+            body = await request.json()
+            order = self.orders.get(body.get("clOrdId", "")) or next(
+                (o for o in self.orders.values() if o["ordId"] == body.get("ordId")), None)
+            if order is None or order["state"] != "live":
+                return web.json_response({"code": "1", "msg": "", "data": [
+                    {"ordId": body.get("ordId", ""), "clOrdId": body.get("clOrdId", ""),
+                     "sCode": "51400", "sMsg": "Order cancellation failed as the order does "
+                     "not exist"}]})
+            order["state"] = "canceled"
+            return ok([{"ordId": order["ordId"], "clOrdId": order["clOrdId"], "sCode": "0",
+                        "sMsg": ""}])
         if path == "/api/v5/trade/orders-pending":
             return ok([o for o in self.orders.values() if o["state"] == "live"])
         if path == "/api/v5/trade/cancel-all-after":
@@ -168,7 +180,12 @@ class FakeOkx:
             trigger = "0" if str(body.get("timeOut")) == "0" else str(
                 _ms() + 1000 * int(body.get("timeOut")))
             return ok([{"triggerTime": trigger, "tag": "", "ts": str(_ms())}])
-        return ok([])  # positions, fills, balances, funding ...: nothing there
+        if path == "/api/v5/account/balance":  # a funded account: 10,000 USDT
+            bal = "10000"
+            return ok([{"totalEq": bal, "uTime": str(_ms()), "details": [
+                {"ccy": "USDT", "eq": bal, "cashBal": bal, "availBal": bal, "frozenBal": "0",
+                 "availEq": bal, "eqUsd": bal, "uTime": str(_ms())}]}])
+        return ok([])  # positions, fills, funding ...: nothing there
 
     async def _place(self, request: web.Request) -> web.StreamResponse:
         body = await request.json()
