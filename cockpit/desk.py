@@ -300,7 +300,7 @@ class Desk:
                                       average=order.average, reason=order.reason)
             avg = f" @ {order.average:,.4f}" if order.average else ""
             why = f" ({order.reason})" if order.reason else ""
-            self._show("fill" if order.filled else "order",
+            self._show("order",
                        f"{order.side} {order.filled:g}/{order.amount:g} {order.symbol} "
                        f"{order.status}{avg}{why}")
         self.sync_account()
