@@ -33,12 +33,24 @@ from cockpit.journal_query import (
 )
 from cockpit.keys import redact
 
-__all__ = ["KINDS", "ORDER_STATUSES", "UNFINISHED", "Journal", "JournalError", "JournalOrder", "Record",
-           "journal_path"]
+__all__ = ["FINAL", "KINDS", "ORDER_STATUSES", "UNFINISHED", "Journal", "JournalError",
+           "JournalOrder", "Record", "journal_path"]
 
-# A status never moves back down this ladder: a stale "open" report after "closed" is ignored.
-_RANK = {"unknown": 0, "intent": 1, "sent": 2, "open": 3, "closed": 4, "canceled": 4, "rejected": 4}
+FINAL = ("closed", "canceled", "rejected")
+_LADDER = {"intent": 1, "sent": 2, "open": 3, "closed": 4, "canceled": 4, "rejected": 4}
 _OPTIONAL = frozenset(COLUMNS[5:])
+
+
+def _accepts(old: str, new: str) -> bool:
+    """Whether an order in status ``old`` may move to ``new``. A status never moves back
+    down intent -> sent -> open -> final (an "open" report after "closed" is stale);
+    "unknown" (the venue could not say) may follow any unfinished status, and anything may
+    follow it; a final status may still be corrected to another (rejected, then found filled)."""
+    if old == "unknown" or new == old:
+        return True
+    if old in FINAL:
+        return new in FINAL
+    return new == "unknown" or _LADDER[new] >= _LADDER[old]
 
 
 def _wall_now() -> int:
@@ -170,8 +182,9 @@ class Journal(JournalReader):
                      execution_id: str | None = None, who: str = "venue") -> Record | None:
         """What the venue (or reconciliation) says of an order. Writes a record (kind
         ``cancel`` for status ``canceled``, else ``order``) only when the status or the filled
-        amount changed; returns None otherwise. A status never moves back (``open`` after
-        ``closed`` is a stale report: ignored) and ``filled`` never decreases.
+        amount changed; returns None otherwise. A status never moves back (see
+        :func:`_accepts`: ``open`` after ``closed`` is a stale report, ignored) and ``filled``
+        never decreases.
 
         An unknown client id (a venue order the journal never saw) creates its row from the
         keywords given (``symbol``, ``side``, ``type``, ``amount``, ...)."""
@@ -193,9 +206,7 @@ class Journal(JournalReader):
                 previous = None
             else:
                 previous = old.status
-                new_status = status if _RANK[status] >= _RANK[old.status] else old.status
-                if old.status in ("closed", "canceled", "rejected") and status == "unknown":
-                    new_status = old.status
+                new_status = status if _accepts(old.status, status) else old.status
                 new_filled = max(old.filled, float(filled)) if filled is not None else old.filled
                 changed = new_status != old.status or new_filled != old.filled
                 order = JournalOrder(
