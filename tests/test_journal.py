@@ -21,8 +21,10 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
-from cockpit.journal import KINDS, Journal, JournalError, Record, journal_path
+from cockpit.journal import KINDS, ORDER_STATUSES, Journal, JournalError, Record, journal_path
 from cockpit.journal_db import APPLICATION_ID, SCHEMA_VERSION
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -172,7 +174,8 @@ def test_order_update_records_only_changes_and_never_moves_back():
     sent = j.order_update("ex1-0", 1_001, status="sent")
     assert sent.kind == "order" and sent.data["previous"] == "intent"
     assert j.order_update("ex1-0", 1_002, status="sent") is None  # nothing new
-    assert j.order_update("ex1-0", 1_003, status="open", venue_order_id="V1").data["status"] == "open"
+    opened = j.order_update("ex1-0", 1_003, status="open", venue_order_id="V1")
+    assert opened.data["status"] == "open"
     part = j.order_update("ex1-0", 1_004, status="open", filled=1.0, average=90_120.0)
     assert part is not None and part.data["filled"] == 1.0
     assert j.order_update("ex1-0", 1_005, status="open", filled=0.5) is None  # stale, lower
@@ -441,3 +444,127 @@ def test_one_journal_file_per_account(tmp_path):
     assert journal_path(mode="live", venue="okx", state_path=None,
                         data_dir=tmp_path) == tmp_path / "live-okx.journal.sqlite"
     assert journal_path(mode="replay", venue="replay", state_path=None, data_dir=tmp_path) is None
+
+
+# -- property: what is written reads back, in order ------------------------------------------
+
+# SQLite stores UTF-8, so no lone surrogates; NUL and every other character are in.
+TEXT = st.text(st.characters(blacklist_categories=("Cs",)), max_size=24)
+NUMBER = st.floats(allow_nan=False, allow_infinity=False)
+LEAF = st.none() | st.booleans() | st.integers(-(2**53), 2**53) | NUMBER | TEXT
+DATA = st.dictionaries(TEXT, st.recursive(LEAF, lambda inner: st.lists(inner, max_size=3)
+                                          | st.dictionaries(TEXT, inner, max_size=3),
+                                          max_leaves=6), max_size=4)
+TS = st.integers(0, 2**53)
+CIDS = st.sampled_from(["c0", "c1", "c2", "c3"])
+EXIDS = st.none() | st.sampled_from(["ex-a", "ex-b"])
+FIELDS = st.fixed_dictionaries({}, optional={
+    "execution_id": EXIDS, "symbol": st.sampled_from([BTC, "ETH/USDT:USDT"]),
+    "client_order_id": CIDS, "side": st.sampled_from(["buy", "sell"]),
+    "amount": st.none() | NUMBER, "price": st.none() | NUMBER,
+    "who": st.sampled_from(["key", "auto", "ticket", "kill", "engine", "venue", "start"]),
+    "reason": st.none() | TEXT, "data": DATA})
+OPS = st.lists(st.one_of(
+    st.tuples(st.just("write"), st.sampled_from(KINDS), TS, TEXT, FIELDS),
+    st.tuples(st.just("intent"), TS, CIDS, EXIDS, st.sampled_from(["buy", "sell"]),
+              st.floats(1e-3, 1e6), st.none() | st.floats(1.0, 1e6), st.booleans()),
+    st.tuples(st.just("update"), TS, CIDS, st.sampled_from(ORDER_STATUSES),
+              st.none() | st.floats(0.0, 10.0)),
+    st.tuples(st.just("fill"), TS, st.sampled_from(["f0", "f1", "f2"]), st.none() | CIDS,
+              st.floats(1e-3, 10.0), st.floats(1.0, 1e6)),
+), max_size=25)
+
+FORWARD = ["intent", "sent", "open"]
+FINISHED = {"closed", "canceled", "rejected"}
+
+
+def may_move(old: str, new: str) -> bool:
+    """The status rules as the trader reads them (stated independently of the code)."""
+    if old == "unknown" or old == new:
+        return True
+    if old in FINISHED:
+        return new in FINISHED
+    return new == "unknown" or new in FINISHED or FORWARD.index(new) >= FORWARD.index(old)
+
+
+def apply(j: Journal, ops) -> tuple[list[Record], dict]:
+    """Run ``ops``, checking each returned Record against its inputs; the Records written
+    and the model's orders {client id: [status, filled, execution id]}."""
+    written, orders, fills = [], {}, set()
+    for op in ops:
+        if op[0] == "write":
+            _, kind, ts, text, kw = op
+            rec = j.write(kind, ts, text, **kw)
+            assert (rec.kind, rec.ts_ms, rec.text) == (kind, ts, text)
+            for name, value in kw.items():
+                assert getattr(rec, name) == value, name
+            written.append(rec)
+        elif op[0] == "intent":
+            _, ts, cid, exid, side, amount, price, reduce_only = op
+            if cid in orders:
+                with pytest.raises(JournalError):
+                    intent(j, cid, exid, ts, side=side, amount=amount, price=price)
+                continue
+            written.append(intent(j, cid, exid, ts, side=side, amount=amount, price=price,
+                                  reduce_only=reduce_only))
+            orders[cid] = ["intent", 0.0, exid]
+        elif op[0] == "update":
+            _, ts, cid, status, filled = op
+            rec = j.order_update(cid, ts, status=status, filled=filled, symbol=BTC, side="buy")
+            if cid not in orders:
+                orders[cid] = [status, filled or 0.0, None]
+                changed = True
+            else:
+                old = list(orders[cid])
+                if may_move(old[0], status):
+                    orders[cid][0] = status
+                if filled is not None and filled > old[1]:
+                    orders[cid][1] = filled
+                changed = orders[cid][:2] != old[:2]
+            assert (rec is not None) == changed
+            if changed:
+                assert rec.kind == ("cancel" if orders[cid][0] == "canceled" else "order")
+                assert rec.client_order_id == cid and rec.execution_id == orders[cid][2]
+                written.append(rec)
+        else:
+            _, ts, fill_id, cid, amount, price = op
+            new = j.fill(ts, fill_id=fill_id, client_order_id=cid, symbol=BTC, side="sell",
+                         amount=amount, price=price)
+            assert new == (fill_id not in fills)
+            if new:
+                fills.add(fill_id)
+                rec = j.records(limit=1)[0]
+                assert (rec.kind, rec.amount, rec.price, rec.client_order_id) == (
+                    "fill", amount, price, cid)
+                assert rec.execution_id == (orders[cid][2] if cid in orders else None)
+                written.append(rec)
+    return written, orders
+
+
+def check_read_back(j: Journal, written: list[Record], orders: dict) -> None:
+    assert j.records() == written
+    assert [r.seq for r in written] == sorted({r.seq for r in written})
+    assert {o.client_order_id: [o.status, o.filled, o.execution_id] for o in j.orders()} == orders
+    for exid in ("ex-a", "ex-b"):
+        assert j.records(execution_id=exid) == [r for r in written if r.execution_id == exid]
+
+
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(OPS)
+def test_property_everything_written_reads_back_in_order(ops):
+    j = Journal(None)
+    written, orders = apply(j, ops)
+    check_read_back(j, written, orders)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(OPS)
+def test_property_a_file_journal_reads_back_the_same_after_reopening(ops):
+    with tempfile.TemporaryDirectory() as d:
+        path = Path(d) / "p.journal.sqlite"
+        j = Journal(path)
+        written, orders = apply(j, ops)
+        j.close()
+        j = Journal(path)
+        check_read_back(j, written, orders)
+        j.close()
