@@ -65,6 +65,14 @@ def _number(x: Any) -> float | None:
     return x if math.isfinite(x) else None
 
 
+def _finite(name: str, x: Any) -> float:
+    """``x`` as a float, or ValueError naming it: an order or fill needs a real number."""
+    value = float(x)
+    if not math.isfinite(value):
+        raise ValueError(f"journal {name} {x!r}: must be a finite number")
+    return value
+
+
 def _plain(x: Any) -> Any:
     """``x`` as JSON-able plain data: numpy scalars unwrapped, tuples as lists,
     non-finite floats as None, anything else unknown as its ``str``."""
@@ -154,6 +162,7 @@ class Journal(JournalReader):
         """Write the order down BEFORE it is sent: an orders row in status ``intent`` and an
         ``order`` record, in one durable transaction. A client order id the journal already
         holds raises :class:`JournalError` (the caller must not send it)."""
+        amount = _finite("order amount", amount)
         text = text or (f"intent {side} {_fmt(amount)} {symbol} {type}"
                         + (f" @ {_fmt(price)}" if price is not None else "")
                         + (" reduce-only" if reduce_only else "") + f" ({client_order_id})")
@@ -240,6 +249,8 @@ class Journal(JournalReader):
              execution_id: str | None = None, text: str = "") -> bool:
         """Journal one fill, once: False (and no record) when ``fill_id`` is already here.
         ``execution_id`` defaults to the one of the order ``client_order_id``."""
+        amount, price = _finite("fill amount", amount), _finite("fill price", price)
+
         def work() -> bool:
             if self._db.execute("SELECT 1 FROM fills WHERE fill_id=?", (fill_id,)).fetchone():
                 return False
@@ -269,11 +280,15 @@ class Journal(JournalReader):
             "INSERT INTO meta (key, value) VALUES (?, ?) "
             "ON CONFLICT(key) DO UPDATE SET value=excluded.value", (key, str(value))))
 
-    # -- reading ---------------------------------------------------------------------------
-
     def close(self) -> None:
         with self._lock:
             self._db.close()
+
+    def __enter__(self) -> Journal:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
 
 def journal_path(*, mode: str, venue: str, state_path: Path | None,

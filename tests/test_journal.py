@@ -412,6 +412,12 @@ def test_kinds_fields_and_data_are_checked_and_made_plain():
     assert set(back.as_json()) >= {"seq", "ts_ms", "wall_ms", "kind", "text", "execution_id",
                                    "symbol", "client_order_id", "side", "amount", "price",
                                    "who", "reason", "data"}
+    with pytest.raises(ValueError, match="fill price"):
+        j.fill(1, fill_id="x", client_order_id=None, symbol=BTC, side="buy", amount=1.0,
+               price=float("nan"))
+    with pytest.raises(ValueError, match="order amount"):
+        intent(j, "c-nan", amount=float("inf"))
+    assert not j.has_fill("x") and j.order("c-nan") is None
     assert set(KINDS) >= {"engine_run", "suggestion", "approval", "rejection", "auto",
                           "refusal", "state", "order", "cancel", "fill", "funding", "expiry",
                           "liquidation", "kill", "reconcile"}
