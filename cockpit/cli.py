@@ -1,5 +1,6 @@
 """Command line: ``cockpit`` (the app), ``cockpit size`` (one headless policy run),
-``cockpit record`` (write a venue's public feed to a file).
+``cockpit record`` (write a venue's public feed to a file), ``cockpit journal``
+(what the cockpit did and why, from the account's journal).
 
 Every user error ends in one line on stderr and exit code 2, never a traceback.
 """
@@ -21,7 +22,9 @@ class _Parser(argparse.ArgumentParser):
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = _Parser(prog="cockpit", description=__doc__.splitlines()[0])
+    p = _Parser(prog="cockpit", description=__doc__.splitlines()[0],
+                epilog="other commands: cockpit size, cockpit record, cockpit journal "
+                "(and cockpit journal why ID); each has --help")
     p.add_argument("--config", type=Path, help="TOML config (default: user config dir)")
     p.add_argument("--state", type=Path, help="SQLite file for the paper account")
     p.add_argument("--seed", type=int, help="built-in market seed (default from [demo])")
@@ -48,6 +51,10 @@ def main(argv: list[str] | None = None) -> int:
         from cockpit import size_cmd
 
         return size_cmd.run(argv[1:])
+    if argv[:1] == ["journal"]:
+        from cockpit import journal_cmd
+
+        return journal_cmd.run(argv[1:])
     if argv[:1] == ["record"]:
         return _record(argv[1:])
     args = build_parser().parse_args(argv)

@@ -33,12 +33,24 @@ from cockpit.journal_query import (
 )
 from cockpit.keys import redact
 
-__all__ = ["KINDS", "ORDER_STATUSES", "UNFINISHED", "Journal", "JournalError", "JournalOrder", "Record",
-           "journal_path"]
+__all__ = ["FINAL", "KINDS", "ORDER_STATUSES", "UNFINISHED", "Journal", "JournalError",
+           "JournalOrder", "Record", "journal_path"]
 
-# A status never moves back down this ladder: a stale "open" report after "closed" is ignored.
-_RANK = {"unknown": 0, "intent": 1, "sent": 2, "open": 3, "closed": 4, "canceled": 4, "rejected": 4}
+FINAL = ("closed", "canceled", "rejected")
+_LADDER = {"intent": 1, "sent": 2, "open": 3, "closed": 4, "canceled": 4, "rejected": 4}
 _OPTIONAL = frozenset(COLUMNS[5:])
+
+
+def _accepts(old: str, new: str) -> bool:
+    """Whether an order in status ``old`` may move to ``new``. A status never moves back
+    down intent -> sent -> open -> final (an "open" report after "closed" is stale);
+    "unknown" (the venue could not say) may follow any unfinished status, and anything may
+    follow it; a final status may still be corrected to another (rejected, then found filled)."""
+    if old == "unknown" or new == old:
+        return True
+    if old in FINAL:
+        return new in FINAL
+    return new == "unknown" or _LADDER[new] >= _LADDER[old]
 
 
 def _wall_now() -> int:
@@ -51,6 +63,14 @@ def _number(x: Any) -> float | None:
         return None
     x = float(x)
     return x if math.isfinite(x) else None
+
+
+def _finite(name: str, x: Any) -> float:
+    """``x`` as a float, or ValueError naming it: an order or fill needs a real number."""
+    value = float(x)
+    if not math.isfinite(value):
+        raise ValueError(f"journal {name} {x!r}: must be a finite number")
+    return value
 
 
 def _plain(x: Any) -> Any:
@@ -142,6 +162,7 @@ class Journal(JournalReader):
         """Write the order down BEFORE it is sent: an orders row in status ``intent`` and an
         ``order`` record, in one durable transaction. A client order id the journal already
         holds raises :class:`JournalError` (the caller must not send it)."""
+        amount = _finite("order amount", amount)
         text = text or (f"intent {side} {_fmt(amount)} {symbol} {type}"
                         + (f" @ {_fmt(price)}" if price is not None else "")
                         + (" reduce-only" if reduce_only else "") + f" ({client_order_id})")
@@ -170,8 +191,9 @@ class Journal(JournalReader):
                      execution_id: str | None = None, who: str = "venue") -> Record | None:
         """What the venue (or reconciliation) says of an order. Writes a record (kind
         ``cancel`` for status ``canceled``, else ``order``) only when the status or the filled
-        amount changed; returns None otherwise. A status never moves back (``open`` after
-        ``closed`` is a stale report: ignored) and ``filled`` never decreases.
+        amount changed; returns None otherwise. A status never moves back (see
+        :func:`_accepts`: ``open`` after ``closed`` is a stale report, ignored) and ``filled``
+        never decreases.
 
         An unknown client id (a venue order the journal never saw) creates its row from the
         keywords given (``symbol``, ``side``, ``type``, ``amount``, ...)."""
@@ -193,9 +215,7 @@ class Journal(JournalReader):
                 previous = None
             else:
                 previous = old.status
-                new_status = status if _RANK[status] >= _RANK[old.status] else old.status
-                if old.status in ("closed", "canceled", "rejected") and status == "unknown":
-                    new_status = old.status
+                new_status = status if _accepts(old.status, status) else old.status
                 new_filled = max(old.filled, float(filled)) if filled is not None else old.filled
                 changed = new_status != old.status or new_filled != old.filled
                 order = JournalOrder(
@@ -229,6 +249,8 @@ class Journal(JournalReader):
              execution_id: str | None = None, text: str = "") -> bool:
         """Journal one fill, once: False (and no record) when ``fill_id`` is already here.
         ``execution_id`` defaults to the one of the order ``client_order_id``."""
+        amount, price = _finite("fill amount", amount), _finite("fill price", price)
+
         def work() -> bool:
             if self._db.execute("SELECT 1 FROM fills WHERE fill_id=?", (fill_id,)).fetchone():
                 return False
@@ -258,11 +280,15 @@ class Journal(JournalReader):
             "INSERT INTO meta (key, value) VALUES (?, ?) "
             "ON CONFLICT(key) DO UPDATE SET value=excluded.value", (key, str(value))))
 
-    # -- reading ---------------------------------------------------------------------------
-
     def close(self) -> None:
         with self._lock:
             self._db.close()
+
+    def __enter__(self) -> Journal:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
 
 def journal_path(*, mode: str, venue: str, state_path: Path | None,

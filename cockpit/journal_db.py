@@ -72,6 +72,9 @@ def _header(path: Path) -> bytes | None:
         return None
     except IsADirectoryError:
         raise JournalError(f"journal {path} is a directory; give a file path") from None
+    except NotADirectoryError:
+        raise JournalError(f"journal {path}: a parent of it is a file, not a directory; "
+                           "choose another path") from None
     except OSError as exc:
         raise JournalError(f"journal {path}: cannot read it ({exc.strerror}); "
                            "check its permissions") from None
