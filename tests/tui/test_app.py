@@ -217,3 +217,43 @@ async def test_command_palette_selects_an_instrument_for_depth_and_volatility(de
 
         assert app.main.query_one(DepthPanel).view.symbol == "ETH/USDT:USDT"
         assert app.main.query_one(VolatilityPanel).view.underlying == "ETH"
+
+
+async def test_an_engine_run_never_moves_the_selection_and_the_ticket_follows_the_trader(
+        demo_app):
+    """The trader selects ETH; engine runs re-order the suggestions (whose top row is
+    another instrument) and must not move the depth panel or the ticket off ETH."""
+    from widgets.depth import DepthPanel
+    from widgets.messages import InstrumentSelected
+    from widgets.order_entry import OrderTicket
+
+    app = demo_app
+    eth = "ETH/USDT:USDT"
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        app.post_message(InstrumentSelected(eth))
+        await pilot.pause()
+        app.main.query_one(SuggestionsPanel).table.focus()  # even with the cursor there
+        await pilot.pause()
+        tops = set()
+        for _ in range(4):
+            step(app.runtime, 5)
+            app.kick_engine("test")
+            await settle(app, pilot)
+            rows = app.main.query_one(SuggestionsPanel).view.rows
+            tops.add(rows[0].symbol if rows else None)
+            assert app.selected == eth
+            assert app.main.query_one(DepthPanel).view.symbol == eth
+        assert tops - {eth}, "the test needs a top suggestion on another instrument"
+        await pilot.press("o")
+        await pilot.pause()
+        assert isinstance(app.screen, OrderTicket) and app.screen.symbol == eth
+        # the trader's own move onto a suggestion row does select its instrument
+        await pilot.press("escape")
+        await pilot.pause()
+        table = app.main.query_one(SuggestionsPanel).table
+        table.focus()
+        await pilot.press("down")
+        await pilot.pause()
+        row = app.main.query_one(SuggestionsPanel).selected()
+        assert row is not None and app.selected == row.symbol
