@@ -329,6 +329,11 @@ class CockpitApp(TradingActions, App):
             if not inst.is_option or (snap.account and snap.account.position(sym)):
                 yield SystemCommand(f"Instrument: {sym}", "Show its depth and volatility",
                                     partial(self.post_message, InstrumentSelected(sym)))
+        state = self.desk.state.value.upper()
+        yield SystemCommand(f"Trading state: {state} — halt (no orders, cancels only)",
+                            "Stop every order until you raise the state again", self.action_halt)
+        yield SystemCommand(f"Trading state: {state} — raise one step (T)",
+                            "Asks first and says what lowered it", self.action_raise_state)
         mode = self.runtime.mode.upper()
         yield SystemCommand(f"Mode: {mode}", "How to switch: cockpit --venue NAME --paper | --live",
                             partial(self.notify, "Modes are chosen at start: cockpit (demo), "
