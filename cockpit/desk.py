@@ -453,8 +453,31 @@ class Desk:
             self.note("reconcile", line, who="start")
         if ok and not self.reconciled:
             self.reconciled = True
+            self._restore_gate_windows()
             self.sync_account()
         return ok
+
+    def _restore_gate_windows(self, *, now_wall_ms: int | None = None) -> None:
+        """The orders sent in the last day still count toward the gate's rolling
+        hour/day notional and its rates after a restart (valued at today's marks)."""
+        import time
+
+        wall_now = int(time.time() * 1000) if now_wall_ms is None else now_wall_ms
+        mono = time.monotonic()
+        snap = self.store.snapshot()
+        for r in self.journal.records(kinds=["order"], limit=20_000):
+            age_s = (wall_now - r.wall_ms) / 1000.0
+            if not r.text.startswith("intent:") or not 0 <= age_s < 86_400 or not r.symbol:
+                continue
+            jo = self.journal.order(r.client_order_id or "")
+            if jo is None:
+                continue
+            req = OrderRequest(jo.symbol, jo.side, jo.type, jo.amount, jo.price, jo.reduce_only,
+                               client_order_id=jo.client_order_id)
+            try:
+                self.gate.record_sent(req, snap, now_s=mono - age_s)
+            except Exception as exc:  # an instrument no longer listed: skip it
+                log.info("gate window: %s skipped (%s)", jo.client_order_id, exc)
 
     # -- quitting ------------------------------------------------------------------------
     def quit_question(self) -> str | None:

@@ -282,3 +282,18 @@ async def test_at_acceleration_3600_suggestions_stay_approvable_and_data_is_fres
     s = next(s for s in desk.book if desk.verified_reducing(s, snap))
     refusal = desk.suggestion_refusal(s, snap, auto=False)
     assert refusal is None or "moved" in refusal  # never "1800s old"
+
+
+async def test_the_rolling_notional_limit_survives_a_restart(tmp_path):
+    config = Config.model_validate({"risk": {"max_notional_per_hour_usd": 100_000}})
+    state = tmp_path / "demo.sqlite"
+    rt, desk = make(config, state_path=state)
+    await ready(rt, desk)
+    r = await desk.send_ticket(OrderRequest(ETH, "sell", "market", 20.0))  # ~$60k: adds
+    assert r.orders, r.error
+    rt.broker.close()
+    rt.journal.close()
+    rt2, desk2 = make(config, state_path=state)
+    await ready(rt2, desk2)
+    again = await desk2.send_ticket(OrderRequest(ETH, "sell", "market", 20.0))
+    assert again.refused and "max_notional_per_hour_usd" in again.error
