@@ -116,6 +116,7 @@ class Desk:
         self.reconciled = False
         self._sent: set[str] = set()  # execution ids already sent: approving twice sends once
         self._journaled: set[str] = set()  # suggestion ids written to the journal
+        self._fills_seen: set[str] = set()  # fill ids journaled (or found there) this session
         for r in journal.tail(200):  # the event log survives a restart
             self.log.append(LogEntry(r.ts_ms, r.kind, r.text))
 
@@ -441,7 +442,7 @@ class Desk:
 
         try:
             for kind, text in journal_account_events(self.journal, self.broker,
-                                                     self.store.snapshot()):
+                                                     self.store.snapshot(), self._fills_seen):
                 self._show(kind, text)
         except Exception as exc:
             log.error("journaling the account's events failed: %s", exc)

@@ -17,8 +17,11 @@ def utc(ms: int) -> str:
     return datetime.fromtimestamp(ms / 1000, UTC).strftime("%Y-%m-%d %H:%M UTC")
 
 
-def journal_account_events(journal, broker, snapshot: Snapshot) -> list[tuple[str, str]]:
-    """Journal what is new in the account; returns the (kind, text) lines written."""
+def journal_account_events(journal, broker, snapshot: Snapshot,
+                           seen: set[str] | None = None) -> list[tuple[str, str]]:
+    """Journal what is new in the account; returns the (kind, text) lines written.
+    ``seen`` (fill ids already journaled this session) spares the journal a look-up."""
+    seen = set() if seen is None else seen
     acct = snapshot.account
     out: list[tuple[str, str]] = []
     if acct is None:
@@ -26,6 +29,9 @@ def journal_account_events(journal, broker, snapshot: Snapshot) -> list[tuple[st
     cid_of = {o.id: o.client_order_id for o in acct.open_orders}
     ledger_orders = getattr(getattr(broker, "ledger", None), "orders", {})  # paper broker
     for f in acct.fills:
+        if f.id in seen:
+            continue
+        seen.add(f.id)
         cid = cid_of.get(f.order_id) or getattr(ledger_orders.get(f.order_id), "client_order_id",
                                                 "") or None
         inst = snapshot.instruments.get(f.symbol)
