@@ -34,6 +34,7 @@ import csv
 import json
 import os
 import re
+import sqlite3
 import sys
 import time
 from collections.abc import Iterable, Mapping
@@ -344,6 +345,10 @@ def run(argv: list[str]) -> int:
         return _why(args) if why else _list(args)
     except (UsageError, JournalError) as exc:
         print(f"cockpit journal: {exc}", file=sys.stderr)
+        return 2
+    except sqlite3.Error as exc:  # e.g. a journal damaged on disk
+        print(f"cockpit journal: cannot read the journal ({exc}); check the file, "
+              "or pass another with --account", file=sys.stderr)
         return 2
     except BrokenPipeError:  # piped into head: stop quietly
         devnull = os.open(os.devnull, os.O_WRONLY)

@@ -201,6 +201,21 @@ def test_a_reader_process_sees_a_consistent_journal_while_the_cockpit_writes(tmp
     j.close()
 
 
+def test_a_full_disk_is_a_journal_error_and_nothing_half_written(tmp_path):
+    j = Journal(tmp_path / "full.journal.sqlite")
+    intent(j, "before")
+    pages = j._db.execute("PRAGMA page_count").fetchone()[0]
+    j._db.execute(f"PRAGMA max_page_count={pages + 2}")  # SQLite's own size limit: SQLITE_FULL
+    with pytest.raises(JournalError, match="cannot write .*full"):
+        for i in range(100):
+            intent(j, f"c{i}", text="x" * 4_000)
+    written = [o.client_order_id for o in j.orders()]
+    assert len(j.records()) == len(written)  # every order row has its record, and back
+    j._db.execute("PRAGMA max_page_count=1073741823")
+    intent(j, "after")  # the journal is still usable
+    assert j.order("after").status == "intent"
+
+
 # -- orders, fills, meta ---------------------------------------------------------------------
 
 def test_fill_is_journaled_once_by_its_id(tmp_path):
