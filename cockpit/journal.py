@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import math
+import sqlite3
 import threading
 import time
 from collections.abc import Callable, Mapping
@@ -138,17 +139,25 @@ class Journal(JournalReader):
         return Record(cur.lastrowid, *row[:12], data=data)
 
     def _transaction(self, work: Callable[[], Any]) -> Any:
+        """Run ``work`` in one durable transaction. A failure of the file itself (disk
+        full, I/O error) rolls back and raises :class:`JournalError`: nothing of it is
+        written, so a caller that writes ahead must not act."""
         if self.readonly:
             raise JournalError(f"journal {self.path} is open read-only")
         with self._lock:
             db = self._db
-            db.execute("BEGIN IMMEDIATE")
             try:
-                result = work()
-            except BaseException:
-                db.execute("ROLLBACK")
-                raise
-            db.execute("COMMIT")  # synchronous=FULL: on disk before we return
+                db.execute("BEGIN IMMEDIATE")
+                try:
+                    result = work()
+                    db.execute("COMMIT")  # synchronous=FULL: on disk before we return
+                except BaseException:
+                    if db.in_transaction:
+                        db.execute("ROLLBACK")
+                    raise
+            except sqlite3.Error as exc:
+                raise JournalError(f"journal {self.path}: cannot write ({exc}); nothing was "
+                                   "recorded: check the disk") from None
             return result
 
     def write(self, kind: str, ts_ms: int, text: str, **fields_: Any) -> Record:

@@ -34,6 +34,7 @@ import csv
 import json
 import os
 import re
+import sqlite3
 import sys
 import time
 from collections.abc import Iterable, Mapping
@@ -239,7 +240,7 @@ def print_records(records: list[Record], args: argparse.Namespace, out=None) -> 
             w.writerow(["" if d[c] is None else d[c] for c in _CSV_COLUMNS])
     else:
         for rec in records:
-            out.write(line(rec) + "\n")
+            out.write(printable(line(rec)) + "\n")
 
 
 def why_lines(chain: list[Record]) -> list[str]:
@@ -278,17 +279,23 @@ def why_lines(chain: list[Record]) -> list[str]:
     return lines
 
 
-def _resolve(j: Journal, ident: str) -> list[Record]:
-    """``why`` for ``ident``, or for the one execution id it is a prefix of."""
+def _expand(j: Journal, ident: str, flag: str) -> str:
+    """``ident`` as typed, or the one execution id it starts (ids are shortened with … on
+    screen); an ambiguous prefix is a usage error."""
     ident = ident.strip().rstrip("…").removesuffix("...")
-    chain = j.why(ident)
-    if chain or not ident:
-        return chain
+    if not ident or j.records(execution_id=ident, limit=1):
+        return ident
     ids = j.execution_ids(ident)
     if len(ids) > 1:
-        raise UsageError(f"why {ident}: {len(ids)} executions start so ({', '.join(ids[:3])}"
+        raise UsageError(f"{flag} {ident}: {len(ids)} executions start so ({', '.join(ids[:3])}"
                          f"{', …' if len(ids) > 3 else ''}); give more of the id")
-    return j.why(ids[0]) if ids else []
+    return ids[0] if ids else ident
+
+
+def printable(text: str) -> str:
+    """One terminal-safe line: newlines, tabs and escape codes (say from a venue's error
+    message) become spaces."""
+    return "".join(ch if ch.isprintable() else " " for ch in text)
 
 
 # -- entry ------------------------------------------------------------------------------
@@ -300,8 +307,8 @@ def _list(args: argparse.Namespace) -> int:
         raise UsageError(f"--limit {args.limit}: give a positive number of records")
     j = _open(args)
     try:
-        records = j.records(since_ms=since, kinds=kinds, execution_id=args.execution,
-                            limit=args.limit)
+        exid = _expand(j, args.execution, "--execution") if args.execution else None
+        records = j.records(since_ms=since, kinds=kinds, execution_id=exid, limit=args.limit)
     finally:
         j.close()
     print_records(records, args)
@@ -311,7 +318,7 @@ def _list(args: argparse.Namespace) -> int:
 def _why(args: argparse.Namespace) -> int:
     j = _open(args)
     try:
-        chain = _resolve(j, args.ident)
+        chain = j.why(args.ident.strip()) or j.why(_expand(j, args.ident, "why"))
     finally:
         j.close()
     if not chain:
@@ -322,8 +329,8 @@ def _why(args: argparse.Namespace) -> int:
         print_records(chain, args)
     else:
         exid = next((r.execution_id for r in chain if r.execution_id), args.ident)
-        print(f"why {exid}  ({j.path})")
-        print("\n".join(why_lines(chain)))
+        print(printable(f"why {exid}  ({j.path})"))
+        print("\n".join(printable(text) for text in why_lines(chain)))
     return 0
 
 
@@ -338,6 +345,10 @@ def run(argv: list[str]) -> int:
         return _why(args) if why else _list(args)
     except (UsageError, JournalError) as exc:
         print(f"cockpit journal: {exc}", file=sys.stderr)
+        return 2
+    except sqlite3.Error as exc:  # e.g. a journal damaged on disk
+        print(f"cockpit journal: cannot read the journal ({exc}); check the file, "
+              "or pass another with --account", file=sys.stderr)
         return 2
     except BrokenPipeError:  # piped into head: stop quietly
         devnull = os.open(os.devnull, os.O_WRONLY)

@@ -100,10 +100,15 @@ class JournalReader:
         return rows[0][0] if rows else default
 
     def records(self, *, since_ms: int | None = None, kinds: Iterable[str] | None = None,
-                execution_id: str | None = None, limit: int | None = None) -> list[Record]:
+                execution_id: str | None = None, limit: int | None = None,
+                after_seq: int | None = None) -> list[Record]:
         """Records oldest first. ``since_ms`` compares with data time (``ts_ms``);
+        ``after_seq``: only records written after that one (to follow the journal);
         ``limit`` keeps the newest ``limit`` of those that match."""
         where, args = [], []
+        if after_seq is not None:
+            where.append("seq > ?")
+            args.append(int(after_seq))
         if since_ms is not None:
             where.append("ts_ms >= ?")
             args.append(int(since_ms))

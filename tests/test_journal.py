@@ -144,6 +144,78 @@ def test_sigkill_mid_write_loses_nothing_that_was_reported(tmp_path):
     assert sum(w[0] == "rec" for w in reported) >= 6
 
 
+def test_threads_writing_at_once_lose_nothing(tmp_path):
+    import threading
+
+    j = Journal(tmp_path / "t.journal.sqlite")
+
+    def worker(w: int) -> None:
+        for i in range(40):
+            cid = f"w{w}-{i}"
+            intent(j, cid, exid=f"ex-w{w}")
+            j.order_update(cid, i, status="open")
+            j.write("info", i, f"w{w} note {i}", execution_id=f"ex-w{w}")
+
+    threads = [threading.Thread(target=worker, args=(w,)) for w in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    seqs = [r.seq for r in j.records()]
+    assert len(seqs) == 4 * 40 * 3 == len(set(seqs)) and seqs == sorted(seqs)
+    for w in range(4):  # each thread's records in its own order
+        notes = [r.text for r in j.records(execution_id=f"ex-w{w}", kinds=["info"])]
+        assert notes == [f"w{w} note {i}" for i in range(40)]
+    assert all(o.status == "open" for o in j.orders()) and len(j.orders()) == 160
+
+
+READER = textwrap.dedent("""
+    import sys
+    from cockpit.journal import Journal
+    seen = 0
+    for _ in range(30):
+        with Journal(sys.argv[1], readonly=True) as r:
+            recs = r.records()
+        assert [x.seq for x in recs] == sorted(x.seq for x in recs)
+        assert all(x.text == f"note {x.data['i']}" for x in recs)
+        assert len(recs) >= seen
+        seen = len(recs)
+    print(seen)
+""")
+
+
+def test_a_reader_process_sees_a_consistent_journal_while_the_cockpit_writes(tmp_path):
+    path = tmp_path / "live.journal.sqlite"
+    j = Journal(path)
+    j.write("info", 0, "note 0", data={"i": 0})
+    reader = subprocess.Popen([sys.executable, "-c", READER, str(path)], env=child_env(),
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    i = 1
+    while reader.poll() is None:
+        j.write("info", i, f"note {i}", data={"i": i})
+        i += 1
+    out, err = reader.communicate()
+    assert reader.returncode == 0, err[-2000:]
+    assert 1 <= int(out) <= i
+    assert len(j.records()) == i  # the writer was never blocked out
+    j.close()
+
+
+def test_a_full_disk_is_a_journal_error_and_nothing_half_written(tmp_path):
+    j = Journal(tmp_path / "full.journal.sqlite")
+    intent(j, "before")
+    pages = j._db.execute("PRAGMA page_count").fetchone()[0]
+    j._db.execute(f"PRAGMA max_page_count={pages + 2}")  # SQLite's own size limit: SQLITE_FULL
+    with pytest.raises(JournalError, match="cannot write .*full"):
+        for i in range(100):
+            intent(j, f"c{i}", text="x" * 4_000)
+    written = [o.client_order_id for o in j.orders()]
+    assert len(j.records()) == len(written)  # every order row has its record, and back
+    j._db.execute("PRAGMA max_page_count=1073741823")
+    intent(j, "after")  # the journal is still usable
+    assert j.order("after").status == "intent"
+
+
 # -- orders, fills, meta ---------------------------------------------------------------------
 
 def test_fill_is_journaled_once_by_its_id(tmp_path):
@@ -438,6 +510,8 @@ def test_records_filters_and_tail():
     assert [r.text for r in j.records(kinds=["fill"], limit=2)] == ["r7", "r9"]
     assert [r.text for r in j.records(execution_id="ex-a", kinds=("info",))] == ["r0", "r2", "r4"]
     assert [r.text for r in j.tail(3)] == ["r7", "r8", "r9"]
+    seventh = j.records()[6].seq
+    assert [r.text for r in j.records(after_seq=seventh)] == ["r7", "r8", "r9"]
     with pytest.raises(ValueError, match="kind"):
         j.records(kinds=["fills"])
 

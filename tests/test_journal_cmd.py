@@ -124,6 +124,17 @@ def test_since_relative_and_iso(home):
 def test_execution_and_limit(home):
     rows = json_lines(cockpit(home, "--json", "--execution", EXID, "--limit", "2").stdout)
     assert [r["kind"] for r in rows] == ["fill", "order"] and rows[1]["data"]["status"] == "closed"
+    shown = json_lines(cockpit(home, "--json", "--execution", EXID[:13] + "…").stdout)
+    assert len(shown) == 6 and {r["execution_id"] for r in shown} == {EXID}
+
+
+def test_a_venue_message_with_newlines_and_escapes_stays_one_line(tmp_path):
+    with Journal(tmp_path / "cockpit" / "demo.journal.sqlite") as j:
+        j.write("error", 1_796_000_000_000, "venue said:\n  \x1b[31mInsufficient margin\x1b[0m\r")
+    out = cockpit(tmp_path)
+    assert out.returncode == 0 and len(out.stdout.splitlines()) == 1
+    assert "\x1b" not in out.stdout and "Insufficient margin" in out.stdout
+    assert json_lines(cockpit(tmp_path, "--json").stdout)[0]["text"].startswith("venue said:\n")
 
 
 def test_why_prints_the_chain_readably(home):
