@@ -43,33 +43,44 @@ class Runtime:
 
 
 def data_dir() -> Path:
+    """The user data directory (paper accounts), created owner-only (0700)."""
     from platformdirs import user_data_path
 
     path = user_data_path("cockpit")
-    path.mkdir(parents=True, exist_ok=True)
+    try:
+        path.mkdir(parents=True, exist_ok=True, mode=0o700)
+    except OSError as exc:
+        raise RuntimeError_(f"data directory {path}: cannot create it ({exc.strerror}); "
+                            "set XDG_DATA_HOME or pass --state PATH") from None
     return path
 
 
-def _paper_broker(store: Store, feed: MarketFeed, state_path: Path | None, instruments=()):
+def _paper_broker(store: Store, feed: MarketFeed, state_path: Path | None, instruments=(),
+                  config: Config | None = None):
     from cockpit.paper import PaperBroker
 
+    data = (config or Config()).data
     try:
         broker = PaperBroker(
-            instruments, state_path=state_path, clock=feed.now_ms, on_account=store.on_account
+            instruments, state_path=state_path, clock=feed.now_ms, on_account=store.on_account,
+            max_book_age_s=data.max_book_age_s, max_jump_pct=data.max_jump_pct,
         )
-    except ValueError as exc:  # e.g. --state pointing at a file that is not a paper account
-        raise RuntimeError_(f"--state {state_path}: {exc}") from None
+    except ValueError as exc:  # the storage's one line names --state and the fix
+        raise RuntimeError_(str(exc)) from None
     store.add_market_listener(broker)
     return broker
 
 
 def _reset(path: Path | None) -> None:
+    """Delete the account at ``path`` (see ``storage.delete_account``)."""
     if path is None:
         return
-    for suffix in ("", "-wal", "-shm"):
-        p = Path(str(path) + suffix)
-        if p.exists():
-            p.unlink()
+    from cockpit.paper.storage import StateFileError, delete_account
+
+    try:
+        delete_account(path)
+    except StateFileError as exc:
+        raise RuntimeError_(str(exc)) from None
 
 
 def build_demo(config: Config, *, seed=None, tick_hz=None, acceleration=None,
@@ -90,7 +101,7 @@ def build_demo(config: Config, *, seed=None, tick_hz=None, acceleration=None,
     store = Store(mode="demo", clock=feed.now_ms)
     if reset:
         _reset(state_path)
-    broker = _paper_broker(store, feed, state_path, market.instruments())
+    broker = _paper_broker(store, feed, state_path, market.instruments(), config)
     # Prime the store so the first frame has prices, books and history.
     store.on_instruments(market.instruments())
     for bars in market.bars():
@@ -118,7 +129,7 @@ def build_runtime(args, config: Config) -> Runtime:
         state = args.state  # replay is throwaway unless asked
         if args.reset:
             _reset(state)
-        broker = _paper_broker(store, feed, state)
+        broker = _paper_broker(store, feed, state, config=config)
         notes = [f"replaying {args.replay} at {'full speed' if not args.speed else f'{args.speed:g}x'}"]
         if broker.seed(dict(PAPER_BALANCES), []):
             notes.append(f"paper account opened with {PAPER_BALANCES['USDT']:,.0f} USDT")
@@ -148,7 +159,7 @@ def build_runtime(args, config: Config) -> Runtime:
         state = args.state or data_dir() / f"paper-{args.venue}.sqlite"
         if args.reset:
             _reset(state)
-        broker = _paper_broker(store, feed, state)
+        broker = _paper_broker(store, feed, state, config=config)
         notes = []
         if broker.seed(dict(PAPER_BALANCES), []):
             notes.append(f"paper account opened with {PAPER_BALANCES['USDT']:,.0f} USDT")
