@@ -60,6 +60,7 @@ def _paper_broker(store: Store, feed: MarketFeed, state_path: Path | None, instr
     from cockpit.paper import PaperBroker
 
     data = (config or Config()).data
+    store.set_max_jump_pct(data.max_jump_pct)
     try:
         broker = PaperBroker(
             instruments, state_path=state_path, clock=feed.now_ms, on_account=store.on_account,
@@ -117,7 +118,18 @@ def build_demo(config: Config, *, seed=None, tick_hz=None, acceleration=None,
 
 
 def build_runtime(args, config: Config) -> Runtime:
-    """From parsed CLI arguments; raises :class:`RuntimeError_` with one line on a bad set-up."""
+    """From parsed CLI arguments; raises :class:`RuntimeError_` with one line on a bad set-up.
+    A config holding keys that others can read is warned about in the event log."""
+    from cockpit.keys import exposed_keys_warning
+
+    runtime = _build_runtime(args, config)
+    if warning := exposed_keys_warning(config):
+        log.warning("%s", warning)
+        runtime.notes.insert(0, warning)
+    return runtime
+
+
+def _build_runtime(args, config: Config) -> Runtime:
     if args.replay:
         from cockpit.venues.replay import ReplayFeed
 
@@ -143,7 +155,7 @@ def build_runtime(args, config: Config) -> Runtime:
         feed = make_feed(args.venue, cfg)
         live = args.live or cfg.live
         mode = "live" if live and not args.paper else "paper"
-        store = Store(mode=mode, clock=feed.now_ms)
+        store = Store(mode=mode, clock=feed.now_ms, max_jump_pct=config.data.max_jump_pct)
         if mode == "live":
             from cockpit.keys import CredentialsError, install_redaction, load_credentials
 

@@ -116,11 +116,13 @@ class Store:
         if self.suspect.pop(symbol, None) is not None:
             self._forward("on_data_suspect", (symbol, None))
 
-    def _jump(self, symbol: str, kind: str, price: float, ts_ms: int) -> str | None:
+    def _jump(self, symbol: str, price: float, ts_ms: int) -> str | None:
+        """One reference price per symbol, moved by marks and book mids alike: a book
+        far from the last good mark is as doubtful as a mark far from the last book."""
         inst = self._instruments.get(symbol)
         if inst is not None and inst.is_option:
-            return None  # option premiums move by multiples; their underlying is checked
-        return self.jumps.check(f"{symbol} {kind}", price, ts_ms)
+            return None  # option premiums move by multiples in a day; that is normal
+        return self.jumps.check(symbol, price, ts_ms)
 
     # -- MarketSink -------------------------------------------------------------
     def on_instruments(self, instruments: list[Instrument]) -> None:
@@ -131,7 +133,7 @@ class Store:
 
     def on_ticker(self, ticker: Ticker) -> None:
         if reason := ticker_problem(ticker, self._instruments.get(ticker.symbol)) or \
-                self._jump(ticker.symbol, "mark", ticker.mark, ticker.ts_ms):
+                self._jump(ticker.symbol, ticker.mark, ticker.ts_ms):
             self._reject(ticker.symbol, "ticker", reason)
             return
         self._accepted(ticker.symbol)
@@ -142,9 +144,9 @@ class Store:
 
     def on_book(self, book: Book) -> None:
         reason = book_problem(book)
-        if reason is None and len(book.bids) and len(book.asks):
-            mid = 0.5 * (float(book.bids[0, 0]) + float(book.asks[0, 0]))
-            reason = self._jump(book.symbol, "mid", mid, book.ts_ms)
+        if reason is None and (len(book.bids) or len(book.asks)):
+            tops = [float(side[0, 0]) for side in (book.bids, book.asks) if len(side)]
+            reason = self._jump(book.symbol, sum(tops) / len(tops), book.ts_ms)
         if reason:
             self._reject(book.symbol, "book", reason)
             return
