@@ -363,10 +363,8 @@ def _settings(config_path: Path | None, overrides: dict):
 def _demo_state(args, config, settings):
     from cockpit.engine import EngineRunner
     from cockpit.engine_input import state_from_snapshot
-    from cockpit.runtime import build_demo
-
     from cockpit.paper.storage import account_file_problem
-    from cockpit.runtime import RuntimeError_
+    from cockpit.runtime import RuntimeError_, build_demo
 
     if args.state is not None and not args.state.exists():
         raise InputError(f"state {args.state}: no such file; run the cockpit with --state first")
