@@ -363,7 +363,7 @@ class CcxtFeed(MarketFeed):
                     seen.append(key)
                     self._sink.on_trade(trade)
                     self._seen(trade.ts_ms)
-        except Exception as exc:
+        except Exception:
             DROPPED.add(f"{self.venue} malformed {kind} payloads skipped", symbol,
                         "the payload does not parse")
         self._status()
