@@ -3,15 +3,21 @@
 (what the cockpit did and why, from the account's journal).
 
 Every user error ends in one line on stderr and exit code 2, never a traceback.
+Everything the trader typed is checked before anything starts (no screen is drawn
+for a bad flag): numbers against the config's own limits, paths for what they are
+(a directory, read-only, under a file, another program's database). An unexpected
+error is one line too, pointing at the log; ``--debug`` shows the traceback.
 """
 
 from __future__ import annotations
 
 import argparse
+import math
+import os
 import sys
 from pathlib import Path
 
-from cockpit.config import ConfigError, load_config
+from cockpit.config import ConfigError, DemoConfig, check_theme, load_config
 
 VENUES = ("deribit", "binanceusdm", "bybit", "okx")
 
@@ -37,16 +43,115 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--replay", type=Path, help="play back a recording")
     p.add_argument("--speed", type=float, default=1.0, help="replay speed (0 = as fast as possible)")
     p.add_argument("--theme", help="dark, light or high-contrast")
+    p.add_argument("--debug", action="store_true", help="show tracebacks of unexpected errors")
     return p
 
 
 def _error(message: str) -> int:
-    print(f"cockpit: {message}", file=sys.stderr)
+    from cockpit.keys import redact
+
+    print(f"cockpit: {redact(message)}", file=sys.stderr)
     return 2
+
+
+_DEMO_FLAGS = {"seed": "--seed", "tick_hz": "--tick-hz", "acceleration": "--acceleration"}
+
+
+def demo_flag_problem(args, config) -> str | None:
+    """--seed / --tick-hz / --acceleration checked against the same limits as the
+    config's [demo] section (a feed at 1e6 ticks a second dies; the screen would
+    still say fresh)."""
+    from pydantic import ValidationError
+
+    given = {k: getattr(args, k, None) for k in _DEMO_FLAGS}
+    given = {k: v for k, v in given.items() if v is not None}
+    if not given:
+        return None
+    try:
+        DemoConfig.model_validate({**config.demo.model_dump(), **given})
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        field = str(err["loc"][0])
+        msg = err["msg"].lower()
+        return (f"{_DEMO_FLAGS[field]} {given[field]!r}: {msg} (the limits of [demo] "
+                f"{field}); give a value in range")
+    return None
+
+
+def path_problem(flag: str, path: Path, *, must_exist: bool) -> str | None:
+    """A file to read (``must_exist``) or to create: one line saying what is wrong."""
+    if must_exist:
+        if not path.exists():
+            return f"{flag} {path}: no such file; check the path"
+        if path.is_dir():
+            return f"{flag} {path}: is a directory; give a file"
+        if not os.access(path, os.R_OK):
+            return f"{flag} {path}: not readable; check its permissions"
+        return None
+    if path.exists() or path.is_symlink():
+        what = "a directory" if path.is_dir() else "an existing file"
+        return f"{flag} {path}: is {what}; give a new file name (nothing is overwritten)"
+    parent = path.parent
+    while not parent.exists() and parent != parent.parent:
+        parent = parent.parent
+    if not parent.is_dir():
+        return f"{flag} {path}: {parent} is a file, not a directory; choose another path"
+    if not os.access(parent, os.W_OK) or not parent.stat().st_mode & 0o200:
+        return f"{flag} {path}: directory {parent} is not writable; choose another path"
+    return None
+
+
+def check_args(args, config) -> str | None:
+    """Every flag of the app checked before anything starts; the problem, or None."""
+    if args.live and args.paper:
+        return "--live and --paper exclude each other; choose one"
+    if args.live and not args.venue:
+        return "--live needs --venue NAME (deribit, binanceusdm, bybit, okx)"
+    if args.replay and args.venue:
+        return "--replay plays a file; drop --venue"
+    if args.theme is not None and (problem := check_theme(args.theme)):
+        return f"--theme {args.theme}: {problem}"
+    if problem := demo_flag_problem(args, config):
+        return problem
+    if not (math.isfinite(args.speed) and 0 <= args.speed <= 1e6):
+        return (f"--speed {args.speed!r}: must be between 0 (as fast as possible) and 1e6; "
+                "1 plays in recorded time")
+    if args.replay and (problem := path_problem("--replay", args.replay, must_exist=True)):
+        return problem
+    if args.state is not None:
+        from cockpit.paper.storage import account_file_problem
+
+        if problem := account_file_problem(args.state):
+            return problem
+    return None
 
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
+    debug = "--debug" in argv
+    try:
+        return _main(argv)
+    except KeyboardInterrupt:
+        return 130
+    except Exception as exc:  # never a traceback on the trader's terminal, unless asked
+        if debug:
+            raise
+        import logging
+
+        where = setup_logging()  # the traceback goes to the log file, never the terminal
+        if where is not None:
+            logging.getLogger("cockpit").error("unexpected error", exc_info=exc)
+        return _unexpected(exc, where)
+
+
+def _unexpected(exc: Exception, where: Path | None) -> int:
+    text = str(exc).splitlines()[0][:200] if str(exc) else ""
+    log = f"; details in {where}" if where else ""
+    return _error(f"unexpected error {type(exc).__name__}{': ' + text if text else ''}{log}"
+                  "; run with --debug for the traceback")
+
+
+def _main(argv: list[str]) -> int:
     if argv[:1] == ["size"]:
         from cockpit import size_cmd
 
@@ -62,28 +167,17 @@ def main(argv: list[str] | None = None) -> int:
         config = load_config(args.config)
     except ConfigError as exc:
         return _error(str(exc))
-    if args.live and args.paper:
-        return _error("--live and --paper exclude each other; choose one")
-    if args.live and not args.venue:
-        return _error("--live needs --venue NAME (deribit, binanceusdm, bybit, okx)")
-    if args.replay and args.venue:
-        return _error("--replay plays a file; drop --venue")
-    if args.theme:
-        from cockpit.theming import ALIASES
-
-        if args.theme.lower() not in {*ALIASES, "dark", "light", "high-contrast"}:
-            return _error(f"--theme {args.theme}: use dark, light or high-contrast")
-    if args.replay and not args.replay.exists():
-        return _error(f"--replay {args.replay}: no such file")
+    if problem := check_args(args, config):
+        return _error(problem)
     from cockpit.runtime import RuntimeError_, build_runtime
 
+    setup_logging()  # before anything logs: Python's last-resort handler prints to stderr
     try:
         runtime = build_runtime(args, config)
     except RuntimeError_ as exc:
         return _error(str(exc))
     from cockpit.app import CockpitApp
 
-    setup_logging()
     app = CockpitApp(runtime, theme=args.theme)
     app.run()
     return app.return_code or 0
@@ -98,14 +192,21 @@ def setup_logging() -> Path | None:
 
     from cockpit.keys import install_redaction
 
+    root = logging.getLogger()
+    for h in root.handlers:  # once per process
+        if isinstance(h, logging.FileHandler) and getattr(h, "cockpit_log", False):
+            return Path(h.baseFilename)
     try:
         path = user_log_path("cockpit") / "cockpit.log"
-        path.parent.mkdir(parents=True, exist_ok=True)
+        # owner-only: the log names the account, its orders and venue replies
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600))
+        os.chmod(path, 0o600)  # an older log created 0644 is tightened too
         handler = logging.FileHandler(path, encoding="utf-8")
     except OSError:
         return None
+    handler.cockpit_log = True
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-    root = logging.getLogger()
     root.setLevel(logging.INFO)
     root.addHandler(handler)
     install_redaction([])
@@ -124,6 +225,14 @@ def _record(argv: list[str]) -> int:
         config = load_config(args.config)
     except ConfigError as exc:
         return _error(str(exc))
+    if problem := path_problem("--out", args.out, must_exist=False):
+        return _error(problem)
+    if args.seconds is not None and not (math.isfinite(args.seconds) and args.seconds > 0):
+        return _error(f"--seconds {args.seconds!r}: must be a positive number of seconds; "
+                      "drop it to record until Ctrl-C")
+    if bad := [s for s in args.symbols if not s.strip() or "/" not in s]:
+        return _error(f"--symbols {bad[0]!r}: use ccxt's unified form, e.g. BTC/USDT:USDT")
+    setup_logging()
     import asyncio
 
     from cockpit.config import VenueConfig

@@ -12,52 +12,96 @@ import tomllib
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StrictBool, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictBool,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
-__all__ = ["Config", "ConfigError", "VenueConfig", "default_config_path", "load_config"]
+from cockpit.keymap import check_keymap
 
-Fraction = Annotated[float, Field(gt=0, le=1)]
-Positive = Annotated[float, Field(gt=0)]
+__all__ = [
+    "Config",
+    "ConfigError",
+    "DataConfig",
+    "VenueConfig",
+    "check_theme",
+    "default_config_path",
+    "load_config",
+]
+
+# strict: a TOML boolean is never read as 1.0 (ints are still fine); finite: inf and
+# nan are refused, so no limit is silently switched off and no engine run fails on one.
+Real = Annotated[float, Field(strict=True, allow_inf_nan=False)]
+Fraction = Annotated[Real, Field(gt=0, le=1)]
+Positive = Annotated[Real, Field(gt=0)]
+Seconds = Annotated[Real, Field(gt=0, le=86_400)]
+Usd = Annotated[Real, Field(gt=0, le=1e12)]
+Count = Annotated[int, Field(strict=True)]
+
+# the names of secrets: their values are never echoed in an error, whatever their type
+_SECRET_WORDS = ("key", "secret", "password", "passphrase", "token")
 
 
 class _Section(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
 class SizingConfig(_Section):
     """[sizing]: the policy's risk settings (fractions, not percent)."""
 
-    target_vol: Annotated[float, Field(gt=0, le=5)] = 0.50  # annualised
+    target_vol: Annotated[Real, Field(gt=0, le=5)] = 0.50  # annualised
     kelly_fraction: Fraction = 0.5  # of full Kelly
-    max_leverage: Positive = 3.0  # gross notional / equity
+    max_leverage: Annotated[Real, Field(gt=0, le=200)] = 3.0  # gross notional / equity
     var_limit: Fraction = 0.05  # 1-day 99 % VaR as a fraction of equity
     var_method: Literal["historical", "normal", "student-t", "filtered"] = "historical"
     margin_ratio_cap: Fraction = 0.5  # maintenance margin / equity
     liquidation_buffer_sigmas: Positive = 3.0  # daily sigmas to liquidation, at least
-    slippage_budget_bps: Positive = 20.0
+    slippage_budget_bps: Annotated[Real, Field(gt=0, le=10_000)] = 20.0
     adv_fraction: Fraction = 0.05  # of average daily volume
-    delta_band_usd: Positive = 25_000.0  # portfolio delta band, +/- USD
-    gamma_limit_usd: Positive = 5_000.0  # USD P&L per 1 % move squared term
-    vega_limit_usd: Positive = 2_000.0  # USD per vol point
-    no_trade_band: Annotated[float, Field(ge=0, lt=1)] = 0.10  # of current size
-    stale_after_s: Positive = 10.0
-    vol_spike_threshold: Annotated[float, Field(gt=1)] = 2.0  # short/long vol ratio
-    drawdown_tiers: tuple[tuple[Fraction, Annotated[float, Field(ge=0, le=1)]], ...] = (
+    delta_band_usd: Usd = 25_000.0  # portfolio delta band, +/- USD
+    gamma_limit_usd: Usd = 5_000.0  # USD P&L per 1 % move squared term
+    vega_limit_usd: Usd = 2_000.0  # USD per vol point
+    no_trade_band: Annotated[Real, Field(ge=0, lt=1)] = 0.10  # of current size
+    stale_after_s: Seconds = 10.0
+    vol_spike_threshold: Annotated[Real, Field(gt=1, le=100)] = 2.0  # short/long vol ratio
+    drawdown_tiers: tuple[tuple[Annotated[Real, Field(gt=0, lt=1)],
+                                Annotated[Real, Field(ge=0, le=1)]], ...] = (
         (0.05, 0.5),
         (0.10, 0.25),
         (0.15, 0.0),  # scale 0 = reduce-only
     )
-    drift_annual: float = 0.0  # expected return used by Kelly (0 = Kelly does not bind)
+    # expected return used by Kelly (0 = Kelly does not bind), a fraction a year
+    drift_annual: Annotated[Real, Field(ge=-10, le=10)] = 0.0
+
+    @field_validator("drawdown_tiers")
+    @classmethod
+    def _tiers_ordered(cls, tiers):
+        """Deeper drawdowns come later and never scale risk back UP."""
+        for i in range(1, len(tiers)):
+            (dd0, s0), (dd1, s1) = tiers[i - 1], tiers[i]
+            if dd1 <= dd0:
+                raise ValueError(f"drawdowns must increase: tier {i + 1} ({dd1:g}) is not "
+                                 f"deeper than tier {i} ({dd0:g}); order them shallow to deep")
+            if s1 > s0:
+                raise ValueError(f"scales must not rise with the drawdown: tier {i + 1} "
+                                 f"scale {s1:g} > tier {i} scale {s0:g}")
+        return tiers
 
 
 class EngineConfig(_Section):
     """[engine]: how often the policy runs and what may happen without a key press."""
 
-    interval_s: Annotated[float, Field(ge=0.5, le=3600)] = 3.0
+    interval_s: Annotated[Real, Field(ge=0.5, le=3600)] = 3.0
     auto_execute_increases: StrictBool = False  # auto-execute never increases risk unless True
-    suggestion_max_age_s: Positive = 30.0
-    suggestion_max_move_bps: Positive = 50.0
-    big_move_bps: Positive = 100.0  # a move this big since the last run triggers a run
+    suggestion_max_age_s: Seconds = 30.0
+    suggestion_max_move_bps: Annotated[Real, Field(gt=0, le=10_000)] = 50.0
+    # a move this big since the last run triggers a run
+    big_move_bps: Annotated[Real, Field(gt=0, le=10_000)] = 100.0
 
 
 class RiskConfig(_Section):
@@ -97,7 +141,15 @@ class DisplayConfig(_Section):
     theme: str = ""  # empty = the last theme chosen in the app (default dark)
     margin_amber: Fraction = 0.5
     margin_red: Fraction = 0.8
-    refresh_hz: Annotated[float, Field(ge=1, le=60)] = 12.0  # >= 10 repaints/s with jitter
+    refresh_hz: Annotated[Real, Field(ge=1, le=60)] = 12.0  # >= 10 repaints/s with jitter
+
+    @field_validator("theme")
+    @classmethod
+    def _known_theme(cls, name: str) -> str:
+        problem = check_theme(name) if name else None
+        if problem:
+            raise ValueError(problem)
+        return name
 
     @model_validator(mode="after")
     def _amber_below_red(self) -> DisplayConfig:
@@ -109,9 +161,22 @@ class DisplayConfig(_Section):
 class DemoConfig(_Section):
     """[demo]: the built-in market."""
 
-    seed: Annotated[int, Field(ge=0)] = 7
-    tick_hz: Annotated[float, Field(gt=0, le=200)] = 10.0
-    acceleration: Annotated[float, Field(gt=0, le=1e6)] = 1.0
+    seed: Annotated[Count, Field(ge=0, le=2**32 - 1)] = 7  # numpy seeds are 32-bit
+    tick_hz: Annotated[Real, Field(gt=0, le=200)] = 10.0
+    acceleration: Annotated[Real, Field(gt=0, le=1e6)] = 1.0
+
+
+class DataConfig(_Section):
+    """[data]: when market data is too doubtful to fill or size an order on.
+
+    A paper order is refused when the book (or ticker) it would fill from is older
+    than ``max_book_age_s`` of data time, crossed, empty on the side it needs, or when
+    the price moved more than ``max_jump_pct`` percent in one update against the last
+    good price (a 90 % drop in one tick is a bad print until the market confirms it).
+    """
+
+    max_jump_pct: Annotated[Real, Field(gt=0, le=100)] = 30.0
+    max_book_age_s: Seconds = 10.0
 
 
 class VenueConfig(_Section):
@@ -136,9 +201,17 @@ class Config(_Section):
     risk: RiskConfig = RiskConfig()
     display: DisplayConfig = DisplayConfig()
     demo: DemoConfig = DemoConfig()
+    data: DataConfig = DataConfig()
     venues: dict[Literal["deribit", "binanceusdm", "bybit", "okx"], VenueConfig] = {}
     keymap: dict[str, str] = {}  # binding id -> keys, e.g. approve = "enter"
     path: Path | None = Field(default=None, exclude=True)
+
+    @field_validator("keymap")
+    @classmethod
+    def _bindable_keymap(cls, keymap: dict[str, str]) -> dict[str, str]:
+        """Known ids, keys Textual can bind, no key twice, quit never taken away
+        (see ``cockpit.keymap``); the keys come back in Textual's own names."""
+        return check_keymap(keymap)
 
 
 class ConfigError(Exception):
@@ -151,7 +224,25 @@ def default_config_path() -> Path:
     return user_config_path("cockpit") / "config.toml"
 
 
+def check_theme(name: str) -> str | None:
+    """Why ``name`` is not a theme the app can show, or None (the one check for the
+    config's ``[display] theme`` and ``--theme``). Imports Textual only when asked."""
+    from textual.theme import BUILTIN_THEMES
+
+    from cockpit.theming import theme_name
+
+    if theme_name(name, BUILTIN_THEMES) is None:
+        return f"unknown theme {name!r}: use dark, light or high-contrast"
+    return None
+
+
+def _is_secret(parts: list[str]) -> bool:
+    return any(word in part.lower() for part in parts for word in _SECRET_WORDS)
+
+
 def _describe(err: dict) -> str:
+    """One line for one pydantic error: the key, what is wrong, the fix. The value is
+    shown unless the key names a secret."""
     parts = [str(p) for p in err["loc"]]
     kind = err["type"]
     if parts[-1:] == ["[key]"]:
@@ -159,28 +250,49 @@ def _describe(err: dict) -> str:
             f"unknown venue '{parts[-2]}' in [venues]: use one of deribit, binanceusdm, "
             "bybit, okx"
         )
+    if kind == "keymap":
+        binding = err["ctx"]["binding"]
+        return f"'keymap.{binding}': {err['msg']}"
     loc = ".".join(parts)
     if kind == "extra_forbidden":
         return f"unknown key '{loc}': remove it or check its spelling"
     value = err.get("input")
-    shown = "" if isinstance(value, dict | list) else f" (got {value!r})"
-    return f"'{loc}': {err['msg'].lower()}{shown}; fix it in the file"
+    msg = err["msg"].removeprefix("Value error, ")
+    msg = msg[:1].lower() + msg[1:]
+    if _is_secret(parts):
+        return f"'{loc}': {msg} (value not shown: it is a secret); fix it in the file"
+    shown = "" if isinstance(value, dict | list) else f" (got {_short(value)})"
+    return f"'{loc}': {msg}{shown}; fix it in the file"
+
+
+def _short(value) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
 
 
 def load_config(path: Path | str | None = None) -> Config:
-    """Read and validate the config; a missing default file means all defaults."""
+    """Read and validate the config; a missing default file means all defaults.
+
+    A UTF-8 byte-order mark (Windows editors write one) is accepted."""
     explicit = path is not None
     p = Path(path) if explicit else default_config_path()
+    if p.is_dir():
+        raise ConfigError(f"config {p}: is a directory; give the path of a TOML file")
     if not p.exists():
         if explicit:
             raise ConfigError(f"config {p}: no such file; create it or drop --config")
         return Config()
     try:
-        raw = tomllib.loads(p.read_text(encoding="utf-8"))
+        text = p.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError:
+        raise ConfigError(f"config {p}: not UTF-8 text; save it as UTF-8") from None
+    except OSError as exc:
+        raise ConfigError(f"config {p}: cannot read it ({exc.strerror or type(exc).__name__})"
+                          "; check its permissions") from None
+    try:
+        raw = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"config {p}: TOML syntax error {exc}; fix that line") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"config {p}: cannot read it ({exc.__class__.__name__}); check the file") from None
     try:
         cfg = Config.model_validate(raw)
     except ValidationError as exc:

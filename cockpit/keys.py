@@ -31,6 +31,7 @@ __all__ = [
     "CredentialsError",
     "RedactingFilter",
     "check_private_file",
+    "exposed_keys_warning",
     "install_redaction",
     "load_credentials",
     "redact",
@@ -86,6 +87,28 @@ def check_private_file(path: str | os.PathLike) -> None:
             f"config file {path} has mode {mode:04o}, readable by others; "
             f"keys in it are refused: run chmod 600 {path}"
         )
+
+
+def exposed_keys_warning(config: Any) -> str:
+    """A loud one-line warning when the config file holds an ``api_key`` or ``secret``
+    and others can read it, even though the keys in use come from elsewhere (the
+    environment, the keyring) or the mode is paper; "" when all is well. Live trading
+    with keys FROM such a file is refused outright (:func:`check_private_file`)."""
+    path = getattr(config, "path", None)
+    venues = getattr(config, "venues", {}) or {}
+    holding = [name for name, v in venues.items()
+               if getattr(v, "api_key", "") or getattr(v, "secret", "")]
+    if path is None or not holding:
+        return ""
+    try:
+        mode = stat.S_IMODE(os.stat(path).st_mode)
+    except OSError:
+        return ""
+    if not mode & (stat.S_IRWXG | stat.S_IRWXO):
+        return ""
+    return (f"WARNING: config {path} holds API keys ({', '.join(sorted(holding))}) and is "
+            f"readable by others (mode {mode:04o}): run chmod 600 {path}, or move the keys "
+            "to the environment or the keyring")
 
 
 def _from_keyring(venue: str) -> Credentials:

@@ -49,10 +49,15 @@ class Runtime:
 
 
 def data_dir() -> Path:
+    """The user data directory (paper accounts), created owner-only (0700)."""
     from platformdirs import user_data_path
 
     path = user_data_path("cockpit")
-    path.mkdir(parents=True, exist_ok=True)
+    try:
+        path.mkdir(parents=True, exist_ok=True, mode=0o700)
+    except OSError as exc:
+        raise RuntimeError_(f"data directory {path}: cannot create it ({exc.strerror}); "
+                            "set XDG_DATA_HOME or pass --state PATH") from None
     return path
 
 
@@ -70,29 +75,39 @@ def open_journal(mode: str, venue: str, state_path: Path | None) -> Journal:
         raise RuntimeError_(str(exc)) from None
 
 
-def _paper_broker(store: Store, feed: MarketFeed, state_path: Path | None, instruments=()):
+def _paper_broker(store: Store, feed: MarketFeed, state_path: Path | None, instruments=(),
+                  config: Config | None = None):
     from cockpit.paper import PaperBroker
 
+    data = (config or Config()).data
+    store.set_max_jump_pct(data.max_jump_pct)
     try:
         broker = PaperBroker(
-            instruments, state_path=state_path, clock=feed.now_ms, on_account=store.on_account
+            instruments, state_path=state_path, clock=feed.now_ms, on_account=store.on_account,
+            max_book_age_s=data.max_book_age_s, max_jump_pct=data.max_jump_pct,
         )
-    except ValueError as exc:  # e.g. --state pointing at a file that is not a paper account
-        raise RuntimeError_(f"--state {state_path}: {exc}") from None
+    except ValueError as exc:  # the storage's one line names --state and the fix
+        raise RuntimeError_(str(exc)) from None
     store.add_market_listener(broker)
     return broker
 
 
 def _reset(path: Path | None) -> None:
-    """Start an account afresh: its state file and its journal go."""
+    """Start an account afresh: its state file (see ``storage.delete_account``) and
+    its journal go."""
     if path is None:
         return
+    from cockpit.paper.storage import StateFileError, delete_account
+
+    try:
+        delete_account(path)
+    except StateFileError as exc:
+        raise RuntimeError_(str(exc)) from None
     journal = journal_path(mode="paper", venue="", state_path=Path(path), data_dir=Path(path).parent)
-    for base in (path, journal):
-        for suffix in ("", "-wal", "-shm"):
-            p = Path(str(base) + suffix)
-            if p.exists():
-                p.unlink()
+    for suffix in ("", "-wal", "-shm"):
+        p = Path(str(journal) + suffix)
+        if p.exists():
+            p.unlink()
 
 
 def build_demo(config: Config, *, seed=None, tick_hz=None, acceleration=None,
@@ -110,10 +125,11 @@ def build_demo(config: Config, *, seed=None, tick_hz=None, acceleration=None,
         start_ms=start_ms,
     )
     feed = SimFeed(market)
-    store = Store(mode="demo", clock=feed.now_ms, time_scale=market.acceleration)
+    store = Store(mode="demo", clock=feed.now_ms, time_scale=market.acceleration,
+                  max_jump_pct=config.data.max_jump_pct)
     if reset:
         _reset(state_path)
-    broker = _paper_broker(store, feed, state_path, market.instruments())
+    broker = _paper_broker(store, feed, state_path, market.instruments(), config)
     # Prime the store so the first frame has prices, books and history.
     store.on_instruments(market.instruments())
     for bars in market.bars():
@@ -129,7 +145,18 @@ def build_demo(config: Config, *, seed=None, tick_hz=None, acceleration=None,
 
 
 def build_runtime(args, config: Config) -> Runtime:
-    """From parsed CLI arguments; raises :class:`RuntimeError_` with one line on a bad set-up."""
+    """From parsed CLI arguments; raises :class:`RuntimeError_` with one line on a bad set-up.
+    A config holding keys that others can read is warned about in the event log."""
+    from cockpit.keys import exposed_keys_warning
+
+    runtime = _build_runtime(args, config)
+    if warning := exposed_keys_warning(config):
+        log.warning("%s", warning)
+        runtime.notes.insert(0, warning)
+    return runtime
+
+
+def _build_runtime(args, config: Config) -> Runtime:
     if args.replay:
         from cockpit.venues.replay import ReplayFeed
 
@@ -137,12 +164,12 @@ def build_runtime(args, config: Config) -> Runtime:
             feed = ReplayFeed(args.replay, speed=args.speed)
         except (ValueError, OSError) as exc:
             raise RuntimeError_(f"--replay {args.replay}: {exc}") from None
-        store = Store(mode="replay", clock=feed.now_ms,
+        store = Store(mode="replay", clock=feed.now_ms, max_jump_pct=config.data.max_jump_pct,
                       time_scale=args.speed if args.speed and args.speed > 0 else 1.0)
         state = args.state  # replay is throwaway unless asked
         if args.reset:
             _reset(state)
-        broker = _paper_broker(store, feed, state)
+        broker = _paper_broker(store, feed, state, config=config)
         notes = [f"replaying {args.replay} at {'full speed' if not args.speed else f'{args.speed:g}x'}"]
         if broker.seed(dict(PAPER_BALANCES), []):
             notes.append(f"paper account opened with {PAPER_BALANCES['USDT']:,.0f} USDT")
@@ -156,7 +183,7 @@ def build_runtime(args, config: Config) -> Runtime:
         feed = make_feed(args.venue, cfg)
         live = args.live or cfg.live
         mode = "live" if live and not args.paper else "paper"
-        store = Store(mode=mode, clock=feed.now_ms)
+        store = Store(mode=mode, clock=feed.now_ms, max_jump_pct=config.data.max_jump_pct)
         if mode == "live":
             from cockpit.keys import CredentialsError, install_redaction, load_credentials
 
@@ -172,7 +199,7 @@ def build_runtime(args, config: Config) -> Runtime:
         state = args.state or data_dir() / f"paper-{args.venue}.sqlite"
         if args.reset:
             _reset(state)
-        broker = _paper_broker(store, feed, state)
+        broker = _paper_broker(store, feed, state, config=config)
         notes = []
         if broker.seed(dict(PAPER_BALANCES), []):
             notes.append(f"paper account opened with {PAPER_BALANCES['USDT']:,.0f} USDT")

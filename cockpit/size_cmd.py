@@ -363,11 +363,17 @@ def _settings(config_path: Path | None, overrides: dict):
 def _demo_state(args, config, settings):
     from cockpit.engine import EngineRunner
     from cockpit.engine_input import state_from_snapshot
-    from cockpit.runtime import build_demo
+    from cockpit.paper.storage import account_file_problem
+    from cockpit.runtime import RuntimeError_, build_demo
 
     if args.state is not None and not args.state.exists():
         raise InputError(f"state {args.state}: no such file; run the cockpit with --state first")
-    rt = build_demo(config, seed=args.seed, state_path=args.state)
+    if args.state is not None and (problem := account_file_problem(args.state)):
+        raise InputError(problem)
+    try:
+        rt = build_demo(config, seed=args.seed, state_path=args.state)
+    except RuntimeError_ as exc:  # e.g. the account is held by a running cockpit
+        raise InputError(str(exc)) from None
     snapshot = rt.store.snapshot()
     if snapshot.account is None:
         from dataclasses import replace

@@ -2,9 +2,14 @@
 
 Feeds and brokers push updates in; everyone else reads immutable
 :class:`~cockpit.model.Snapshot` objects. The Store is also the boundary
-check for market data: a NaN, infinite, zero or negative price is rejected
-with a logged reason and the last good state stays. Market listeners (the
-paper broker) only ever see updates that passed that check.
+check for market data: a NaN, infinite, zero, negative or absurd price, a
+crossed book, or a price that jumped beyond ``max_jump_pct`` in one update
+(``market_checks.JumpGuard``) is rejected and the last good state stays. Market
+listeners (the paper broker) only ever see updates that passed that check, and
+are told through ``on_data_suspect(symbol, reason | None)`` while a symbol's
+newest data is being refused, so nothing fills on the last good book meanwhile.
+The venue's status line says so too. Rejections are counted and summarised
+(``market_checks.RejectionTally``), never logged one by one.
 """
 
 from __future__ import annotations
@@ -19,7 +24,7 @@ from types import MappingProxyType
 
 import numpy as np
 
-from cockpit.market_checks import book_problem, ticker_problem
+from cockpit.market_checks import JumpGuard, RejectionTally, book_problem, ticker_problem
 from cockpit.model import (
     Account,
     Bars,
@@ -34,7 +39,6 @@ from cockpit.model import (
 log = logging.getLogger("cockpit.store")
 
 TRADES_KEPT = 200  # per symbol
-_LOG_EVERY_S = 10.0
 
 
 def _bad_price(value: float | None, name: str) -> str | None:
@@ -56,8 +60,8 @@ class Store:
     the demo), so snapshot timestamps and staleness follow the data.
     """
 
-    def __init__(self, mode: str = "demo", clock: Callable[[], int] | None = None,
-                 time_scale: float = 1.0) -> None:
+    def __init__(self, mode: str = "demo", clock: Callable[[], int] | None = None, *,
+                 max_jump_pct: float = 30.0, time_scale: float = 1.0) -> None:
         self.mode = mode
         self.time_scale = float(time_scale)  # data ms per wall ms (see Snapshot.wall_age_s)
         self.clock = clock or (lambda: int(time.time() * 1000))
@@ -72,7 +76,9 @@ class Store:
         self._seq = 0
         self._snap: Snapshot | None = None
         self._listeners: list[object] = []
-        self._last_warned: dict[tuple[str, str], float] = {}
+        self.tally = RejectionTally(log)
+        self.jumps = JumpGuard(max_jump_pct)
+        self.suspect: dict[str, str] = {}  # symbol -> why its newest data was refused
         self.rejected = 0
 
     # -- wiring ---------------------------------------------------------------
@@ -93,13 +99,31 @@ class Store:
         self._seq += 1
         self._snap = None
 
+    def set_max_jump_pct(self, pct: float) -> None:
+        """``[data] max_jump_pct``: the largest one-update move taken without confirmation."""
+        self.jumps = JumpGuard(pct)
+
     def _reject(self, symbol: str, kind: str, reason: str) -> None:
         self.rejected += 1
-        now = time.monotonic()
-        key = (symbol, kind)
-        if now - self._last_warned.get(key, -1e9) >= _LOG_EVERY_S:
-            self._last_warned[key] = now
-            log.warning("rejected %s for %s: %s; keeping the last good one", kind, symbol, reason)
+        self.tally.add(f"{kind}s rejected (last good kept)", symbol, reason)
+        if kind in ("ticker", "book") and self.suspect.get(symbol) != reason:
+            first = symbol not in self.suspect
+            self.suspect[symbol] = f"{kind} {reason}"
+            self._forward("on_data_suspect", (symbol, self.suspect[symbol]))
+            if first:
+                self._changed()
+
+    def _accepted(self, symbol: str) -> None:
+        if self.suspect.pop(symbol, None) is not None:
+            self._forward("on_data_suspect", (symbol, None))
+
+    def _jump(self, symbol: str, price: float, ts_ms: int) -> str | None:
+        """One reference price per symbol, moved by marks and book mids alike: a book
+        far from the last good mark is as doubtful as a mark far from the last book."""
+        inst = self._instruments.get(symbol)
+        if inst is not None and inst.is_option:
+            return None  # option premiums move by multiples in a day; that is normal
+        return self.jumps.check(symbol, price, ts_ms)
 
     # -- MarketSink -------------------------------------------------------------
     def on_instruments(self, instruments: list[Instrument]) -> None:
@@ -109,18 +133,25 @@ class Store:
         self._changed()
 
     def on_ticker(self, ticker: Ticker) -> None:
-        if reason := ticker_problem(ticker, self._instruments.get(ticker.symbol)):
+        if reason := ticker_problem(ticker, self._instruments.get(ticker.symbol)) or \
+                self._jump(ticker.symbol, ticker.mark, ticker.ts_ms):
             self._reject(ticker.symbol, "ticker", reason)
             return
+        self._accepted(ticker.symbol)
         self._tickers[ticker.symbol] = ticker
         self._saw_data(ticker.symbol, ticker.ts_ms)
         self._forward("on_ticker", ticker)
         self._changed()
 
     def on_book(self, book: Book) -> None:
-        if reason := book_problem(book):
+        reason = book_problem(book)
+        if reason is None and (len(book.bids) or len(book.asks)):
+            tops = [float(side[0, 0]) for side in (book.bids, book.asks) if len(side)]
+            reason = self._jump(book.symbol, sum(tops) / len(tops), book.ts_ms)
+        if reason:
             self._reject(book.symbol, "book", reason)
             return
+        self._accepted(book.symbol)
         if book.bids.flags.writeable or book.asks.flags.writeable:
             book = replace(book, bids=_frozen(book.bids), asks=_frozen(book.asks))
         self._books[book.symbol] = book
@@ -189,11 +220,23 @@ class Store:
                 bars=MappingProxyType(dict(self._bars)),
                 account=self._account,
                 venues=MappingProxyType({
-                    name: replace(v, last_data_ms=max(v.last_data_ms, self._venue_data_ms.get(name, 0)))
+                    name: replace(v, last_data_ms=max(v.last_data_ms,
+                                                      self._venue_data_ms.get(name, 0)),
+                                  message=self._suspect_note(name) or v.message)
                     for name, v in self._venues.items()
                 }),
             )
         return self._snap
+
+
+    def _suspect_note(self, venue: str) -> str:
+        """"SUSPECT BTC/USDT:USDT: book crossed ..." for the venue's status line."""
+        for sym, reason in self.suspect.items():
+            inst = self._instruments.get(sym)
+            if inst is not None and inst.venue == venue:
+                more = sum(1 for s in self.suspect if s != sym)
+                return f"SUSPECT {sym}: {reason}" + (f" (+{more} more)" if more else "")
+        return ""
 
 
 _BAR_FIELDS = ("ts_ms", "open", "high", "low", "close", "volume")

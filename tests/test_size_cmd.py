@@ -245,7 +245,7 @@ def test_state_file_paper_account(tmp_path, capsys):
 
     path = tmp_path / "paper.sqlite"
     one_line_exit_2(capsys, ["--state", str(path)], "no such file")
-    build_demo(Config(), seed=3, state_path=path)  # seeds and persists the paper account
+    build_demo(Config(), seed=3, state_path=path).broker.close()  # seeds, persists, unlocks
     assert run(["--state", str(path), "--seed", "3", "--json"]) == 0
     doc = json.loads(capsys.readouterr().out)
     kinds = {d["kind"] for d in doc["decisions"]}

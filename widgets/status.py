@@ -1,5 +1,10 @@
 """Status bar: mode (LIVE unmistakable), venue connection and data age, engine
-state, auto-execute, tripped breakers and the data clock (a frozen clock shows)."""
+state, auto-execute, tripped breakers and the data clock (a frozen clock shows).
+
+The bar is one line, so free text is bounded: a venue's message is cut to
+``VENUE_MESSAGE_CHARS`` and an engine error to ``ENGINE_ERROR_CHARS`` (the whole
+text is in the event log), so the trading state, the data clock and every venue's
+age always stay on screen."""
 
 from __future__ import annotations
 
@@ -9,6 +14,15 @@ from cockpit.model.views import StatusView
 from widgets import format as f
 from widgets.palette import DEFAULT_PALETTE, Palette, style
 from widgets.panel import Panel
+
+VENUE_MESSAGE_CHARS = 28
+ENGINE_ERROR_CHARS = 40
+
+
+def clip(text: str, limit: int) -> str:
+    """``text`` on one line, at most ``limit`` characters (an ellipsis marks the cut)."""
+    line = " ".join(str(text).split())
+    return line if len(line) <= limit else line[: limit - 1] + "…"
 
 
 def render_status(view: StatusView, palette: Palette = DEFAULT_PALETTE, previous=None) -> Text:
@@ -31,12 +45,15 @@ def render_status(view: StatusView, palette: Palette = DEFAULT_PALETTE, previous
             state = "retrying" if v.retrying else "disconnected"
             text.append(f"{v.venue} ○ {state}", style=style(palette, "breach"))
         if v.message:
-            text.append(f" {v.message}", style=style(palette, "muted"))
+            suspect = v.message.startswith("SUSPECT")
+            text.append(f" {clip(v.message, VENUE_MESSAGE_CHARS)}",
+                        style=style(palette, "breach" if suspect else "muted"))
         if v.dead_man:
             text.append(f" dms {v.dead_man}", style=style(palette, "muted"))
     text.append("  │ engine ")
     if view.engine_state == "failed":
-        text.append(f"FAILED {view.engine_error}", style=style(palette, "breach"))
+        text.append(f"FAILED {clip(view.engine_error, ENGINE_ERROR_CHARS)}",
+                    style=style(palette, "breach"))
     elif view.engine_last_run_ms is None:
         text.append(view.engine_state, style=style(palette, "muted"))
     else:

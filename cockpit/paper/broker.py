@@ -4,6 +4,11 @@ One implementation for every feed (the built-in market, a real venue's public
 data, a replay). The feed's updates reach it through ``on_ticker`` / ``on_book``
 / ``on_trade``; orders come through the ccxt-shaped async API of ``Broker``.
 
+* An order that would trade now is refused, naming why, when the data it would fill
+  from is doubtful: the book (or, without one, the ticker) older than
+  ``max_book_age_s`` of data time, the newest update of the symbol refused by the
+  Store (crossed, absurd, jumped: ``on_data_suspect``), or no price on the side it
+  takes. A fill on a 20-s-old book is a fill at a price that no longer exists.
 * Market orders walk the current book level by level (VWAP); what the book cannot
   fill is cancelled and said so in ``Order.reason``. Without a book the ticker's
   best bid/ask is taken as one level of unlimited size.
@@ -93,8 +98,15 @@ class PaperBroker(Broker):
         clock: Callable[[], int] | None = None,
         venue: str = "paper",
         on_account: Callable[[Account], None] | None = None,
+        max_book_age_s: float | None = 10.0,
+        max_jump_pct: float | None = None,
     ) -> None:
         self.venue = venue
+        # [data] limits: ``max_jump_pct`` is applied by the Store in front of us (the
+        # boundary); accepted here so one config section reaches both
+        self.max_book_age_s = max_book_age_s
+        self.max_jump_pct = max_jump_pct
+        self._suspect: dict[str, str] = {}
         self.on_account = on_account
         self._clock = clock
         self._lock = threading.RLock()
@@ -178,6 +190,40 @@ class PaperBroker(Broker):
                 return
             account = self.account()
         self._emit(account)
+
+    def on_data_suspect(self, item: tuple[str, str | None]) -> None:
+        """From the Store: ``(symbol, reason)`` while its newest data is refused,
+        ``(symbol, None)`` once good data is back."""
+        symbol, reason = item
+        with self._lock:
+            if reason is None:
+                self._suspect.pop(symbol, None)
+            else:
+                self._suspect[symbol] = reason
+
+    def _data_problem(self, inst: Instrument, side: str, takes: bool) -> str:
+        """Why the data an order would fill from now cannot be trusted, or ""."""
+        sym = inst.symbol
+        if not takes:
+            return ""  # a limit that rests fills later, on data checked as it arrives
+        if reason := self._suspect.get(sym):
+            return (f"{sym}: not filled, the newest market data was refused ({reason}); "
+                    "wait for good data and retry")
+        if self.max_book_age_s is None:
+            return ""
+        book = self.market.books.get(sym)
+        ticker = self.market.tickers.get(sym)
+        ts = book.ts_ms if book is not None else (ticker.ts_ms if ticker is not None else None)
+        if ts is None:
+            return ""  # check_order says there is no price yet
+        # data time: the feed's clock, else the newest update seen (not the wall clock)
+        now = int(self._clock()) if self._clock is not None else self.market.data_ms
+        age_s = (now - ts) / 1000.0
+        if age_s > self.max_book_age_s:
+            what = "book" if book is not None else "ticker"
+            return (f"{sym}: not filled, the {what} is {age_s:.0f} s old (limit "
+                    f"{self.max_book_age_s:g} s, [data] max_book_age_s); wait for fresh data")
+        return ""
 
     def on_bars(self, bars) -> None:
         """Part of the feed's sink protocol; bars do not move a paper account."""
@@ -323,6 +369,10 @@ class PaperBroker(Broker):
             best_ask = float(asks[0, 0]) if len(asks) else math.nan
             amount, price = check_order(inst, request, self.ledger.position(inst.symbol),
                                         best_bid, best_ask)
+            takes = price is None or (best_ask <= price if request.side == "buy"
+                                      else best_bid >= price)
+            if problem := self._data_problem(inst, request.side, takes):
+                raise OrderRejected(problem)
             walk = walk_levels(asks if request.side == "buy" else bids, amount, price,
                                request.side)
             filled = sum(a for _, a in walk)

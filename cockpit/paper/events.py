@@ -60,15 +60,31 @@ def option_intrinsic_coin(inst: Instrument, spot_usd: float) -> float:
     return max(gain, 0.0) / spot_usd
 
 
+def option_intrinsic(inst: Instrument, settlement_usd: float) -> float:
+    """What an expiring option pays per contract-unit of price, in its price currency:
+    coin for a coin-settled (inverse) option, ``max(S - K, 0)`` USD for a linear
+    (USDT/USDC-settled) one. Never any time value: at expiry there is none left."""
+    if inst.linear:
+        k = float(inst.strike or 0.0)
+        return max(settlement_usd - k if inst.is_call else k - settlement_usd, 0.0)
+    return option_intrinsic_coin(inst, settlement_usd)
+
+
+def _good(x: float | None) -> bool:
+    return x is not None and math.isfinite(x) and x > 0
+
+
 def expiry_legs(ledger: Ledger, market: MarketView, instruments: dict[str, Instrument],
                 now_ms: int) -> list[Leg]:
     """Closing legs (maker, reduce-only) for option positions past their expiry.
 
-    Settled at the option's own ticker stamped at or after expiry (the venue's
-    settlement print; the sim publishes one for options that expire with value) or,
-    once ``EXPIRY_GRACE_MS`` has passed without one, at intrinsic value from the
-    index. Deribit's delivery fee, like the maker fee charged here, is capped at
-    12.5 % of the option's value, so a worthless expiry costs nothing.
+    Settled at INTRINSIC value against the settlement price: the underlying price of
+    the option's own ticker stamped at or after expiry (the venue's settlement
+    print), else the index once a print has arrived or ``EXPIRY_GRACE_MS`` has
+    passed without one. The ticker's mark is never used: a mark can still carry time
+    value (0.0145 BTC for a call 12 % out of the money, which expires worth 0).
+    Deribit's delivery fee, like the maker fee charged here, is capped at 12.5 % of
+    the option's value, so a worthless expiry costs nothing.
     """
     legs: list[Leg] = []
     for sym, (contracts, _) in ledger.positions.items():
@@ -78,15 +94,18 @@ def expiry_legs(ledger: Ledger, market: MarketView, instruments: dict[str, Instr
             continue
         t = market.tickers.get(sym)
         spot = market.price_usd(inst.base)
-        if t is not None and t.ts_ms >= inst.expiry_ms:
-            value, how = t.mark, "settlement mark"
-        elif market.data_ms < inst.expiry_ms + EXPIRY_GRACE_MS:
+        printed = t is not None and t.ts_ms >= inst.expiry_ms
+        if printed and _good(t.underlying_price):
+            settlement, how = t.underlying_price, "settlement price"
+        elif not printed and market.data_ms < inst.expiry_ms + EXPIRY_GRACE_MS:
             continue  # the venue's settlement print may still come
-        elif math.isfinite(spot) and spot > 0:
-            value, how = option_intrinsic_coin(inst, spot), f"intrinsic at index {_fmt(spot)}"
+        elif _good(spot):
+            settlement, how = spot, "index"
         else:
             continue
-        reason = f"expired: settled at {_fmt(value)} {inst.settle} ({how})"
+        value = option_intrinsic(inst, settlement)
+        reason = (f"expired: settled at {_fmt(value)} {inst.settle} (intrinsic at {how} "
+                  f"{_fmt(settlement)})")
         order = ledger.new_order(sym, "sell" if contracts > 0 else "buy", "market",
                                  abs(contracts), None, True, False, "", now_ms)
         legs.append((updated(order, reason=reason), value, abs(contracts), True))

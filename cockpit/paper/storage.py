@@ -5,18 +5,156 @@ returned from COMMIT survives ``kill -9`` and power loss. Each execution (an
 order's update, its fills, the balances and positions they move) is written in
 ONE transaction; fill ids are UNIQUE, so re-applying a fill is refused as a
 whole and nothing is booked twice. ``path=None`` keeps everything in memory.
+
+A file is written only once it is known to be ours (:func:`account_file_problem`):
+a cockpit account carries ``PRAGMA application_id`` = :data:`APPLICATION_ID`, read
+from the file's header bytes before SQLite ever opens it for writing; a file without
+one is taken only if it holds exactly our tables (an account from before the id) or
+no table at all. One cockpit per account: an ``fcntl`` lock on ``ACCOUNT.lock``
+beside it is held for the life of the connection, and a second opener is told the
+holder's pid (:class:`AccountInUse`).
 """
 
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
+import stat
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from cockpit.model import Fill, Instrument, MarginTier, Order
 
-__all__ = ["FundingEntry", "LoadedState", "PaperStorage"]
+__all__ = [
+    "APPLICATION_ID",
+    "AccountInUse",
+    "FundingEntry",
+    "LoadedState",
+    "PaperStorage",
+    "StateFileError",
+    "account_file_problem",
+    "delete_account",
+]
+
+APPLICATION_ID = 0x436B5061  # "CkPa": PRAGMA application_id of a cockpit paper account
+_SQLITE_MAGIC = b"SQLite format 3\x00"
+_OUR_TABLES = frozenset({"meta", "balances", "positions", "orders", "fills", "instruments",
+                         "funding"})
+
+
+class StateFileError(ValueError):
+    """The account file cannot be used; the message is the one line to show."""
+
+
+class AccountInUse(StateFileError):
+    """Another process holds the account's lock."""
+
+
+def _header(path: Path) -> bytes:
+    with open(path, "rb") as f:
+        return f.read(100)
+
+
+def _tables(path: Path) -> set[str]:
+    """Table names, read through an immutable connection (no -wal/-shm created)."""
+    uri = f"{path.resolve().as_uri()}?immutable=1"
+    db = sqlite3.connect(uri, uri=True)
+    try:
+        rows = db.execute("SELECT name FROM sqlite_master WHERE type = 'table'").fetchall()
+    finally:
+        db.close()
+    return {r[0] for r in rows} - {"sqlite_sequence"}
+
+
+def _writable_mode(path: Path) -> bool:
+    """Write permission by the mode bits AND the OS (root passes ``os.access`` for a
+    file its owner made read-only; we still honour the owner's choice)."""
+    try:
+        mode = path.stat().st_mode
+    except OSError:
+        return False
+    return bool(mode & stat.S_IWUSR) and os.access(path, os.W_OK)
+
+
+def account_file_problem(path: Path | str, flag: str = "--state") -> str | None:
+    """Why ``path`` cannot hold a paper account, or None. Reads, never writes.
+
+    Refused: a directory; a path under a file; a directory that cannot be written
+    (SQLite's -wal and the lock file live beside the account); a read-only file; a
+    file that is not SQLite; another program's SQLite database. The advice never
+    suggests ``--reset`` for a file that exists (it would delete an account).
+    """
+    p = Path(path)
+    where = f"{flag} {p}"
+    for parent in p.parents:  # a path under a file: "account.sqlite/x.sqlite"
+        if parent.exists():
+            if not parent.is_dir():
+                return f"{where}: {parent} is a file, not a directory; choose another path"
+            if not _writable_mode(parent):
+                return (f"{where}: directory {parent} is not writable (the account keeps "
+                        f"its journal beside it); chmod u+w {parent} or choose another path")
+            break
+    if not p.exists():
+        return None
+    if p.is_dir():
+        return f"{where}: is a directory; give a file path such as {p / 'account.sqlite'}"
+    if not p.is_file():
+        return f"{where}: not a regular file; give the path of an account file"
+    if not _writable_mode(p):
+        return (f"{where}: the file is read-only; chmod u+w {p}, or copy it and pass the "
+                "copy to look at it")
+    try:
+        head = _header(p)
+    except OSError as exc:
+        return f"{where}: cannot read it ({exc.strerror}); check its permissions"
+    if not head:
+        return None  # an empty file: SQLite starts a new database in it
+    if not head.startswith(_SQLITE_MAGIC) or len(head) < 100:
+        return (f"{where}: not a cockpit account (not a SQLite file); it was left "
+                "untouched: give another path")
+    app_id = int.from_bytes(head[68:72], "big")
+    if app_id == APPLICATION_ID:
+        return None
+    if app_id != 0:
+        return (f"{where}: a database of another program (application id {app_id:#x}), "
+                "not a cockpit account; it was left untouched: give another path")
+    try:
+        tables = _tables(p)
+    except sqlite3.DatabaseError as exc:
+        return (f"{where}: not a readable cockpit account ({exc}); it was left untouched: "
+                "give another path")
+    if tables and tables != _OUR_TABLES:
+        shown = ", ".join(sorted(tables)[:4]) + (", ..." if len(tables) > 4 else "")
+        return (f"{where}: a database of another program (tables {shown}), not a cockpit "
+                "account; it was left untouched: give another path")
+    return None
+
+
+class _AccountLock:
+    """An exclusive ``fcntl.flock`` on ``ACCOUNT.lock`` holding the owner's pid."""
+
+    def __init__(self, path: Path) -> None:
+        import fcntl
+
+        self.path = Path(str(path) + ".lock")
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            holder = os.read(fd, 32).decode(errors="replace").strip() or "unknown"
+            os.close(fd)
+            raise AccountInUse(
+                f"account {path} is in use by another cockpit (pid {holder}); close that "
+                "one first, or give this one another --state") from None
+        os.ftruncate(fd, 0)
+        os.write(fd, str(os.getpid()).encode())
+        self._fd: int | None = fd
+
+    def release(self) -> None:
+        if self._fd is not None:
+            os.close(self._fd)  # closing the descriptor releases the flock
+            self._fd = None
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -93,31 +231,65 @@ def _fill_from_row(r: tuple) -> Fill:
     return Fill(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8], bool(r[9]), bool(r[10]))
 
 
+def delete_account(path: Path | str) -> None:
+    """``--reset``: delete the account at ``path`` and its journal files, only when it
+    IS a cockpit account (never another program's database a mistyped path names)
+    and no cockpit holds it."""
+    p = Path(path)
+    if problem := account_file_problem(p, "--reset --state"):
+        raise StateFileError(problem)
+    if not p.exists():
+        return
+    lock = _AccountLock(p)
+    try:
+        for suffix in ("", "-wal", "-shm"):
+            Path(str(p) + suffix).unlink(missing_ok=True)
+    finally:
+        lock.release()
+
+
 class PaperStorage:
     """The paper account's tables behind one connection (thread-shareable, caller serialises).
 
-    Raises ``ValueError`` (one line) when ``path`` holds something other than SQLite.
+    Raises :class:`StateFileError` (one line) when ``path`` cannot hold an account
+    (see :func:`account_file_problem`) and :class:`AccountInUse` while another process
+    holds it; in both cases the file is left as it was.
     """
 
     def __init__(self, path: Path | str | None = None) -> None:
         self.path = Path(path) if path is not None else None
+        self._lock: _AccountLock | None = None
         if self.path is not None:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
+            problem = account_file_problem(self.path)
+            if problem:
+                raise StateFileError(problem)
+            try:
+                self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+            except OSError as exc:
+                raise StateFileError(f"--state {self.path}: cannot create its directory "
+                                     f"({exc.strerror}); choose another path") from None
+            self._lock = _AccountLock(self.path)
         target = str(self.path) if self.path is not None else ":memory:"
         # isolation_level=None: we issue BEGIN IMMEDIATE / COMMIT ourselves.
         self._db = sqlite3.connect(target, isolation_level=None, check_same_thread=False)
         try:
+            # the id first, while the journal is still a rollback one: it lands in the
+            # main file's header, where account_file_problem reads it
+            self._db.execute(f"PRAGMA application_id={APPLICATION_ID}")
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=FULL")
             self._db.execute("PRAGMA busy_timeout=5000")
             self._db.executescript(_SCHEMA)
         except sqlite3.DatabaseError as exc:
-            self._db.close()
-            raise ValueError(f"state_path {self.path}: not a paper-account database ({exc}); "
-                             "move it aside or start afresh with --reset") from None
+            self.close()
+            raise StateFileError(f"--state {self.path}: cannot open the account ({exc}); "
+                                 "it was left as it was: check the disk and the file") from None
 
     def close(self) -> None:
         self._db.close()
+        if self._lock is not None:
+            self._lock.release()
+            self._lock = None
 
     # -- reading ------------------------------------------------------------------------
 

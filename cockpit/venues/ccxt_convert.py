@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from cockpit.market_checks import RejectionTally
 from cockpit.model import (
     Balance,
     Bars,
@@ -34,6 +35,8 @@ if TYPE_CHECKING:
     from cockpit.venues.ccxt_base import VenueAdapter
 
 log = logging.getLogger(__name__)
+# a venue sending zero prices ten times a second is one line a minute, not ten a second
+DROPPED = RejectionTally(log)
 
 NAN = float("nan")
 USD_LIKE = frozenset({"USD", "USDT", "USDC", "FDUSD", "BUSD"})
@@ -199,8 +202,8 @@ def _levels(adapter: VenueAdapter, rows: list, market: dict) -> np.ndarray:
                    dtype=float).reshape(-1, 2)
     good = np.isfinite(arr).all(axis=1) & (arr[:, 0] > 0) & (arr[:, 1] >= 0)
     if not good.all():
-        log.warning("%s: %d malformed book level(s) dropped", market.get("symbol"),
-                    int((~good).sum()))
+        DROPPED.add("book levels dropped (bad price or amount)", str(market.get("symbol")),
+                    n=int((~good).sum()))
         arr = arr[good]
     if arr.size:
         arr[:, 1] = [adapter.contracts_from_venue(a, market) for a in arr[:, 1]]
@@ -242,7 +245,7 @@ def to_bars(symbol: str, ohlcv: list[list], timeframe_s: int) -> Bars:
                     dtype=float).reshape(-1, 6)
     good = np.isfinite(cols[:, 1:5]).all(axis=1) & (cols[:, 1:5] > 0).all(axis=1)
     if not good.all():
-        log.warning("%s: %d malformed bar(s) dropped", symbol, int((~good).sum()))
+        DROPPED.add("bars dropped (bad open/high/low/close)", symbol, n=int((~good).sum()))
         cols = cols[good]
     arrays = [cols[:, i].copy() for i in range(6)]
     ts = arrays[0].astype(np.int64)

@@ -42,6 +42,7 @@ from cockpit.venues.ccxt_base import (
     to_ticker,
     to_trade,
 )
+from cockpit.venues.ccxt_convert import DROPPED
 from cockpit.venues.deribit import install_change_id_check
 
 __all__ = ["CcxtFeed", "install_change_id_check"]  # the latter lives in deribit.py
@@ -294,8 +295,8 @@ class CcxtFeed(MarketFeed):
                     await self._sleep(backoff.next_delay())
                     continue
                 if isinstance(exc, BadResponse | KeyError | TypeError | ValueError | IndexError):
-                    log.warning("%s %s %s: malformed payload skipped: %s", self.venue, symbol,
-                                kind, exc)
+                    DROPPED.add(f"{self.venue} malformed {kind} payloads skipped", symbol,
+                                "the payload does not parse")
                     await self._sleep(self.poll_s)
                     continue
                 failures += 1
@@ -362,8 +363,9 @@ class CcxtFeed(MarketFeed):
                     seen.append(key)
                     self._sink.on_trade(trade)
                     self._seen(trade.ts_ms)
-        except Exception as exc:
-            log.warning("%s %s %s: malformed payload skipped: %s", self.venue, symbol, kind, exc)
+        except Exception:
+            DROPPED.add(f"{self.venue} malformed {kind} payloads skipped", symbol,
+                        "the payload does not parse")
         self._status()
 
     def _seen(self, ts_ms: int) -> None:

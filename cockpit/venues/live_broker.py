@@ -12,7 +12,12 @@ Orders are the dangerous part, so the rules are strict:
   ``ExchangeNotAvailable``) the order is looked up by client id, then fills and the
   position are checked; "not found" is never read as "not placed" without those;
 * a venue's duplicate-client-id error (OKX 51016, Bybit 110072, Binance -4116, all
-  ccxt ``InvalidOrder``) means the first one landed: it is resolved to that order.
+  ccxt ``InvalidOrder``) means the first one landed: it is resolved to that order;
+* any other refusal is raised as ``VenueRefused``, one sentence ("OKX refused:
+  insufficient margin (51008)"); the venue's raw reply is logged only;
+* cancel-all works on every venue: where ccxt has no ``cancelAllOrders`` (OKX), the
+  open orders are listed and cancelled one by one, then listed again; any order still
+  open is named in ``CancelIncomplete``.
 """
 
 from __future__ import annotations
@@ -37,6 +42,7 @@ from cockpit.venues.ccxt_base import (
     to_order,
     to_position,
 )
+from cockpit.venues.errors import refusal_sentence
 from cockpit.venues.order_safety import (
     check_client_id,
     check_request,
@@ -46,7 +52,7 @@ from cockpit.venues.order_safety import (
     verdict_from_fills,
 )
 
-__all__ = ["CcxtBroker", "OrderStatusUnknown"]
+__all__ = ["CancelIncomplete", "CcxtBroker", "OrderStatusUnknown"]
 
 log = logging.getLogger(__name__)
 
@@ -57,6 +63,15 @@ _TOTAL_IS_EQUITY = {"deribit", "okx", "binanceusdm"}
 class OrderStatusUnknown(Exception):
     """An order create failed ambiguously and the look-up failed too: do not resend
     blindly; the message names the client id to look for on the venue."""
+
+
+class CancelIncomplete(Exception):
+    """Cancel-all left orders open; the message names them. ``cancelled`` holds the
+    orders that were cancelled."""
+
+    def __init__(self, message: str, cancelled: list[Order]) -> None:
+        super().__init__(message)
+        self.cancelled = cancelled
 
 
 class CcxtBroker(Broker):
@@ -193,14 +208,14 @@ class CcxtBroker(Broker):
         params = self.adapter.order_params(cid, request.reduce_only, request.post_only)
         position_before = await self._position_contracts(request.symbol, cached=True)
         sent_ms = self.now_ms()
-        from ccxt.base.errors import InvalidOrder, NetworkError
+        from ccxt.base.errors import ExchangeError, InvalidOrder, NetworkError
 
         try:
             raw = await self._call("create_order", request.symbol, request.type, request.side,
                                    amount, price, params)
         except InvalidOrder as exc:
             if not self.adapter.is_duplicate_id_error(exc):
-                raise
+                raise refusal_sentence(self.venue, exc) from None
             # the venue already holds an order with our id: the first send landed
             log.warning("%s: duplicate client id %s; resolving to the existing order",
                         self.venue, cid)
@@ -215,6 +230,8 @@ class CcxtBroker(Broker):
                         self.venue, cid, type(exc).__name__)
             return await self._resolve_ambiguous(request, market, cid, position_before,
                                                  sent_ms, exc)
+        except ExchangeError as exc:  # insufficient margin, bad price ...: the venue said no
+            raise refusal_sentence(self.venue, exc) from None
         return self._order(raw, market, cid, request)
 
     async def _lookup(self, symbol: str, cid: str) -> dict | None:
@@ -272,7 +289,14 @@ class CcxtBroker(Broker):
         return position.contracts if position is not None else 0.0
 
     async def cancel_order(self, order_id: str, symbol: str | None = None) -> Order:
-        raw = await self._call("cancel_order", order_id, symbol)
+        from ccxt.base.errors import ExchangeError, OrderNotFound
+
+        try:
+            raw = await self._call("cancel_order", order_id, symbol)
+        except OrderNotFound:
+            raise
+        except ExchangeError as exc:
+            raise refusal_sentence(self.venue, exc) from None
         market = await self._market(raw.get("symbol") or symbol)
         order = to_order(self.adapter, raw, market)
         if order.status == "open":  # ccxt often echoes the request only
@@ -282,6 +306,10 @@ class CcxtBroker(Broker):
         return order
 
     async def cancel_all_orders(self, symbol: str | None = None) -> list[Order]:
+        """Every open order (of ``symbol``) cancelled: in one call where the venue has
+        one, else one by one and checked (see module)."""
+        if not (getattr(self._ex, "has", None) or {}).get("cancelAllOrders"):
+            return await self._cancel_each(symbol)
         symbols = [symbol] if symbol else (self.symbols or [None])
         out: list[Order] = []
         for sym in symbols:
@@ -291,6 +319,30 @@ class CcxtBroker(Broker):
         self._open = {k: v for k, v in self._open.items() if symbol and v.symbol != symbol}
         self._resting_changed()
         return out
+
+    async def _cancel_each(self, symbol: str | None) -> list[Order]:
+        """List the open orders, cancel each, list again: what is still open is named."""
+        from ccxt.base.errors import OrderNotFound
+
+        listed = await self.fetch_open_orders(symbol)
+        cancelled: list[Order] = []
+        why: dict[str, str] = {}
+        for order in listed:
+            try:
+                cancelled.append(await self.cancel_order(order.id, order.symbol))
+            except OrderNotFound:
+                continue  # filled or cancelled meanwhile: not open any more
+            except Exception as exc:  # one refusal must not stop the other cancels
+                why[order.id] = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        left = await self.fetch_open_orders(symbol)
+        if left:
+            names = ", ".join(f"{o.symbol} {o.side} {o.amount:g} (id {o.id})" for o in left[:5])
+            reason = next((why[o.id] for o in left if o.id in why), "still listed as open")
+            raise CancelIncomplete(
+                f"{self.venue}: cancelled {len(cancelled)} of {len(listed)} open orders; "
+                f"still open: {names}{' ...' if len(left) > 5 else ''} ({reason}); cancel "
+                "them on the venue", cancelled)
+        return cancelled
 
     async def fetch_open_orders(self, symbol: str | None = None) -> list[Order]:
         symbols = [symbol] if symbol else (self.symbols or [None])

@@ -10,8 +10,11 @@ panel see the recorded market as if it were live.
   update played), never the wall clock, so ages and staleness are the recorded ones.
 * ``speed`` 1.0 plays in recorded time, 10.0 ten times faster, 0 as fast as
   possible (yielding to the event loop every few hundred updates so the UI stays live).
-* A bad line (not JSON, unknown kind, a payload that does not decode) is logged
-  and skipped; a truncated gzip ends the replay early with a warning. Neither raises.
+* A bad line (not JSON, unknown kind, a payload that does not decode) is skipped and
+  counted: the first is logged with its line number and reason, the rest summarised
+  once a minute and at the end (``market_checks.RejectionTally``), never one Python
+  exception text per line. A truncated gzip ends the replay early with a warning.
+  Neither raises.
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
 from typing import IO, Any
 
+from cockpit.market_checks import RejectionTally
 from cockpit.model import VenueStatus
 from cockpit.venues.base import MarketFeed, MarketSink
 from cockpit.venues.recorder import FORMAT, VERSION, decode
@@ -52,6 +56,27 @@ def _open_text(path: Path) -> IO[str]:
     if magic == b"\x1f\x8b":
         return gzip.open(path, "rt", encoding="utf-8")
     return open(path, encoding="utf-8")
+
+
+def _parse(line: str) -> tuple[tuple[int, str, Any] | None, str]:
+    """``((t_ms, kind, update), "")`` for a good line, else ``(None, reason)`` in words."""
+    try:
+        rec = json.loads(line)
+    except ValueError:
+        return None, "not JSON"
+    if not isinstance(rec, dict):
+        return None, f"a JSON {type(rec).__name__}, not a record"
+    kind = rec.get("k")
+    if kind not in _DISPATCH:
+        return None, f"unknown kind {str(kind)[:20]!r}"
+    t = rec.get("t")
+    if isinstance(t, bool) or not isinstance(t, int | float) or not math.isfinite(t):
+        return None, f"time {str(t)[:20]!r} is not a number of ms"
+    try:
+        item = decode(kind, rec.get("d"))
+    except Exception:  # any malformed payload: the line is skipped, never the replay
+        return None, f"the {kind} payload does not decode"
+    return (int(t), kind, item), ""
 
 
 class ReplayFeed(MarketFeed):
@@ -92,7 +117,8 @@ class ReplayFeed(MarketFeed):
         self.option_greeks = bool(head.get("option_greeks", False))
         self._now_ms = self.started_ms
         self.played = 0  # updates pushed into the sink
-        self.skipped = 0  # bad lines logged and skipped
+        self.skipped = 0  # bad lines skipped (counted, summarised)
+        self.tally = RejectionTally(log)
         self.finished = False
 
     def _read_header(self) -> dict:
@@ -134,19 +160,12 @@ class ReplayFeed(MarketFeed):
                 lineno += 1
                 if not line.strip():
                     continue
-                try:
-                    rec = json.loads(line)
-                    kind = rec["k"]
-                    if kind not in _DISPATCH:
-                        raise ValueError(f"unknown kind {kind!r}")
-                    t = int(rec["t"])
-                    item = decode(kind, rec["d"])
-                except Exception as exc:  # one bad line must not end the replay
+                rec, why = _parse(line)
+                if why:
                     self.skipped += 1
-                    log.warning("replay %s line %d skipped: %s: %s", self.path.name, lineno,
-                                type(exc).__name__, str(exc)[:120])
+                    self.tally.add("replay lines skipped", self.path.name, f"line {lineno}: {why}")
                     continue
-                yield t, kind, item
+                yield rec
 
     def _status(self, sink: MarketSink, message: str) -> None:
         sink.on_venue_status(VenueStatus(venue=self.venue, connected=True,
@@ -170,6 +189,7 @@ class ReplayFeed(MarketFeed):
                 status_ms = self._now_ms
                 self._status(sink, label)
         self.finished = True
+        self.tally.flush()
         self._status(sink, f"replay finished: {self.played} updates"
                      + (f", {self.skipped} bad lines skipped" if self.skipped else ""))
         if self.hold:

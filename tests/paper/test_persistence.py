@@ -216,7 +216,8 @@ def test_a_restart_never_charges_a_funding_time_twice_and_keeps_the_peak(tmp_pat
 def test_a_state_file_that_is_not_sqlite_is_a_one_line_error(tmp_path):
     path = tmp_path / "notes.txt"
     path.write_text("not a database, just the trader's notes\n" * 50)
-    with pytest.raises(ValueError, match="not a paper-account database") as err:
+    with pytest.raises(ValueError, match="not a cockpit account") as err:
         PaperBroker([BTC_PERP], state_path=path)
-    assert "\n" not in str(err.value) and "--reset" in str(err.value)
+    # never "--reset": that advice deletes whatever the path names
+    assert "\n" not in str(err.value) and "--reset" not in str(err.value)
     assert path.read_text().startswith("not a database")  # left untouched

@@ -22,6 +22,9 @@ The server binds 127.0.0.1 on an ephemeral port and nothing else. Knobs:
   subscription): that push sends the raw text instead of a ticker.
 * ``plain_429``: answer 429 with a plain-text body (no OKX code), the case ccxt
   maps to ``ExchangeNotAvailable``.
+* ``uncancellable``: order ids whose ``cancel-order`` OKX refuses (sCode 51400); OKX
+  has no cancel-all endpoint (ccxt ``has['cancelAllOrders']`` is False), so a kill
+  switch must cancel order by order.
 """
 
 from __future__ import annotations
@@ -62,6 +65,8 @@ class FakeOkx:
         self.plain_429 = False
         # [(sCode, sMsg), ...]: refuse every order, taking the refusals in turn
         self.refuse_orders: list[tuple[str, str]] = []
+        self.uncancellable: set[str] = set()
+        self.cancel_posts = 0
         # what happened
         self.requests: list[tuple[str, str]] = []
         self.seen_api_keys: set[str] = set()  # OK-ACCESS-KEY headers received
@@ -161,17 +166,7 @@ class FakeOkx:
                                           "data": []})
             return ok([order])
         if path == "/api/v5/trade/cancel-order" and request.method == "POST":
-            body = await request.json()
-            order = self.orders.get(body.get("clOrdId", "")) or next(
-                (o for o in self.orders.values() if o["ordId"] == body.get("ordId")), None)
-            if order is None or order["state"] != "live":
-                return web.json_response({"code": "1", "msg": "", "data": [
-                    {"ordId": body.get("ordId", ""), "clOrdId": body.get("clOrdId", ""),
-                     "sCode": "51400", "sMsg": "Order cancellation failed as the order does "
-                     "not exist"}]})
-            order["state"] = "canceled"
-            return ok([{"ordId": order["ordId"], "clOrdId": order["clOrdId"], "sCode": "0",
-                        "sMsg": ""}])
+            return await self._cancel(request)
         if path == "/api/v5/trade/orders-pending":
             return ok([o for o in self.orders.values() if o["state"] == "live"])
         if path == "/api/v5/trade/cancel-all-after":
@@ -231,6 +226,21 @@ class FakeOkx:
                 return web.Response(status=500)
             await asyncio.sleep(self.ack_delay_s)  # reply arrives after the client gave up
         return web.json_response(payload)
+
+    async def _cancel(self, request: web.Request) -> web.StreamResponse:
+        body = await request.json()
+        self.cancel_posts += 1
+        order = next((o for o in self.orders.values() if o["ordId"] == body.get("ordId")
+                      or (body.get("clOrdId") and o["clOrdId"] == body.get("clOrdId"))), None)
+        if order is None or order["state"] != "live" or order["ordId"] in self.uncancellable:
+            code, text = ("51400", "Order cancellation failed as the order has been filled, "
+                          "canceled or does not exist")
+            return web.json_response({"code": "1", "msg": "Operation failed.", "data": [
+                {"clOrdId": body.get("clOrdId", ""), "ordId": body.get("ordId", ""),
+                 "sCode": code, "sMsg": text}]})
+        order["state"] = "canceled"
+        return ok([{"clOrdId": order["clOrdId"], "ordId": order["ordId"], "sCode": "0",
+                    "sMsg": ""}])
 
     # -- payloads (OKX v5 documented shapes) ----------------------------------
     def _ticker(self, inst_id: str) -> dict:

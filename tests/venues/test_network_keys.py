@@ -86,8 +86,10 @@ async def test_sentinel_keys_never_reach_logs_errors_output_or_argv(tmp_path):
     # the order really went out signed with the sentinel key, and really failed
     assert srv.order_posts == 2 and srv.orders == {}
     assert srv.seen_api_keys == {SENTINEL_KEY}
-    assert out_text.count("order failed: okx") == 2
-    assert "51008" in out_text and "50113" in out_text and "API key ***" in out_text
+    # each refusal reads as one sentence; the venue's raw reply is in the log, redacted
+    assert "order failed: OKX refused: insufficient margin (51008)" in out_text
+    assert out_text.count("order failed: OKX refused: ") == 2 and "50113" in out_text
+    assert '"sCode"' not in out_text and "API key ***" in err_text
     # the DEBUG logs searched below do hold the signed request headers (redacted)
     assert "OK-ACCESS-KEY" in err_text and "order failed" in err_text
     assert "credentials: Credentials(venue='okx'" in out_text
