@@ -319,16 +319,19 @@ def test_closing_any_position_passes_active_and_reducing(symbol, reduce_only):
 
 
 def test_the_engines_risk_reducing_cuts_pass():
+    from cockpit.desk import Desk, policy_settings
     from cockpit.engine import EngineRunner
     from cockpit.execution import requests_for
-    from cockpit.session import policy_settings, suggestions_from
 
+    rt = demo()
+    desk = Desk(Config(), rt.store, rt.broker, rt.journal)
     result = EngineRunner(policy_settings(Config())).run(SNAP)
-    cuts = [s for s in suggestions_from(result, SNAP) if s.reduces_risk]
+    desk.on_result(result, SNAP)
+    cuts = [s for s in desk.book if s.reduces_risk]
     assert cuts, "the demo account is built to be cut at start"
     g = gate()
     for s in cuts:
-        for req in requests_for(s):
+        for req in requests_for(s.id, s.orders):
             assert reduces_risk(req, SNAP), req
             for state in (ACTIVE, REDUCING):
                 assert g.check(req, SNAP, state, now_s=0.0) is None, (req, state)
