@@ -14,6 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 __all__ = [
+    "AccountLiquidationRow",
     "DepthBand",
     "DepthView",
     "GreeksRow",
@@ -60,6 +61,33 @@ class PositionMarginRow:
 
 
 @dataclass(frozen=True, slots=True)
+class AccountLiquidationRow:
+    """Where the whole account meets maintenance margin as one underlying moves.
+
+    ``underlying`` "BTC" (or "all" for every underlying moving together);
+    ``direction`` "down" / "up"; ``price_now`` and ``liquidation_price`` in USD
+    ("all": ratios to today's prices); ``move_pct`` signed fraction; equity and
+    maintenance margin at that price in USD; ``distance_sigmas`` / ``expected_days``
+    at the underlying's forecast vol. None where no move within +-95 %
+    liquidates (``note`` says so).
+    """
+
+    underlying: str
+    direction: str
+    price_now: float
+    liquidation_price: float | None
+    move_pct: float | None
+    equity_usd: float | None = None
+    maintenance_margin_usd: float | None = None
+    distance_sigmas: float | None = None
+    expected_days: float | None = None
+    forecast_vol: float | None = None
+    inside_buffer: bool = False
+    note: str = ""
+    price_decimals: int = 0
+
+
+@dataclass(frozen=True, slots=True)
 class MarginView:
     """Account margin health. ``margin_ratio`` = MM / equity (liquidation at 1);
     the gauge turns amber at ``amber_ratio`` and red at ``red_ratio``;
@@ -77,6 +105,10 @@ class MarginView:
     rows: tuple[PositionMarginRow, ...] = ()
     worst_symbol: str = ""
     empty_reason: str = ""
+    account_levels: tuple[AccountLiquidationRow, ...] = ()
+    buffer_sigmas: float = 3.0
+    revaluation_note: str = ""  # how the account was revalued ("options at today's IV ...")
+    margin_source: str = ""  # "venue account" when IM/MM are the venue's account-level figures
 
     @property
     def level(self) -> str:
