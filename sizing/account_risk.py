@@ -146,8 +146,9 @@ class UnderlyingLiquidation:
     up: LiquidationLevel | None
 
 
-def _option_value_usd(p: BookPosition, spot: np.ndarray) -> np.ndarray:
-    """USD value per coin of underlying at ``spot`` (array), sticky strike."""
+def _option_value_usd(p: BookPosition, spot: np.ndarray, vol_scale: float = 1.0) -> np.ndarray:
+    """USD value per coin of underlying at ``spot`` (array), sticky strike; ``vol_scale``
+    multiplies the implied vol (1.5 = IV up by half)."""
     from sizing.greeks import black76
 
     c = p.contract
@@ -156,9 +157,9 @@ def _option_value_usd(p: BookPosition, spot: np.ndarray) -> np.ndarray:
     inputs = (s0, mark_usd, float(c.strike or math.nan), p.years, p.implied_vol)
     if not all(math.isfinite(x) for x in inputs) or not np.isfinite(spot).all():
         return np.full(np.shape(spot), math.nan)  # unknown vol or price: no revaluation
-    prices = black76(np.concatenate(([s0], spot)), c.strike, p.years, p.implied_vol,
-                     bool(c.is_call)).price
-    return np.maximum(mark_usd + prices[1:] - prices[0], 0.0)
+    now = black76(s0, c.strike, p.years, p.implied_vol, bool(c.is_call)).price
+    then = black76(spot, c.strike, p.years, p.implied_vol * vol_scale, bool(c.is_call)).price
+    return np.maximum(mark_usd + then - now, 0.0)
 
 
 def calibrated(book: AccountBook, equity_usd: float, maintenance_margin_usd: float,
@@ -184,8 +185,10 @@ def revalue(book: AccountBook, moves: Mapping[str, float] | None = None) -> Reva
     return _revalue_many(book, {u: np.array([k]) for u, k in (moves or {}).items()}, 1)[0]
 
 
-def _revalue_many(book: AccountBook, moves: Mapping[str, np.ndarray], n: int) -> list:
-    """Revaluations at ``n`` scenarios; ``moves`` maps underlying -> ratio array (n,)."""
+def _revalue_many(book: AccountBook, moves: Mapping[str, np.ndarray], n: int,
+                  vol_scale: float = 1.0, with_margin: bool = True) -> list:
+    """Revaluations at ``n`` scenarios; ``moves`` maps underlying -> ratio array (n,);
+    ``vol_scale`` multiplies every option's implied vol; without margin, IM/MM are 0."""
     ones = np.ones(n)
 
     def k(coin: str) -> np.ndarray:
@@ -204,13 +207,13 @@ def _revalue_many(book: AccountBook, moves: Mapping[str, np.ndarray], n: int) ->
         coin_usd = book.price(c.base) * k(c.base)
         spot = p.underlying_price * ku
         if p.is_option:
-            value = _option_value_usd(p, spot)
+            value = _option_value_usd(p, spot, vol_scale)
             marks = value / spot if not c.linear else value
         else:
             marks = p.mark_price * ku
         pnl_usd = contract_pnl(c, p.contracts, p.entry_price, marks) * settle_usd
-        im, mm = np.empty(n), np.empty(n)
-        for i in range(n):
+        im, mm = np.zeros(n), np.zeros(n)
+        for i in range(n if with_margin else 0):
             im[i], mm[i] = position_margin(c, p.contracts, float(marks[i]), float(coin_usd[i]),
                                            float(settle_usd[i]), float(spot[i]))
         equity = equity + pnl_usd
