@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 __all__ = [
     "AccountLiquidationRow",
+    "DeltaBandRow",
     "DepthBand",
     "DepthView",
     "GreeksRow",
@@ -127,12 +128,17 @@ class MarginView:
 class GreeksRow:
     """Greeks of one position (or a total line, ``is_total``).
 
-    delta_coin: coin-equivalent exposure; delta_usd = delta_coin x underlying.
+    delta_coin: per position the plain Black-76 delta x size (the venue's
+    convention, Deribit's ticker); perps their coin size. delta_usd =
+    delta_coin x underlying. Total lines add the premium adjustment and the
+    coin equity (their own lines) so ``Σ`` is the book delta.
     gamma_coin: change of delta_coin per 1 USD of underlying;
-    gamma_usd: change of delta_usd for a 1 % move of the underlying.
-    vega per 1 vol point, theta per calendar day. ``source`` is "venue"
-    (the venue's published Greeks), "model" (``sizing.greeks.black76``) or
-    the instrument kind, "perp"/"future" (delta only, exact).
+    gamma_usd: the P&L of a 1 % move from gamma, 0.5 x gamma x (1 % S)^2, the
+    unit of ``[sizing] gamma_limit_usd``.
+    vega per 1 vol point, theta per calendar day (inside the last day, x the
+    time left, as Deribit shows it). ``source`` is "venue" (the venue's
+    published Greeks), "model" (``sizing.greeks.black76``), the instrument
+    kind "perp"/"future" (delta only, exact), or "book" for the adjustment lines.
     """
 
     symbol: str
@@ -153,6 +159,23 @@ class GreeksRow:
 
 
 @dataclass(frozen=True, slots=True)
+class DeltaBandRow:
+    """What the delta band covers for one underlying (USD), by the policy's own rule
+    (``sizing.policy_hedge.band_delta_usd``): ``covered_usd`` = options' book
+    delta + hedge perps; ``view_perps_usd`` the directional perps and
+    ``coin_usd`` the coin equity, the trader's view, outside the band."""
+
+    underlying: str
+    covered_usd: float
+    options_usd: float
+    hedge_perps_usd: float
+    view_perps_usd: float
+    coin_usd: float
+    band_usd: float
+    outside: bool
+
+
+@dataclass(frozen=True, slots=True)
 class GreeksView:
     """Per-position Greeks, totals per underlying, and the delta band (USD,
     +/- ``delta_band_usd`` per underlying, as the policy hedges it); ``breach``
@@ -165,6 +188,8 @@ class GreeksView:
     breach: bool = False
     empty_reason: str = ""
     note: str = ""  # e.g. "no options in this account: gamma, vega and theta are zero"
+    bands: tuple[DeltaBandRow, ...] = ()
+    delta_convention: str = ""
 
 
 @dataclass(frozen=True, slots=True)

@@ -66,23 +66,40 @@ def test_greeks_perp_plus_model_option_match_independent_black76():
     assert perp.gamma_coin == 0.0 and perp.vega_usd == 0.0
 
     g = black76_call(f, k, t, iv)
-    coin_price = g["price"] / f  # Deribit quotes the option in BTC
-    unit_coin_delta = g["delta"] - coin_price  # inverse option: BS delta minus coin price
+    # per position: the plain Black delta, as Deribit's ticker shows it
     assert short_call.source == "model"
-    assert short_call.delta_coin == pytest.approx(-3.0 * unit_coin_delta, rel=1e-9)
-    assert short_call.delta_usd == pytest.approx(-3.0 * unit_coin_delta * f, rel=1e-9)
+    assert short_call.delta_coin == pytest.approx(-3.0 * g["delta"], rel=1e-9)
+    assert short_call.delta_usd == pytest.approx(-3.0 * g["delta"] * f, rel=1e-9)
     assert short_call.gamma_coin == pytest.approx(-3.0 * g["gamma"], rel=1e-9)
-    assert short_call.gamma_usd == pytest.approx(-3.0 * g["gamma"] * f * f * 0.01, rel=1e-9)
+    # gamma in USD: the P&L of a 1 % move from gamma, the unit of gamma_limit_usd
+    assert short_call.gamma_usd == pytest.approx(-3.0 * 0.5 * g["gamma"] * (0.01 * f) ** 2,
+                                                 rel=1e-9)
     assert short_call.vega_usd == pytest.approx(-3.0 * g["vega"], rel=1e-9)
     assert short_call.vega_coin == pytest.approx(-3.0 * g["vega"] / f, rel=1e-9)
     assert short_call.theta_usd == pytest.approx(-3.0 * g["theta"], rel=1e-9)
     assert short_call.theta_usd > 0  # short options earn theta
 
-    (total,) = v.totals
+    # per underlying: Deribit's delta_total nets the coin option's coin value (the
+    # ticker's mark, 0.01 BTC) out; its own line, so the column adds up to the book delta
+    adj, total = v.totals
+    assert adj.symbol == "premium adj BTC" and adj.delta_coin == pytest.approx(3.0 * 0.01)
     assert total.is_total and total.underlying == "BTC"
-    assert total.delta_coin == pytest.approx(2.0 - 3.0 * unit_coin_delta, rel=1e-9)
-    assert v.portfolio_delta_usd == pytest.approx((2.0 - 3.0 * unit_coin_delta) * f, rel=1e-9)
+    book = 2.0 - 3.0 * g["delta"] + 3.0 * 0.01
+    assert total.delta_coin == pytest.approx(book, rel=1e-9)
+    assert v.portfolio_delta_usd == pytest.approx(book * f, rel=1e-9)
     assert not v.breach and v.note == ""
+    # the band covers the options (net of premium) and the perps that hedge them: with a
+    # 200k band the 120k perp offsets the options and is no larger than them plus the band
+    options = (-3.0 * g["delta"] + 0.03) * f
+    (band,) = v.bands
+    assert band.options_usd == pytest.approx(options, rel=1e-9)
+    assert band.hedge_perps_usd == pytest.approx(120_000.0)
+    assert band.covered_usd == pytest.approx(options + 120_000.0, rel=1e-9)
+    # with a 25k band the perp is larger than options + band: the trader's view
+    tight = views.greeks_view(snap, delta_band_usd=25_000.0)
+    assert tight.bands[0].view_perps_usd == pytest.approx(120_000.0)
+    assert tight.bands[0].covered_usd == pytest.approx(options, rel=1e-9)
+    assert tight.breach and tight.bands[0].outside  # |options| ~ 63k > 25k
     only_perp = snapshot(instruments=[BTC_PERP], tickers=[ticker(BTC_PERP.symbol, f)],
                          positions=[Position(BTC_PERP.symbol, 1.0, f)])
     assert views.greeks_view(only_perp).note.startswith("no options in this account")
@@ -119,13 +136,17 @@ def test_greeks_band_breach_per_underlying_and_missing_iv_reason():
     by_symbol = {r.symbol: r for r in v.rows}
     assert by_symbol[opt.symbol].delta_coin is None
     assert "implied vol" in by_symbol[opt.symbol].note
-    totals = {t.underlying: t for t in v.totals}
-    assert totals["BTC"].delta_usd == pytest.approx(60_000.0)  # outside +/- 50k
+    totals = {t.underlying: t for t in v.totals if t.is_total}
+    # the long option's 0.01 BTC coin value comes off the book delta (delta_total)
+    assert totals["BTC"].delta_usd == pytest.approx(60_000.0 - 600.0)
     assert "excludes 1" in totals["BTC"].note
     assert totals["ETH"].delta_usd == pytest.approx(-30_000.0)
-    assert totals["BTC"].outside_band and not totals["ETH"].outside_band
-    assert v.breach
-    assert v.portfolio_delta_usd == pytest.approx(30_000.0)
+    # the perps are the trader's view, not the band's: neither underlying is out
+    bands = {b.underlying: b for b in v.bands}
+    assert bands["BTC"].view_perps_usd == pytest.approx(60_000.0)
+    assert bands["ETH"].covered_usd == 0.0
+    assert not v.breach
+    assert v.portfolio_delta_usd == pytest.approx(29_400.0)
 
 
 def test_greeks_empty_reasons():
@@ -451,5 +472,5 @@ def test_greeks_nan_venue_greeks_say_so_and_many_options_price_together():
     for o in chain:  # the vectorised evaluation matches each option's own Black-76
         years = (o.expiry_ms - NOW_MS) / (365 * 86_400_000)
         g = black76_call(f, o.strike, years, 0.5 + o.strike / 1e6)
-        assert rows[o.symbol].delta_coin == pytest.approx(g["delta"] - g["price"] / f, rel=1e-9)
+        assert rows[o.symbol].delta_coin == pytest.approx(g["delta"], rel=1e-9)  # plain Black
         assert rows[o.symbol].theta_usd == pytest.approx(g["theta"], rel=1e-9)
