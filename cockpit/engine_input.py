@@ -31,7 +31,7 @@ import numpy as np
 from cockpit.model import Bars, Instrument, Position, Snapshot, Ticker
 from sizing.policy import InstrumentState, PortfolioState
 
-__all__ = ["log_returns", "state_from_snapshot"]
+__all__ = ["book_from_snapshot", "log_returns", "price_usd_from", "state_from_snapshot"]
 
 MS_PER_YEAR = 365.0 * 86_400_000.0
 NAN = math.nan
@@ -45,6 +45,65 @@ def log_returns(bars: Bars | None, max_returns: int = 2000) -> np.ndarray:
     with np.errstate(divide="ignore", invalid="ignore"):
         r = np.diff(np.log(close))
     return r[-max_returns:]
+
+
+def price_usd_from(snapshot: Snapshot):
+    """``currency -> USD`` as the paper broker prices coins: 1 for stablecoins, else the
+    index of a perp/future on that coin, else an option's underlying price, else
+    the account's own balance valuation; NaN when none is known."""
+    from sizing.contracts import STABLE
+
+    index: dict[str, float] = {}
+    under: dict[str, float] = {}
+    for sym, t in snapshot.tickers.items():
+        inst = snapshot.instruments.get(sym)
+        if inst is None:
+            continue
+        if not inst.is_option and t.index and t.index > 0:
+            index.setdefault(inst.base, float(t.index))
+        elif inst.is_option and t.underlying_price:
+            under.setdefault(inst.base, float(t.underlying_price))
+    own = {}
+    if snapshot.account is not None:
+        own = {b.currency: b.usd_value / b.total for b in snapshot.account.balances if b.total}
+
+    def price_usd(currency: str) -> float:
+        if currency in STABLE:
+            return 1.0
+        return index.get(currency, under.get(currency, own.get(currency, NAN)))
+
+    return price_usd
+
+
+def book_from_snapshot(snapshot: Snapshot):
+    """The account as ``sizing.account_risk`` revalues it (None without an account).
+
+    Same builder as the paper broker's (``cockpit.paper.valuation.account_book``):
+    marks and underlying prices from the tickers (the position's own mark
+    without one), each option at the implied vol of its mark (sticky strike),
+    calibrated to the account's own equity and maintenance margin
+    (``sizing.account_risk.calibrated``; a no-op for the paper account).
+    """
+    acct = snapshot.account
+    if acct is None:
+        return None
+    from cockpit.paper.valuation import account_book
+
+    positions = {p.symbol: (p.contracts, p.entry_price) for p in acct.positions if p.contracts}
+    marks = {}
+    for sym in positions:
+        t = snapshot.tickers.get(sym)
+        pos = acct.position(sym)
+        marks[sym] = (float(t.mark), t.underlying_price) if t is not None else \
+            (pos.mark_price, None)
+    balances = {b.currency: b.total for b in acct.balances}
+    from sizing.account_risk import calibrated
+
+    book = account_book(snapshot.instruments, balances, positions, marks,
+                        price_usd_from(snapshot), snapshot.ts_ms)
+    # a venue's account figures may hold what positions and balances do not explain
+    # (premium-style option booking, account-level margin): held fixed in every scenario
+    return calibrated(book, acct.equity_usd, acct.maintenance_margin_usd)
 
 
 def _bars_for(snapshot: Snapshot, inst: Instrument | None, symbol: str) -> tuple[str, Bars | None]:

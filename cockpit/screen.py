@@ -61,7 +61,8 @@ class MainScreen(Screen):
         depth.border_title = f"Depth {selected or ''}".strip()
         if "margin" in which:
             _show(self.query_one(MarginPanel),
-                  views.margin_view(snap, forecasts, (disp.margin_amber, disp.margin_red)))
+                  views.margin_view(snap, forecasts, (disp.margin_amber, disp.margin_red),
+                                    buffer_sigmas=sizing.liquidation_buffer_sigmas))
         if "greeks" in which:
             _show(self.query_one(GreeksPanel), views.greeks_view(snap, sizing.delta_band_usd))
         if "positions" in which:

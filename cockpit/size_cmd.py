@@ -8,7 +8,10 @@ Without ``--input`` it sizes the demo account on the built-in market (seed
 ``--seed``, default the config's ``[demo] seed``), or the paper account stored
 at ``--state PATH``, after fitting a GARCH forecast to each back-filled bar
 series. ``--json`` prints machine-readable decisions (with their planned
-market orders) instead of a table. Settings come from the config's ``[sizing]``.
+market orders) instead of a table, and beside them the ``account`` object
+(balances, positions with contract terms and Greeks, liquidation levels by full
+revaluation, portfolio VaR/CVaR, the stress grid; see
+``cockpit.views.risk.account_report``). Settings come from the config's ``[sizing]``.
 Bad input prints ONE line on stderr naming the field, and exits 2.
 
 Input file schema (``--input``; example: ``tests/data/size_input.json``)
@@ -257,7 +260,9 @@ def _plain(x):
         return [_plain(v) for v in x]
     if isinstance(x, bool | str) or x is None:
         return x
-    if isinstance(x, int | float | np.floating | np.integer):
+    if isinstance(x, int | np.integer):
+        return int(x)
+    if isinstance(x, float | np.floating):
         f = float(x)
         return f if math.isfinite(f) else None
     return str(x)
@@ -275,8 +280,10 @@ def _orders(decision, state):
         return ()
 
 
-def print_json(decisions, state, out=None) -> None:
-    """One JSON document: ``{"equity_usd": ..., "decisions": [...]}``; inf/NaN as null."""
+def print_json(decisions, state, out=None, account=None) -> None:
+    """One JSON document: ``{"equity_usd": ..., "decisions": [...], "account": {...}}``;
+    inf/NaN as null. ``account`` is ``cockpit.views.risk.account_report`` (None with
+    ``--input``, which describes no balances)."""
     rows = []
     for d in decisions:
         rows.append({
@@ -292,7 +299,8 @@ def print_json(decisions, state, out=None) -> None:
                         "reduce_only": o.reduce_only} for o in _orders(d, state)],
         })
     doc = {"equity_usd": state.equity_usd, "peak_equity_usd": state.peak_equity_usd,
-           "maintenance_margin_usd": state.maintenance_margin_usd, "decisions": rows}
+           "maintenance_margin_usd": state.maintenance_margin_usd, "decisions": rows,
+           "account": account}
     print(json.dumps(_plain(doc), indent=2, allow_nan=False), file=out or sys.stdout)
 
 
@@ -380,7 +388,7 @@ def _demo_state(args, config, settings):
 
         snapshot = replace(snapshot, account=rt.broker.account())
     forecasts, _ = EngineRunner(settings).forecasts(snapshot)
-    return state_from_snapshot(snapshot, forecasts=forecasts), forecasts
+    return state_from_snapshot(snapshot, forecasts=forecasts), forecasts, snapshot
 
 
 def run(argv: list[str]) -> int:
@@ -390,6 +398,7 @@ def run(argv: list[str]) -> int:
             args = _parser().parse_args(argv)
         except SystemExit as exc:  # --help
             return int(exc.code or 0)
+        snapshot = None
         if args.input is not None:
             state, overrides = load_input(args.input)
             settings, _ = _settings(args.config, overrides)
@@ -398,7 +407,7 @@ def run(argv: list[str]) -> int:
             forecasts = fit_forecasts(state)
         else:
             settings, config = _settings(args.config, {})
-            state, forecasts = _demo_state(args, config, settings)
+            state, forecasts, snapshot = _demo_state(args, config, settings)
         from sizing.policy import decide
 
         decisions = decide(state, settings, forecasts=forecasts)
@@ -406,7 +415,12 @@ def run(argv: list[str]) -> int:
         print(f"cockpit size: {exc}", file=sys.stderr)
         return 2
     if args.json:
-        print_json(decisions, state)
+        account = None
+        if snapshot is not None:
+            from cockpit.views.risk import account_report
+
+            account = account_report(snapshot, forecasts, settings.var_alpha)
+        print_json(decisions, state, account=account)
     else:
         print_table(decisions, state, settings)
     return 0

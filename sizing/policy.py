@@ -49,6 +49,7 @@ from collections.abc import Mapping
 
 from sizing import constraints as cons
 from sizing import policy_checks, policy_hedge
+from sizing.contracts import round_toward
 from sizing.policy_exposure import exposure, is_option, maintenance_usd
 from sizing.policy_text import reason_for
 from sizing.policy_types import (
@@ -266,13 +267,7 @@ def _greek_caps(drafts: list[_Draft], s: PolicySettings) -> None:
             d.inputs["group_vega_risk_usd"] = gross_vega
 
 
-def _round_toward(cap: float, cur_abs: float, step: float) -> float:
-    """Move from ``cur_abs`` towards ``cap`` in whole steps: adds round down, cuts round up."""
-    if cap >= cur_abs:
-        if math.isinf(cap):
-            return cur_abs
-        return cur_abs + math.floor((cap - cur_abs) / step + 1e-9) * step
-    return max(cur_abs - math.ceil((cur_abs - cap) / step - 1e-9) * step, 0.0)
+_round_toward = round_toward  # the one step-grid rule (sizing.contracts)
 
 
 def _settle(d: _Draft, s: PolicySettings) -> None:

@@ -44,6 +44,9 @@ class Exposure:
     vol point; ``gamma_1pct_usd``: second-order P&L of a 1 % move;
     ``price_usd``: the contract's own value (option premium; equals notional
     for perps only in the sense of exposure, premium is 0 for perps).
+    ``book_delta_usd``: the delta the book counts (``sizing.contracts``): for a
+    coin-settled option the Black delta net of its coin price, as Deribit's
+    ``delta_total``; otherwise ``delta_usd``. The delta band reads this one.
     """
 
     notional_usd: float
@@ -51,6 +54,11 @@ class Exposure:
     vega_usd: float
     gamma_1pct_usd: float
     price_usd: float
+    book_delta_usd: float = math.nan
+
+    def __post_init__(self) -> None:
+        if math.isnan(self.book_delta_usd):
+            object.__setattr__(self, "book_delta_usd", self.delta_usd)
 
 
 def is_option(inst) -> bool:
@@ -73,16 +81,21 @@ def exposure(inst) -> Exposure:
     """Per-contract USD exposure of ``inst`` (an ``InstrumentState``)."""
     cs = inst.contract_size
     if is_option(inst):
+        from sizing.contracts import premium_adjustment_coin
         from sizing.greeks import black76
 
         s = inst.underlying_price
         g = black76(s, inst.strike, inst.years, inst.implied_vol, bool(inst.is_call))
+        delta_usd = float(g.delta) * s * cs
+        # coin-settled: the coin value (Black price / S) comes off, as in delta_total
+        adj = premium_adjustment_coin(inst, 1.0, float(g.price) / s) * s
         return Exposure(
             notional_usd=cs * s,
-            delta_usd=float(g.delta) * s * cs,
+            delta_usd=delta_usd,
             vega_usd=float(g.vega) * cs,
             gamma_1pct_usd=0.5 * float(g.gamma) * (0.01 * s) ** 2 * cs,
             price_usd=float(g.price) * cs,
+            book_delta_usd=delta_usd + adj,
         )
     if is_inverse_future(inst):
         # face value in USD: the USD exposure is the face value whatever the price

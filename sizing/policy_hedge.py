@@ -33,15 +33,27 @@ from __future__ import annotations
 import math
 
 from sizing import constraints as cons
+from sizing.contracts import on_grid as _on_grid
 from sizing.policy_exposure import is_option
 
 INF = math.inf
 
 
-def _on_grid(x: float, step: float) -> float:
-    """``x`` snapped to the step grid without float dust (0.6589999 -> 0.659)."""
-    decimals = max(0, min(12, -math.floor(math.log10(step) + 1e-9) + 2))
-    return round(round(x / step) * step, decimals)
+
+def band_delta_usd(options_usd: float, perps_usd: list[float], band_usd: float,
+                   ) -> tuple[float, list[bool]]:
+    """The delta the band covers, and which perps count as hedges (the one rule).
+
+    ``options_usd`` the options' book delta (premium-adjusted for coin-settled
+    options); ``perps_usd`` each perp's delta. A perp is a hedge when it offsets
+    the options (opposite sign) and is no larger than them plus the band; the
+    band covers the options and the hedge perps. The Greeks panel and the
+    policy both ask here.
+    """
+    flags = [held != 0.0 and held * options_usd < 0.0 and abs(held) <= abs(options_usd) + band_usd
+             for held in perps_usd]
+    covered = options_usd + sum(h for h, f in zip(perps_usd, flags, strict=True) if f)
+    return covered, flags
 
 
 def groups_with_options(drafts) -> dict[str, tuple[list, list]]:
@@ -58,8 +70,9 @@ def groups_with_options(drafts) -> dict[str, tuple[list, list]]:
     return out
 
 
-def option_delta(options) -> float:
-    return sum(d.target * d.expo.delta_usd for d in options)
+def option_delta(options, now: bool = False) -> float:
+    """The options' book delta (USD) at their targets, or as held now."""
+    return sum((d.inst.contracts if now else d.target) * d.expo.book_delta_usd for d in options)
 
 
 def assign_roles(drafts, band_usd: float) -> None:
@@ -69,10 +82,10 @@ def assign_roles(drafts, band_usd: float) -> None:
     than it" allows the band on top.
     """
     for options, perps in groups_with_options(drafts).values():
-        o = option_delta(options)
-        for d in perps:
-            held = d.inst.contracts * d.expo.delta_usd
-            if held != 0.0 and held * o < 0.0 and abs(held) <= abs(o) + band_usd:
+        held = [d.inst.contracts * d.expo.delta_usd for d in perps]
+        _, flags = band_delta_usd(option_delta(options), held, band_usd)
+        for d, hedger in zip(perps, flags, strict=True):
+            if hedger:
                 d.caps["hedge_only"] = abs(d.inst.contracts)
 
 
@@ -81,9 +94,14 @@ def hedge(drafts, s, round_toward) -> None:
     for options, perps in groups_with_options(drafts).values():
         hedgers = [d for d in perps if "hedge_only" in d.caps]
         net = option_delta(options) + sum(d.target * d.expo.delta_usd for d in hedgers)
+        # what the Greeks panel reads: the same rule on the positions as held now
+        now, _ = band_delta_usd(option_delta(options, now=True),
+                                [d.inst.contracts * d.expo.delta_usd for d in perps],
+                                s.delta_band_usd)
         for d in options + perps:
             d.inputs.update(option_delta_usd=option_delta(options), book_delta_usd=net,
-                            delta_band_usd=s.delta_band_usd)
+                            delta_band_usd=s.delta_band_usd, band_delta_now_usd=now,
+                            band_breached_now=abs(now) > s.delta_band_usd)
         if abs(net) <= s.delta_band_usd:
             continue
         side = 1 if net < 0 else -1

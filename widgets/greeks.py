@@ -18,7 +18,7 @@ COLUMNS = (
     ("Δ coin", "right"),
     ("Δ $", "right"),
     ("Γ coin/$", "right"),
-    ("Γ $/1%", "right"),
+    ("Γ P&L 1%", "right"),
     ("Vega coin", "right"),
     ("Vega $", "right"),
     ("Θ coin/d", "right"),
@@ -50,25 +50,34 @@ def greeks_cells(r: GreeksRow) -> tuple[Cell, ...]:
 def greeks_rows(view: GreeksView) -> list[Row]:
     rows = [Row(r.symbol, greeks_cells(r)) for r in view.rows]
     rows += [Row(("total", r.symbol), greeks_cells(r)) for r in view.totals]
+    # book lines (premium adjustment, coin equity) carry delta only
     return rows
 
 
 def band_text(view: GreeksView, palette: Palette) -> Text:
-    """"Portfolio Δ +$12,345 · band ±$25,000 per underlying: BTC +$30,000 OUT  ETH ..."."""
-    text = Text("Portfolio Δ ")
+    """"Book Δ +$312k · BTC options +$49k vs band ±$25k OUT; perps +$375k, coin +$135k
+    your view · ETH ..." — the band's number is the policy's (options + hedge perps)."""
+    text = Text("Book Δ ")
     d = view.portfolio_delta_usd
-    text.append(f.usd(d, sign=True), style=style(palette, f.sign_class(d)))
+    text.append(f.compact_usd(d, sign=True), style=style(palette, f.sign_class(d)))
     if view.delta_band_usd is None:
         text.append("  (no delta band configured)", style=style(palette, "muted"))
         return text
-    text.append(f" · band ±{f.usd(view.delta_band_usd)} per underlying:",
-                style=style(palette, "muted"))
-    for t in view.totals:
-        text.append(f"  {t.underlying} {f.compact_usd(t.delta_usd, sign=True)} ")
-        if t.outside_band:
+    for b in view.bands:
+        covered = "options" + (" + hedge" if b.hedge_perps_usd else "")
+        text.append(f" · {b.underlying} {covered} {f.compact_usd(b.covered_usd, sign=True)}"
+                    f" vs band ±{f.compact_usd(b.band_usd)} ")
+        if b.outside:
             text.append("OUT", style=style(palette, "breach"))
         else:
             text.append("in", style=style(palette, "muted"))
+        view_parts = [f"perps {f.compact_usd(b.view_perps_usd, sign=True)}"
+                      if b.view_perps_usd else "",
+                      f"coin {f.compact_usd(b.coin_usd, sign=True)}" if b.coin_usd else ""]
+        view_parts = [p for p in view_parts if p]
+        if view_parts:
+            text.append("; " + ", ".join(view_parts) + " your view",
+                        style=style(palette, "muted"))
     return text
 
 
@@ -79,7 +88,10 @@ def render_greeks(
         return Text(view.empty_reason or "no positions", style=style(palette, "muted"))
     prev = greeks_rows(previous) if previous else None
     table = build_table(COLUMNS, greeks_rows(view), palette, prev)
-    parts = [table, band_text(view, palette)]
+    # the band line first: it is what the trader acts on, and the table may be cut
+    parts = [band_text(view, palette), table]
+    if view.delta_convention:
+        parts.append(Text("Δ: " + view.delta_convention, style=style(palette, "muted")))
     if view.note:
         parts.append(Text(view.note, style=style(palette, "muted")))
     return Group(*parts)

@@ -4,9 +4,10 @@ position's distance to liquidation (worst one marked)."""
 from __future__ import annotations
 
 from rich.console import Group, RenderableType
+from rich.table import Table
 from rich.text import Text
 
-from cockpit.model.views import MarginView, PositionMarginRow
+from cockpit.model.views import AccountLiquidationRow, MarginView, PositionMarginRow
 from widgets import format as f
 from widgets.cells import Cell, Row, build_table
 from widgets.palette import DEFAULT_PALETTE, Palette, style
@@ -28,6 +29,49 @@ POSITION_COLUMNS = (
 )
 
 
+ACCOUNT_COLUMNS = (
+    ("Account liq", "left"),
+    ("Now", "right"),
+    ("↓ at", "right"),
+    ("Move", "right"),
+    ("σ/d", "right"),
+    ("Time", "right"),
+    ("↑ at", "right"),
+    ("Move", "right"),
+    ("σ/d", "right"),
+    ("Time", "right"),
+)
+
+
+def account_rows(view: MarginView) -> list[Row]:
+    """One row per underlying (and "all together"): where the whole account liquidates
+    going down and going up; red when either is inside the liquidation buffer."""
+    by: dict[str, dict[str, AccountLiquidationRow]] = {}
+    for r in view.account_levels:
+        by.setdefault(r.underlying, {})[r.direction] = r
+    rows = []
+    for und, sides in by.items():
+        down, up = sides.get("down"), sides.get("up")
+        first = down or up
+        joint = und == "all"
+        cells = [Cell("all together" if joint else und),
+                 Cell("×1" if joint else f.num(first.price_now, first.price_decimals))]
+        for r in (down, up):
+            cells += _side_cells(r, joint)
+        breach = any(r is not None and r.inside_buffer for r in (down, up))
+        rows.append(Row(und, tuple(cells), "breach" if breach else ""))
+    return rows
+
+
+def _side_cells(r: AccountLiquidationRow | None, joint: bool) -> list[Cell]:
+    if r is None or r.liquidation_price is None:
+        return [Cell("none", "muted"), Cell(""), Cell(""), Cell("")]
+    price = f"×{f.num(r.liquidation_price, 3)}" if joint else \
+        f.num(r.liquidation_price, r.price_decimals)
+    return [Cell(price), Cell(f.pct(r.move_pct, 1, sign=True)), Cell(f.sigmas(r.distance_sigmas)),
+            Cell(f.duration_days(r.expected_days))]
+
+
 def summary_rows(view: MarginView) -> list[Row]:
     dd = None if view.drawdown is None else -view.drawdown
     return [
@@ -35,7 +79,8 @@ def summary_rows(view: MarginView) -> list[Row]:
                        Cell("Avail"), Cell(f.usd(view.available_usd),
                                              "loss" if view.available_usd < 0 else ""))),
         Row("margin", (Cell("IM"), Cell(f.usd(view.initial_margin_usd)),
-                       Cell("MM"), Cell(f.usd(view.maintenance_margin_usd)))),
+                       Cell("MM" + (" (venue)" if view.margin_source else "")),
+                       Cell(f.usd(view.maintenance_margin_usd)))),
         Row("pnl", (Cell("uPnL"), Cell(f.usd(view.unrealised_pnl_usd, sign=True),
                                        f.sign_class(view.unrealised_pnl_usd)),
                     Cell("Drawdown"), Cell(f.pct(dd, 1), f.sign_class(dd)))),
@@ -86,7 +131,9 @@ def gauge_text(view: MarginView, palette: Palette, width: int = GAUGE_WIDTH) -> 
         else:
             text.append(ch, style=style(palette, bar_style))
     text.append("] ")
-    text.append(f"amber {f.pct(view.amber_ratio, 0)} red {f.pct(view.red_ratio, 0)}",
+    text.append(f"amber {f.pct(view.amber_ratio, 0)} red {f.pct(view.red_ratio, 0)}"
+                f" · liq buffer {view.buffer_sigmas:g}σ/d"
+                + (" · options at sticky-strike IV" if view.account_levels else ""),
                 style=style(palette, "muted"))
     return text
 
@@ -98,7 +145,13 @@ def render_margin(
     prev_summary = summary_rows(previous) if previous else None
     summary = build_table([("", "left"), ("", "right"), ("", "left"), ("", "right")],
                           summary_rows(view), palette, prev_summary, show_header=False)
-    parts: list[RenderableType] = [summary, gauge_text(view, palette)]
+    top: RenderableType = summary
+    if view.account_levels:  # beside the summary: the panel is short, the column is wide
+        prev_acct = account_rows(previous) if previous else None
+        levels = build_table(ACCOUNT_COLUMNS, account_rows(view), palette, prev_acct)
+        top = Table.grid(padding=(0, 2))
+        top.add_row(summary, levels)
+    parts: list[RenderableType] = [top, gauge_text(view, palette)]
     if view.empty_reason and not view.rows:
         parts.append(Text(view.empty_reason, style=style(palette, "muted")))
     else:
@@ -107,6 +160,8 @@ def render_margin(
         if view.worst_symbol:
             parts.append(Text(f"closest to liquidation: {view.worst_symbol}",
                               style=style(palette, "amber")))
+        if view.revaluation_note:
+            parts.append(Text(view.revaluation_note, style=style(palette, "muted")))
     return Group(*parts)
 
 
@@ -124,4 +179,5 @@ class MarginPanel(Panel):
         return render_margin(view, palette, previous)
 
 
-__all__ = ["MarginPanel", "gauge_text", "position_rows", "render_margin", "summary_rows"]
+__all__ = ["MarginPanel", "account_rows", "gauge_text", "position_rows", "render_margin",
+           "summary_rows"]

@@ -14,6 +14,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 __all__ = [
+    "AccountLiquidationRow",
+    "DeltaBandRow",
     "DepthBand",
     "DepthView",
     "GreeksRow",
@@ -60,6 +62,33 @@ class PositionMarginRow:
 
 
 @dataclass(frozen=True, slots=True)
+class AccountLiquidationRow:
+    """Where the whole account meets maintenance margin as one underlying moves.
+
+    ``underlying`` "BTC" (or "all" for every underlying moving together);
+    ``direction`` "down" / "up"; ``price_now`` and ``liquidation_price`` in USD
+    ("all": ratios to today's prices); ``move_pct`` signed fraction; equity and
+    maintenance margin at that price in USD; ``distance_sigmas`` / ``expected_days``
+    at the underlying's forecast vol. None where no move within +-95 %
+    liquidates (``note`` says so).
+    """
+
+    underlying: str
+    direction: str
+    price_now: float
+    liquidation_price: float | None
+    move_pct: float | None
+    equity_usd: float | None = None
+    maintenance_margin_usd: float | None = None
+    distance_sigmas: float | None = None
+    expected_days: float | None = None
+    forecast_vol: float | None = None
+    inside_buffer: bool = False
+    note: str = ""
+    price_decimals: int = 0
+
+
+@dataclass(frozen=True, slots=True)
 class MarginView:
     """Account margin health. ``margin_ratio`` = MM / equity (liquidation at 1);
     the gauge turns amber at ``amber_ratio`` and red at ``red_ratio``;
@@ -77,6 +106,10 @@ class MarginView:
     rows: tuple[PositionMarginRow, ...] = ()
     worst_symbol: str = ""
     empty_reason: str = ""
+    account_levels: tuple[AccountLiquidationRow, ...] = ()
+    buffer_sigmas: float = 3.0
+    revaluation_note: str = ""  # how the account was revalued ("options at today's IV ...")
+    margin_source: str = ""  # "venue account" when IM/MM are the venue's account-level figures
 
     @property
     def level(self) -> str:
@@ -95,12 +128,17 @@ class MarginView:
 class GreeksRow:
     """Greeks of one position (or a total line, ``is_total``).
 
-    delta_coin: coin-equivalent exposure; delta_usd = delta_coin x underlying.
+    delta_coin: per position the plain Black-76 delta x size (the venue's
+    convention, Deribit's ticker); perps their coin size. delta_usd =
+    delta_coin x underlying. Total lines add the premium adjustment and the
+    coin equity (their own lines) so ``Σ`` is the book delta.
     gamma_coin: change of delta_coin per 1 USD of underlying;
-    gamma_usd: change of delta_usd for a 1 % move of the underlying.
-    vega per 1 vol point, theta per calendar day. ``source`` is "venue"
-    (the venue's published Greeks), "model" (``sizing.greeks.black76``) or
-    the instrument kind, "perp"/"future" (delta only, exact).
+    gamma_usd: the P&L of a 1 % move from gamma, 0.5 x gamma x (1 % S)^2, the
+    unit of ``[sizing] gamma_limit_usd``.
+    vega per 1 vol point, theta per calendar day (inside the last day, x the
+    time left, as Deribit shows it). ``source`` is "venue" (the venue's
+    published Greeks), "model" (``sizing.greeks.black76``), the instrument
+    kind "perp"/"future" (delta only, exact), or "book" for the adjustment lines.
     """
 
     symbol: str
@@ -121,6 +159,23 @@ class GreeksRow:
 
 
 @dataclass(frozen=True, slots=True)
+class DeltaBandRow:
+    """What the delta band covers for one underlying (USD), by the policy's own rule
+    (``sizing.policy_hedge.band_delta_usd``): ``covered_usd`` = options' book
+    delta + hedge perps; ``view_perps_usd`` the directional perps and
+    ``coin_usd`` the coin equity, the trader's view, outside the band."""
+
+    underlying: str
+    covered_usd: float
+    options_usd: float
+    hedge_perps_usd: float
+    view_perps_usd: float
+    coin_usd: float
+    band_usd: float
+    outside: bool
+
+
+@dataclass(frozen=True, slots=True)
 class GreeksView:
     """Per-position Greeks, totals per underlying, and the delta band (USD,
     +/- ``delta_band_usd`` per underlying, as the policy hedges it); ``breach``
@@ -133,6 +188,8 @@ class GreeksView:
     breach: bool = False
     empty_reason: str = ""
     note: str = ""  # e.g. "no options in this account: gamma, vega and theta are zero"
+    bands: tuple[DeltaBandRow, ...] = ()
+    delta_convention: str = ""
 
 
 @dataclass(frozen=True, slots=True)

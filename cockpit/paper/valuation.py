@@ -11,28 +11,27 @@ import math
 from collections.abc import Callable, Mapping
 from dataclasses import replace
 
+import numpy as np
+
 from cockpit.model import Account, Balance, Instrument, Position
-from cockpit.paper.accounting import (
-    contract_pnl,
-    fill_fee,
-    is_inverse_future,
-    position_margin,
-)
+from sizing.account_risk import AccountBook, BookPosition, account_liquidations
+from sizing.contracts import contract_pnl, fill_fee, position_margin
+from sizing.contracts import notional_usd as _notional_usd
+
+MS_PER_YEAR = 365.0 * 86_400_000.0
 
 __all__ = [
+    "account_book",
     "build_account",
-    "liquidation_price",
+    "option_implied_vols",
+    "position_liquidation_prices",
     "margin_shortfall_usd",
     "notional_usd",
     "value_position",
 ]
 
 
-def notional_usd(inst: Instrument, contracts: float, mark: float, settle_usd: float) -> float:
-    """``|contracts|`` x contract value at mark, in USD (options: the premium at mark)."""
-    if is_inverse_future(inst):
-        return abs(contracts) * inst.contract_size  # cs is USD
-    return abs(contracts) * inst.contract_size * mark * settle_usd
+notional_usd = _notional_usd  # the one book's (sizing.contracts)
 
 
 def value_position(
@@ -65,84 +64,98 @@ def value_position(
     )
 
 
-def liquidation_price(
-    inst: Instrument,
-    contracts: float,
-    entry: float,
-    mark: float,
-    coin_usd: float,
-    settle_usd: float,
-    rest_equity_usd: float,
-    rest_mm_usd: float,
-    base_balance_usd: float = 0.0,
-) -> float | None:
-    """Mark of a perp/future at which the cross account's equity equals its total MM.
+def option_implied_vols(
+    instruments: Mapping[str, Instrument], positions: Mapping[str, tuple[float, float]],
+    marks: Mapping[str, tuple[float, float | None]], price_usd: Callable[[str], float],
+    ts_ms: int,
+) -> dict[str, tuple[float, float]]:
+    """Option symbol -> (implied vol, years to expiry): the vol that reprices today's mark.
 
-    Everything else is held fixed except what moves with this coin by definition:
-    wallet balances in the instrument's base coin (``base_balance_usd`` now, scaled
-    by ``m / mark``) and, for inverse contracts, the settle coin's USD price.
-    ``rest_equity_usd`` / ``rest_mm_usd`` are the account's equity and MM without
-    this position and without those base-coin balances. Solved by false
-    position in a bracket (MM is piecewise linear across tiers). None for options, for a position no
-    price can liquidate, or when an input is not finite. Equal to ``mark`` when
-    the account is already at or past liquidation.
+    One vectorised ``sizing.greeks.implied_vol`` call; the vol the revaluation
+    holds fixed (sticky strike). NaN where the mark cannot be inverted.
     """
-    values = (mark, coin_usd, settle_usd, rest_equity_usd, rest_mm_usd, base_balance_usd)
-    if inst.is_option or contracts == 0.0 or not all(math.isfinite(v) for v in values):
-        return None
-    settle_moves = inst.settle == inst.base
+    rows = []
+    for sym in positions:
+        inst = instruments.get(sym)
+        if inst is None or not inst.is_option or inst.expiry_ms is None:
+            continue
+        mark, under = marks.get(sym, (math.nan, None))
+        s = under if under is not None else price_usd(inst.base)
+        years = (inst.expiry_ms - ts_ms) / MS_PER_YEAR
+        usd = mark * s if not inst.linear else mark
+        rows.append((sym, usd, s, float(inst.strike or math.nan), years, inst.is_call))
+    if not rows:
+        return {}
+    from sizing.greeks import implied_vol
 
-    def surplus(m: float) -> float:
-        k = m / mark
-        su = settle_usd * k if settle_moves else settle_usd
-        pnl_usd = contract_pnl(inst, contracts, entry, m) * su
-        _, mm = position_margin(inst, contracts, m, coin_usd * k, su)
-        return rest_equity_usd + base_balance_usd * k + pnl_usd - rest_mm_usd - mm
-
-    return _first_root(surplus, mark, contracts > 0)
+    cols = list(zip(*rows, strict=True))
+    with np.errstate(all="ignore"):
+        vols = implied_vol(np.array(cols[1]), np.array(cols[2]), np.array(cols[3]),
+                           np.array(cols[4]), np.array(cols[5], dtype=bool))
+    return {sym: (float(v), yrs) for sym, v, yrs in zip(cols[0], np.atleast_1d(vols), cols[4],
+                                                       strict=True)}
 
 
-def _first_root(surplus: Callable[[float], float], mark: float, falling: bool) -> float | None:
-    """Where ``surplus`` (> 0 at ``mark``) first reaches 0 moving down (``falling``) or up.
+def account_book(
+    instruments: Mapping[str, Instrument],
+    balances: Mapping[str, float],
+    positions: Mapping[str, tuple[float, float]],
+    marks: Mapping[str, tuple[float, float | None]],
+    price_usd: Callable[[str], float],
+    ts_ms: int,
+    vols: Mapping[str, tuple[float, float]] | None = None,
+) -> AccountBook:
+    """The account as ``sizing.account_risk`` revalues it (same inputs as ``build_account``).
 
-    Illinois false position inside a bracket: exact in a few steps on the piecewise
-    linear surplus of tiered margin, and never leaves the bracket.
+    Options carry the implied vol of their mark (``option_implied_vols``) unless
+    ``vols`` gives one. Positions without an instrument are left out.
     """
-    safe, f_safe = mark, surplus(mark)
-    if f_safe <= 0:
-        return mark
-    if falling:
-        bust = mark * 1e-9
-        f_bust = surplus(bust)
-        if f_bust > 0:
-            return None
-    else:
-        bust = mark * 2.0
-        f_bust = surplus(bust)
-        while f_bust > 0:
-            if bust > mark * 1e6:
-                return None
-            safe, f_safe = bust, f_bust
-            bust *= 2.0
-            f_bust = surplus(bust)
-    tol = 1e-12 * max(f_safe, -f_bust)  # surplus is in USD: far below a cent
-    side, m = 0, bust
-    for _ in range(200):
-        m = bust - f_bust * (bust - safe) / (f_bust - f_safe)
-        f_m = surplus(m)
-        if abs(f_m) <= tol or abs(bust - safe) <= 1e-12 * mark:
-            break
-        if f_m > 0:
-            safe, f_safe = m, f_m
-            if side == 1:  # Illinois: halve the stale end so it cannot stall
-                f_bust *= 0.5
-            side = 1
+    vols = vols if vols is not None else option_implied_vols(
+        instruments, positions, marks, price_usd, ts_ms)
+    coins = set(balances)
+    rows = []
+    for sym, (contracts, entry) in sorted(positions.items()):
+        inst = instruments.get(sym)
+        if inst is None or contracts == 0:
+            continue
+        mark, under = marks.get(sym, (math.nan, None))
+        coins |= {inst.base, inst.settle, inst.underlying or inst.base}
+        spot = under if under is not None else price_usd(inst.underlying or inst.base)
+        iv, years = vols.get(sym, (math.nan, math.nan))
+        rows.append(BookPosition(inst, contracts, entry, mark, spot, iv, years))
+    prices = {c: price_usd(c) for c in coins if c}
+    return AccountBook(dict(balances), prices, tuple(rows), ts_ms)
+
+
+def position_liquidation_prices(book: AccountBook) -> dict[str, float | None]:
+    """Symbol -> the price of its own mark at which the whole account liquidates.
+
+    The account's level for the position's underlying in the direction the
+    position loses (a long perp: down; a short: up), from ``sizing.account_risk``
+    (every position revalued, margin recomputed). None for options (their mark is
+    not the price that moves; the margin panel shows the underlying's level) and
+    when no move within +-95 % liquidates the account.
+    """
+    levels = account_liquidations(book)
+    out: dict[str, float | None] = {}
+    for p in book.positions:
+        lv = levels.get(p.underlying)
+        if lv is None:
+            out[p.contract.symbol] = None
+            continue
+        falling = _loses_when_falling(p)
+        level = lv.down if falling else lv.up
+        if level is None or p.is_option:
+            out[p.contract.symbol] = None
         else:
-            bust, f_bust = m, f_m
-            if side == -1:
-                f_safe *= 0.5
-            side = -1
-    return m
+            out[p.contract.symbol] = p.mark_price * (1.0 + level.move_pct)
+    return out
+
+
+def _loses_when_falling(p: BookPosition) -> bool:
+    if not p.is_option:
+        return p.contracts > 0
+    return (p.contracts > 0) == bool(p.contract.is_call)
 
 
 def build_account(
@@ -190,18 +203,14 @@ def build_account(
     im = sum(p.initial_margin_usd for p, _ in valued)
     mm = sum(p.maintenance_margin_usd for p, _ in valued)
     equity = wallet_usd + upnl_usd
+    liq: dict[str, float | None] = {}
+    if math.isfinite(equity):
+        book = account_book(instruments, balances, positions, marks, price_usd, ts_ms)
+        liq = position_liquidation_prices(book)
     out = []
-    for pos, inst in valued:
-        liq = None
-        if inst is not None and not inst.is_option:
-            base_usd = sum(b.usd_value for b in bal_rows if b.currency == inst.base)
-            liq = liquidation_price(
-                inst, pos.contracts, pos.entry_price, pos.mark_price, price_usd(inst.base),
-                price_usd(inst.settle), equity - pos.unrealised_pnl_usd - base_usd,
-                mm - pos.maintenance_margin_usd, base_usd,
-            )
+    for pos, _inst in valued:
         lev = pos.notional_usd / equity if equity > 0 else math.nan
-        out.append(replace(pos, liquidation_price=liq, leverage=lev))
+        out.append(replace(pos, liquidation_price=liq.get(pos.symbol), leverage=lev))
     extra = dict(fields.pop("extra", None) or {})
     if missing:
         extra["missing"] = "; ".join(missing)

@@ -10,6 +10,7 @@ import numpy as np
 
 from cockpit.model import Snapshot
 from cockpit.model.views import (
+    DeltaBandRow,
     GreeksRow,
     GreeksView,
 )
@@ -24,31 +25,32 @@ from sizing import greeks as sg
 
 
 def greeks_view(snapshot: Snapshot, delta_band_usd: float | None = None) -> GreeksView:
-    """Greeks per position, totals per underlying, and the delta band check.
+    """Greeks per position, the book delta per underlying, and the delta band check.
 
     Options use the venue's Greeks when the ticker carries them (Deribit
     convention, per contract: delta in coin, gamma coin per USD, vega USD
     per vol point, theta USD per day) and ``sizing.greeks.black76`` at the
-    ticker's mark IV otherwise. For coin-settled (inverse) options the coin
-    delta is the Black-76 delta minus the option's coin price, as Deribit
-    reports it; USD figures are coin figures x the underlying price.
+    ticker's mark IV otherwise: the same plain Black delta either way.
     Perpetuals and futures: delta = contracts x contract size (coin; inverse
-    contracts: USD size / mark). ``breach`` when any underlying's delta is
-    outside +/- ``delta_band_usd``.
+    contracts: USD size / mark). Model theta follows the venue's last-day rule
+    (``sizing.book_greeks.venue_theta``).
 
-    Notes
-    -----
-    A coin-settled option worth V USD is worth V/S coin. Its coin P&L per USD
-    move of S is d(V/S)/dS = (delta - V/S) / S, so the position's coin-equivalent
-    exposure (what a perp hedge must offset) is delta - V/S coin per contract:
-    Deribit's published "delta" for BTC options. gamma_usd = gamma x S^2 x 1 %
-    is the change of USD delta for a 1 % move.
+    Per underlying, two lines complete the book delta (``sizing.book_greeks``):
+    the premium adjustment (coin-settled options count net of their coin value,
+    as Deribit's ``delta_total``) and the coin equity (collateral plus coin
+    PnL), so ``Σ`` is d(equity USD)/d(price). The band covers the options'
+    book delta and the perps that hedge them, by the policy's own rule
+    (``sizing.policy_hedge.band_delta_usd``); ``breach`` when that is outside
+    +/- ``delta_band_usd``.
 
     References
     ----------
     Black, F. (1976), "The pricing of commodity contracts", J. Fin. Econ. 3.
-    Deribit, "Inverse options" and API ``public/ticker`` (``greeks`` per contract).
+    Deribit API ``public/ticker`` (``greeks``), ``private/get_account_summary``
+    (``delta_total``).
     """
+    from sizing.book_greeks import DELTA_CONVENTION
+
     acct = snapshot.account
     if acct is None:
         return GreeksView(delta_band_usd=delta_band_usd,
@@ -57,25 +59,85 @@ def greeks_view(snapshot: Snapshot, delta_band_usd: float | None = None) -> Gree
         [_greeks_row(snapshot, p.symbol, p.contracts) for p in acct.positions if p.contracts])
     if not rows:
         return GreeksView(delta_band_usd=delta_band_usd, empty_reason="no open positions")
-    totals = []
+    totals, bands = [], []
     breach = False
     for und in dict.fromkeys(r.underlying for r in rows):
         group = [r for r in rows if r.underlying == und]
-        total = _total(und, group)
-        if delta_band_usd is not None and _finite(total.delta_usd) \
-                and abs(total.delta_usd) > delta_band_usd:
-            breach = True
-            total = replace(total, outside_band=True,
-                            note="; ".join(filter(None, [total.note, "outside band"])))
+        extra = _book_lines(snapshot, und, group)
+        total = _total(und, group + extra)
+        band = _band(snapshot, und, group, extra, delta_band_usd)
+        if band is not None:
+            bands.append(band)
+            if band.outside:
+                breach = True
+                total = replace(total, outside_band=True,
+                                note="; ".join(filter(None, [total.note, "outside band"])))
+        totals += extra
         totals.append(total)
-    deltas = [t.delta_usd for t in totals if _finite(t.delta_usd)]
+    deltas = [t.delta_usd for t in totals if t.is_total and _finite(t.delta_usd)]
     has_options = any(snapshot.instruments[r.symbol].is_option for r in rows
                       if r.symbol in snapshot.instruments)
     return GreeksView(rows=tuple(rows), totals=tuple(totals),
                       portfolio_delta_usd=math.fsum(deltas) if deltas else None,
-                      delta_band_usd=delta_band_usd, breach=breach,
+                      delta_band_usd=delta_band_usd, breach=breach, bands=tuple(bands),
+                      delta_convention=DELTA_CONVENTION,
                       note="" if has_options else
                       "no options in this account: gamma, vega and theta are zero")
+
+
+def _book_lines(snapshot: Snapshot, und: str, group: list[GreeksRow]) -> list[GreeksRow]:
+    """The premium adjustment and coin equity lines of one underlying (delta only)."""
+    from sizing.contracts import premium_adjustment_coin
+
+    acct = snapshot.account
+    spot = next((r.delta_usd / r.delta_coin for r in group
+                 if r.delta_coin and _finite(r.delta_usd)), None)
+    if spot is None:
+        return []
+    adj = 0.0
+    coin = sum(b.total for b in acct.balances if b.currency == und)
+    for p in acct.positions:
+        inst = snapshot.instruments.get(p.symbol)
+        if inst is None or _underlying(inst, p.symbol) != und:
+            continue
+        t = snapshot.tickers.get(p.symbol)
+        if t is not None:
+            adj += premium_adjustment_coin(inst, p.contracts, t.mark)
+        if inst.settle == und:
+            coin += p.unrealised_pnl_settle
+    lines = []
+    if adj:
+        lines.append(GreeksRow(f"premium adj {und}", und, 0.0, "book", adj, adj * spot,
+                               None, None, None, None, None, None, is_total=False,
+                               note="coin options net of their coin value (delta_total)"))
+    if coin:
+        lines.append(GreeksRow(f"{und} coin equity", und, 0.0, "book", coin, coin * spot,
+                               None, None, None, None, None, None, is_total=False,
+                               note="collateral + coin PnL"))
+    return lines
+
+
+def _band(snapshot, und, group, extra, band_usd) -> DeltaBandRow | None:
+    """The band's reading for one underlying, by the policy's rule (one number)."""
+    from sizing.policy_hedge import band_delta_usd
+
+    if band_usd is None:
+        return None
+    kinds = {r.symbol: snapshot.instruments[r.symbol].kind for r in group
+             if r.symbol in snapshot.instruments}
+    options = math.fsum(r.delta_usd for r in group
+                        if kinds.get(r.symbol) == "option" and _finite(r.delta_usd))
+    options += math.fsum(r.delta_usd for r in extra if r.symbol.startswith("premium adj"))
+    perps = [r.delta_usd for r in group if kinds.get(r.symbol) == "perp"
+             and _finite(r.delta_usd)]
+    others = math.fsum(r.delta_usd for r in group if kinds.get(r.symbol) == "future"
+                       and _finite(r.delta_usd))
+    covered, flags = band_delta_usd(options, perps, band_usd)
+    hedges = math.fsum(d for d, f in zip(perps, flags, strict=True) if f)
+    coin = math.fsum(r.delta_usd for r in extra if r.symbol.endswith("coin equity"))
+    return DeltaBandRow(und, covered, options, hedges,
+                        math.fsum(perps) - hedges + others, coin, band_usd,
+                        abs(covered) > band_usd)
 
 
 def _greeks_row(snapshot: Snapshot, symbol: str, contracts: float) -> GreeksRow | _ModelInput:
@@ -119,18 +181,19 @@ def _greeks_row(snapshot: Snapshot, symbol: str, contracts: float) -> GreeksRow 
         if years <= 0:
             return missing("model", "expired")
         return _ModelInput(symbol, und, contracts, qty, spot, inst.strike, years,
-                           ticker.mark_iv, inst.is_call, inst.linear)
+                           ticker.mark_iv, inst.is_call)
     return _greeks_from_unit(symbol, und, contracts, source, qty, spot,
                              delta, gamma, vega, theta)
 
 
 def _greeks_from_unit(symbol, und, contracts, source, qty, spot, delta, gamma, vega, theta):
     """Position Greeks from per-unit ones (delta coin, gamma per USD, vega USD per
-    vol point, theta USD per day) x ``qty``; coin figures are USD / ``spot``."""
+    vol point, theta USD per day) x ``qty``; coin figures are USD / ``spot``;
+    gamma_usd the P&L of a 1 % move from gamma, 0.5 gamma (1 % S)^2."""
     dc, gc, vu, tu = delta * qty, gamma * qty, vega * qty, theta * qty
     return GreeksRow(symbol, und, contracts, source,
                      delta_coin=dc, delta_usd=dc * spot,
-                     gamma_coin=gc, gamma_usd=gc * spot * spot * 0.01,
+                     gamma_coin=gc, gamma_usd=0.5 * gc * (0.01 * spot) ** 2,
                      vega_coin=vu / spot, vega_usd=vu, theta_coin=tu / spot, theta_usd=tu)
 
 
@@ -146,7 +209,6 @@ class _ModelInput(NamedTuple):
     years: float
     vol: float
     is_call: bool
-    linear: bool
 
 
 def _resolve_model_greeks(items: list) -> list[GreeksRow]:
@@ -157,10 +219,12 @@ def _resolve_model_greeks(items: list) -> list[GreeksRow]:
     cols = list(zip(*pending, strict=True))
     bs = sg.black76(np.array(cols[4]), np.array(cols[5]), np.array(cols[6]),
                     np.array(cols[7]), np.array(cols[8], dtype=bool))
-    # coin-settled options: Deribit's coin delta, Black-76 delta minus the coin price
-    inverse = ~np.array(cols[9], dtype=bool)
-    delta = np.where(inverse, sg.inverse_coin_delta(bs.delta, bs.price, np.array(cols[4])),
-                     bs.delta)
+    # the plain Black delta, as the venue's ticker shows it (the premium adjustment is a
+    # book-level line); theta by the venue's last-day rule
+    from sizing.book_greeks import venue_theta
+
+    delta = bs.delta
+    theta = venue_theta(bs.theta, np.array(cols[6]))
     out, k = [], 0
     for it in items:
         if not isinstance(it, _ModelInput):
@@ -168,7 +232,7 @@ def _resolve_model_greeks(items: list) -> list[GreeksRow]:
             continue
         out.append(_greeks_from_unit(it.symbol, it.underlying, it.contracts, "model", it.qty,
                                      it.spot, float(delta[k]), float(bs.gamma[k]),
-                                     float(bs.vega[k]), float(bs.theta[k])))
+                                     float(bs.vega[k]), float(theta[k])))
         k += 1
     return out
 
@@ -179,10 +243,10 @@ def _total(und: str, group: list[GreeksRow]) -> GreeksRow:
     note = f"excludes {len(left_out)} without Greeks" if left_out else ""
 
     def s(name):
-        vals = [getattr(r, name) for r in ok]
+        vals = [getattr(r, name) for r in ok if getattr(r, name) is not None]
         return math.fsum(vals) if vals else None
 
-    return GreeksRow(f"Σ {und}", und, math.fsum(r.contracts for r in group), "",
+    return GreeksRow(f"Σ {und}", und, math.fsum(r.contracts for r in group), "book",
                      s("delta_coin"), s("delta_usd"), s("gamma_coin"), s("gamma_usd"),
                      s("vega_coin"), s("vega_usd"), s("theta_coin"), s("theta_usd"),
                      is_total=True, note=note)

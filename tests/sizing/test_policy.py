@@ -273,12 +273,24 @@ def test_liquidation_buffer_across_tiers_matches_a_root_search():
     assert d.caps["liquidation_buffer"] == pytest.approx(expected, rel=1e-9)
 
 
+def coin_call_book_delta(strike: float, iv: float, years: float = 0.1, s: float = 60_000.0):
+    """Deribit's delta_total of one coin-settled call, N(d1) - C/S (Black-76, zero rate),
+    in coin; written from the formulas, not from sizing."""
+    d1 = (math.log(s / strike) + 0.5 * iv * iv * years) / (iv * math.sqrt(years))
+    d2 = d1 - iv * math.sqrt(years)
+    price = s * norm.cdf(d1) - strike * norm.cdf(d2)
+    return norm.cdf(d1) - price / s
+
+
 def test_delta_hedge_in_a_perp_on_another_venue_brings_option_delta_into_band():
-    # Short 5 Deribit calls, K=70,000, S=60,000, 60 % IV, 0.1y. Their delta in
-    # USD = -5 x N(d1) x 60,000 (Black-76, zero rate), checked independently here.
+    # Short 5 Deribit calls, K=70,000, S=60,000, 60 % IV, 0.1y. Coin-settled, so the
+    # book counts Deribit's delta_total: (N(d1) - C/S) per call, C the Black-76 price
+    # (zero rate); in USD -5 x (N(d1) - C/S) x 60,000, checked independently here.
     opt = call(contracts=-5.0)
     d1 = (math.log(60_000 / 70_000) + 0.5 * 0.36 * 0.1) / (0.6 * math.sqrt(0.1))
-    option_delta = -5 * norm.cdf(d1) * 60_000
+    d2 = d1 - 0.6 * math.sqrt(0.1)
+    price = 60_000 * norm.cdf(d1) - 70_000 * norm.cdf(d2)
+    option_delta = -5 * (norm.cdf(d1) - price / 60_000) * 60_000
     assert option_delta < -25_000
     hedge_perp = perp(contracts=0.0, vol=0.5)  # flat BTC perp on binanceusdm
     s = PolicySettings(**{**LOOSE, "delta_band_usd": 25_000.0})
@@ -299,8 +311,7 @@ def test_delta_hedge_prefers_the_perp_it_reduces():
     # Both are directional (the long is larger than the options' delta plus the band)
     # and both sit at their vol target: 0.5 x 120,000 / (0.5 x 60,000) = 2 BTC.
     opt = call(contracts=-5.0)
-    d1 = (math.log(60_000 / 70_000) + 0.5 * 0.36 * 0.1) / (0.6 * math.sqrt(0.1))
-    option_delta = -5 * norm.cdf(d1) * 60_000
+    option_delta = -5 * coin_call_book_delta(70_000.0, 0.6) * 60_000  # coin-settled
     long_perp = perp(contracts=2.0, vol=0.5, venue="binanceusdm")
     short_perp = perp("BTC/USDT:USDT-BYBIT", contracts=-2.0, vol=0.5, venue="bybit")
     s = PolicySettings(**{**LOOSE, "delta_band_usd": 25_000.0, "target_vol": 0.5})
@@ -448,10 +459,9 @@ def test_nan_in_never_gives_an_order_out(field, bad, cur):
        perp_cur=st.floats(-3, 3), band=st.floats(1e3, 1e5))
 def test_hedges_bring_the_book_delta_to_zero_and_then_hold(opt_cur, strike, iv, perp_cur,
                                                            band):
-    # Option delta from Black-76 (zero rate): N(d1) x S per contract for a call.
+    # The coin-settled call's book delta (Deribit delta_total): (N(d1) - C/S) x S.
     opt = call(contracts=round(opt_cur, 1), strike=strike, iv=iv)
-    d1 = (math.log(60_000 / strike) + 0.5 * iv * iv * 0.1) / (iv * math.sqrt(0.1))
-    option_delta = opt.contracts * norm.cdf(d1) * 60_000
+    option_delta = opt.contracts * coin_call_book_delta(strike, iv) * 60_000
     flat = perp(contracts=0.0, vol=0.5)
     s = PolicySettings(**{**LOOSE, "delta_band_usd": band, "target_vol": 5.0})
     decisions = {d.symbol: d for d in decide(PortfolioState(1e7, 1e7, 0.0, (opt, flat)), s)}

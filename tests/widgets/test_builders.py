@@ -66,23 +66,40 @@ def test_greeks_perp_plus_model_option_match_independent_black76():
     assert perp.gamma_coin == 0.0 and perp.vega_usd == 0.0
 
     g = black76_call(f, k, t, iv)
-    coin_price = g["price"] / f  # Deribit quotes the option in BTC
-    unit_coin_delta = g["delta"] - coin_price  # inverse option: BS delta minus coin price
+    # per position: the plain Black delta, as Deribit's ticker shows it
     assert short_call.source == "model"
-    assert short_call.delta_coin == pytest.approx(-3.0 * unit_coin_delta, rel=1e-9)
-    assert short_call.delta_usd == pytest.approx(-3.0 * unit_coin_delta * f, rel=1e-9)
+    assert short_call.delta_coin == pytest.approx(-3.0 * g["delta"], rel=1e-9)
+    assert short_call.delta_usd == pytest.approx(-3.0 * g["delta"] * f, rel=1e-9)
     assert short_call.gamma_coin == pytest.approx(-3.0 * g["gamma"], rel=1e-9)
-    assert short_call.gamma_usd == pytest.approx(-3.0 * g["gamma"] * f * f * 0.01, rel=1e-9)
+    # gamma in USD: the P&L of a 1 % move from gamma, the unit of gamma_limit_usd
+    assert short_call.gamma_usd == pytest.approx(-3.0 * 0.5 * g["gamma"] * (0.01 * f) ** 2,
+                                                 rel=1e-9)
     assert short_call.vega_usd == pytest.approx(-3.0 * g["vega"], rel=1e-9)
     assert short_call.vega_coin == pytest.approx(-3.0 * g["vega"] / f, rel=1e-9)
     assert short_call.theta_usd == pytest.approx(-3.0 * g["theta"], rel=1e-9)
     assert short_call.theta_usd > 0  # short options earn theta
 
-    (total,) = v.totals
+    # per underlying: Deribit's delta_total nets the coin option's coin value (the
+    # ticker's mark, 0.01 BTC) out; its own line, so the column adds up to the book delta
+    adj, total = v.totals
+    assert adj.symbol == "premium adj BTC" and adj.delta_coin == pytest.approx(3.0 * 0.01)
     assert total.is_total and total.underlying == "BTC"
-    assert total.delta_coin == pytest.approx(2.0 - 3.0 * unit_coin_delta, rel=1e-9)
-    assert v.portfolio_delta_usd == pytest.approx((2.0 - 3.0 * unit_coin_delta) * f, rel=1e-9)
+    book = 2.0 - 3.0 * g["delta"] + 3.0 * 0.01
+    assert total.delta_coin == pytest.approx(book, rel=1e-9)
+    assert v.portfolio_delta_usd == pytest.approx(book * f, rel=1e-9)
     assert not v.breach and v.note == ""
+    # the band covers the options (net of premium) and the perps that hedge them: with a
+    # 200k band the 120k perp offsets the options and is no larger than them plus the band
+    options = (-3.0 * g["delta"] + 0.03) * f
+    (band,) = v.bands
+    assert band.options_usd == pytest.approx(options, rel=1e-9)
+    assert band.hedge_perps_usd == pytest.approx(120_000.0)
+    assert band.covered_usd == pytest.approx(options + 120_000.0, rel=1e-9)
+    # with a 25k band the perp is larger than options + band: the trader's view
+    tight = views.greeks_view(snap, delta_band_usd=25_000.0)
+    assert tight.bands[0].view_perps_usd == pytest.approx(120_000.0)
+    assert tight.bands[0].covered_usd == pytest.approx(options, rel=1e-9)
+    assert tight.breach and tight.bands[0].outside  # |options| ~ 63k > 25k
     only_perp = snapshot(instruments=[BTC_PERP], tickers=[ticker(BTC_PERP.symbol, f)],
                          positions=[Position(BTC_PERP.symbol, 1.0, f)])
     assert views.greeks_view(only_perp).note.startswith("no options in this account")
@@ -119,13 +136,17 @@ def test_greeks_band_breach_per_underlying_and_missing_iv_reason():
     by_symbol = {r.symbol: r for r in v.rows}
     assert by_symbol[opt.symbol].delta_coin is None
     assert "implied vol" in by_symbol[opt.symbol].note
-    totals = {t.underlying: t for t in v.totals}
-    assert totals["BTC"].delta_usd == pytest.approx(60_000.0)  # outside +/- 50k
+    totals = {t.underlying: t for t in v.totals if t.is_total}
+    # the long option's 0.01 BTC coin value comes off the book delta (delta_total)
+    assert totals["BTC"].delta_usd == pytest.approx(60_000.0 - 600.0)
     assert "excludes 1" in totals["BTC"].note
     assert totals["ETH"].delta_usd == pytest.approx(-30_000.0)
-    assert totals["BTC"].outside_band and not totals["ETH"].outside_band
-    assert v.breach
-    assert v.portfolio_delta_usd == pytest.approx(30_000.0)
+    # the perps are the trader's view, not the band's: neither underlying is out
+    bands = {b.underlying: b for b in v.bands}
+    assert bands["BTC"].view_perps_usd == pytest.approx(60_000.0)
+    assert bands["ETH"].covered_usd == 0.0
+    assert not v.breach
+    assert v.portfolio_delta_usd == pytest.approx(29_400.0)
 
 
 def test_greeks_empty_reasons():
@@ -138,27 +159,43 @@ def test_greeks_empty_reasons():
 Z75 = 0.6744897501960817  # N^-1(0.75): median first passage of driftless BM
 
 
-def test_margin_view_distances_and_worst_position():
-    btc_liq, eth_liq = 45_000.0, 3_600.0
+def test_margin_view_liquidation_revalues_the_cross_account():
+    """The account (no balances listed: its equity is the venue's figure) liquidates
+    where equity meets MM with every perp revalued, not at the per-position prices
+    the venue sent. By hand, both perps on the default 0.5 % MM tier:
+    cash held fixed = 40,000 - (2 x 1,000 + 20 x 100) = 36,000; MM held fixed =
+    10,000 - (0.005 x 120,000 + 0.005 x 60,000) = 9,100.
+    BTC down: 36,000 + 2 (P - 59,000) + 2,000 = 9,100 + 300 + 0.01 P -> P = 89,400 / 1.99.
+    ETH up: 36,000 + 2,000 - 20 (Q - 3,100) = 9,100 + 600 + 0.1 Q -> Q = 90,300 / 20.1."""
     snap = snapshot(
         instruments=[BTC_PERP, ETH_PERP],
         tickers=[ticker(BTC_PERP.symbol, 60_000.0), ticker(ETH_PERP.symbol, 3_000.0)],
-        positions=[Position(BTC_PERP.symbol, 2.0, 59_000.0, liquidation_price=btc_liq),
-                   Position(ETH_PERP.symbol, -20.0, 3_100.0, liquidation_price=eth_liq)],
-        equity=80_000.0, im=20_000.0, mm=10_000.0, upnl=1_500.0, peak=100_000.0,
+        positions=[Position(BTC_PERP.symbol, 2.0, 59_000.0, liquidation_price=45_000.0),
+                   Position(ETH_PERP.symbol, -20.0, 3_100.0, liquidation_price=3_600.0)],
+        equity=40_000.0, im=20_000.0, mm=10_000.0, upnl=4_000.0, peak=100_000.0,
     )
     forecasts = {BTC_PERP.symbol: 0.50, ETH_PERP.symbol: 0.80}
     v = views.margin_view(snap, forecasts, (0.5, 0.8))
-    assert v.margin_ratio == pytest.approx(10_000.0 / 80_000.0)
-    assert v.available_usd == pytest.approx(60_000.0)
-    assert v.drawdown == pytest.approx(0.2)
+    assert v.margin_ratio == pytest.approx(10_000.0 / 40_000.0)
+    assert v.available_usd == pytest.approx(20_000.0)
+    assert v.drawdown == pytest.approx(0.6)
     assert v.level == "ok"
     rows = {r.symbol: r for r in v.rows}
+    btc_liq, eth_liq = 89_400.0 / 1.99, 90_300.0 / 20.1
+    assert rows[BTC_PERP.symbol].liquidation_price == pytest.approx(btc_liq, rel=1e-9)
+    assert rows[ETH_PERP.symbol].liquidation_price == pytest.approx(eth_liq, rel=1e-9)
+    levels = {(r.underlying, r.direction): r for r in v.account_levels}
+    assert levels["BTC", "down"].liquidation_price == pytest.approx(btc_liq, rel=1e-9)
+    assert levels["BTC", "down"].equity_usd == pytest.approx(
+        levels["BTC", "down"].maintenance_margin_usd, abs=1e-3)
+    assert levels["ETH", "up"].move_pct == pytest.approx(eth_liq / 3_000.0 - 1.0, rel=1e-9)
+    assert levels["BTC", "up"].liquidation_price is None  # the long only gains
+    assert "sticky strike" in v.revaluation_note
 
-    # BTC: ln(45,000/60,000) in daily sigmas at 50 % annual vol (365-day year)
+    # BTC: ln(liq / 60,000) in daily sigmas at 50 % annual vol (365-day year)
     d_btc = abs(math.log(btc_liq / 60_000.0))
     sig_btc = d_btc / (0.50 / math.sqrt(365.0))
-    assert rows[BTC_PERP.symbol].distance_pct == pytest.approx(0.25)
+    assert rows[BTC_PERP.symbol].distance_pct == pytest.approx(1 - btc_liq / 60_000.0)
     assert rows[BTC_PERP.symbol].distance_sigmas == pytest.approx(sig_btc, rel=1e-9)
     assert rows[BTC_PERP.symbol].expected_days == pytest.approx(
         (d_btc / (Z75 * 0.50)) ** 2 * 365.0, rel=1e-6)
@@ -173,13 +210,17 @@ def test_margin_view_distances_and_worst_position():
     assert not any(r.inside_buffer for r in v.rows)  # both well beyond 3 sigmas
     tight = views.margin_view(snap, forecasts, (0.5, 0.8), buffer_sigmas=sig_eth + 0.1)
     assert [r.symbol for r in tight.rows if r.inside_buffer] == [ETH_PERP.symbol]
+    assert tight.buffer_sigmas == pytest.approx(sig_eth + 0.1)
 
 
 def test_margin_view_levels_and_missing_inputs():
-    opt = option(70_000.0, 0.25)
+    """A long perp beside a short call: the account liquidates where equity meets MM
+    with the call repriced by (an independent) Black-76 at the vol of its mark."""
+    f, k, t = 60_000.0, 70_000.0, 0.25
+    opt = option(k, t)
     snap = snapshot(
         instruments=[BTC_PERP, opt],
-        tickers=[ticker(BTC_PERP.symbol, 60_000.0), ticker(opt.symbol, 0.01, underlying=60_000.0)],
+        tickers=[ticker(BTC_PERP.symbol, f), ticker(opt.symbol, 0.01, underlying=f)],
         positions=[Position(BTC_PERP.symbol, 1.0, 60_000.0, liquidation_price=54_000.0),
                    Position(opt.symbol, -1.0, 0.01)],
         equity=10_000.0, mm=6_000.0,
@@ -188,9 +229,33 @@ def test_margin_view_levels_and_missing_inputs():
     assert v.level == "amber"  # 60 % between amber 50 % and red 80 %
     rows = {r.symbol: r for r in v.rows}
     perp = rows[BTC_PERP.symbol]
-    assert perp.distance_pct == pytest.approx(0.10)
+
+    lo, hi = 1e-4, 5.0  # the vol that reprices 0.01 BTC x 60,000 = 600 USD
+    for _ in range(200):
+        mid = 0.5 * (lo + hi)
+        lo, hi = (mid, hi) if black76_call(f, k, t, mid)["price"] < 600.0 else (lo, mid)
+    iv = 0.5 * (lo + hi)
+
+    def surplus(p):  # cash held fixed: 10,000; MM held fixed: 6,000 - (300 + 0.085 x 60,000)
+        call_coin = black76_call(p, k, t, iv)["price"] / p
+        equity = 10_000.0 + (p - 60_000.0) - (call_coin - 0.01) * p
+        mm = 600.0 + 0.005 * p + (0.075 + call_coin) * p
+        return equity - mm
+
+    lo, hi = 30_000.0, 60_000.0
+    for _ in range(200):
+        mid = 0.5 * (lo + hi)
+        lo, hi = (lo, mid) if surplus(mid) > 0 else (mid, hi)
+    assert perp.liquidation_price == pytest.approx(lo, rel=1e-7)
     assert perp.distance_sigmas is None and "forecast" in perp.note
-    assert rows[opt.symbol].distance_pct is None and "option" in rows[opt.symbol].note
+    # a short call loses going up: its row shows BTC at the account's upper level, where
+    # MM (0.075 + call) x P outgrows the perp's gains
+    hi, lo2 = 200_000.0, 60_000.0
+    for _ in range(200):
+        mid = 0.5 * (lo2 + hi)
+        lo2, hi = (mid, hi) if surplus(mid) > 0 else (lo2, mid)
+    assert rows[opt.symbol].liquidation_price == pytest.approx(lo2, rel=1e-7)
+    assert "account" in rows[opt.symbol].note and rows[opt.symbol].mark == f
     assert v.worst_symbol == BTC_PERP.symbol  # only one with a distance
     red = views.margin_view(snapshot(equity=10_000.0, mm=9_000.0), None, (0.5, 0.8))
     assert red.level == "red" and red.empty_reason == "no open positions"
@@ -407,5 +472,5 @@ def test_greeks_nan_venue_greeks_say_so_and_many_options_price_together():
     for o in chain:  # the vectorised evaluation matches each option's own Black-76
         years = (o.expiry_ms - NOW_MS) / (365 * 86_400_000)
         g = black76_call(f, o.strike, years, 0.5 + o.strike / 1e6)
-        assert rows[o.symbol].delta_coin == pytest.approx(g["delta"] - g["price"] / f, rel=1e-9)
+        assert rows[o.symbol].delta_coin == pytest.approx(g["delta"], rel=1e-9)  # plain Black
         assert rows[o.symbol].theta_usd == pytest.approx(g["theta"], rel=1e-9)

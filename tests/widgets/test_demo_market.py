@@ -61,14 +61,17 @@ def test_demo_greeks_match_black76_and_margin_matches_the_account(demo_snapshot)
         years = (inst.expiry_ms - snap.ts_ms) / (365 * 86_400_000)
         g = black76_call(t.underlying_price, inst.strike, years, t.mark_iv)
         qty = row.contracts * inst.contract_size
-        unit = g["delta"] - g["price"] / t.underlying_price
+        unit = g["delta"]  # the plain Black delta, as Deribit's ticker shows it
         assert row.delta_coin == pytest.approx(qty * unit, rel=1e-9)
         assert row.vega_usd == pytest.approx(qty * g["vega"], rel=1e-9)
         calls += 1
     assert calls >= 1  # the demo holds calls (short strangle leg, long call)
-    btc = next(t for t in greeks.totals if t.underlying == "BTC")
+    btc = next(t for t in greeks.totals if t.underlying == "BTC" and t.is_total)
+    lines = [t for t in greeks.totals if t.underlying == "BTC" and not t.is_total]
+    assert {t.symbol for t in lines} == {"premium adj BTC", "BTC coin equity"}
     assert btc.delta_usd == pytest.approx(math.fsum(
-        r.delta_usd for r in greeks.rows if r.underlying == "BTC" and r.delta_usd is not None))
+        r.delta_usd for r in [*greeks.rows, *lines]
+        if r.underlying == "BTC" and r.delta_usd is not None))
 
     depth = views.depth_view(snap, BTC_PERP.symbol)
     assert len(depth.bids) == 10 and len(depth.asks) == 10

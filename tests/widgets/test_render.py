@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 from rich.console import Console
 
 from cockpit.model.views import (
+    DeltaBandRow,
     DepthBand,
     DepthView,
     GreeksRow,
@@ -190,11 +191,17 @@ def test_greeks_signs_sources_and_empty_reason():
                       -0.02, -1_200.0, 0.001, 60.0, is_total=True, outside_band=True)
     eth = GreeksRow("Σ ETH", "ETH", 1.0, "", 1.0, 3_000.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0,
                     is_total=True)
-    view = GreeksView((row,), (total, eth), -42_000.0, 25_000.0, True)
+    bands = (DeltaBandRow("BTC", -45_000.0, -45_000.0, 0.0, 375_000.0, 135_000.0, 25_000.0,
+                          True),
+             DeltaBandRow("ETH", 0.0, 0.0, 0.0, 3_000.0, 0.0, 25_000.0, False))
+    view = GreeksView((row,), (total, eth), -42_000.0, 25_000.0, True, bands=bands)
     out = text_of(render_greeks(view))
     assert "model" in out and "-0.7500" in out and "-45,000" in out and "+60" in out
-    assert "band ±$25,000 per underlying:  BTC -$45.0k OUT  ETH +$3.00k in" in out
-    table = render_greeks(view).renderables[0]
+    # the band reads the options (the policy's number); the perps and coin are the view
+    assert "BTC options -$45.0k vs band ±$25.0k OUT; perps +$375k, coin +$135k your view" \
+        in out.replace("\n", "")
+    assert "ETH options $0 vs band ±$25.0k in; perps +$3.00k your view" in out.replace("\n", "")
+    table = render_greeks(view).renderables[1]
     assert all(j == "right" for _, j in table.columns[2:10])
     assert text_of(render_greeks(GreeksView(empty_reason="no options in this account"))) \
         .strip() == "no options in this account"

@@ -1,0 +1,323 @@
+"""The whole account revalued at other prices: equity, margin, and where it liquidates.
+
+A cross-margined account liquidates when its equity meets its maintenance
+margin. Both depend on every position and on the coin collateral, so the
+price at which that happens is found by revaluing everything at once:
+
+* perps and futures at the new price (mark moves with the underlying);
+* options by Black-76 at their current implied vol, sticky strike: the
+  option's value at S' is ``mark + BS(S') - BS(S)``, so today's mark is
+  reproduced exactly and the change is Black-76's;
+* coin balances (collateral) and coin-settled PnL at the new coin price;
+* margin recomputed at the new prices by ``sizing.contracts.position_margin``,
+  the same function the paper broker charges.
+
+Scenarios are price ratios per underlying (``{"BTC": 0.75}`` = BTC down 25 %,
+every other underlying unchanged). Pure numbers: numpy, scipy, stdlib.
+
+References
+----------
+Black, F. (1976), "The pricing of commodity contracts", J. Financial Economics 3.
+Derman, E. (1999), "Regimes of volatility" (sticky strike).
+Deribit, "Margin requirements"; Binance USD-M, "Cross margin liquidation".
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from sizing.contracts import STABLE, contract_pnl, position_margin
+
+__all__ = [
+    "AccountBook",
+    "BookPosition",
+    "LiquidationLevel",
+    "Revaluation",
+    "UnderlyingLiquidation",
+    "account_liquidations",
+    "calibrated",
+    "joint_liquidation",
+    "liquidation_levels",
+    "revalue",
+]
+
+MAX_MOVE = 0.95  # search +-95 % of today's price
+GRID_STEP = 0.025  # first pass: every 2.5 % of price, then refine inside the bracket
+JOINT = "all"  # the key of the joint move of every underlying together
+
+
+@dataclass(frozen=True, slots=True)
+class BookPosition:
+    """One position for revaluation.
+
+    ``contract`` has the attributes of ``sizing.contracts.ContractSpec``;
+    ``mark_price`` and ``entry_price`` are in the contract's quote units (USD(T)
+    for perps and linear options, coin for coin-settled options);
+    ``underlying_price`` is the USD price the option is priced off (the index
+    for perps); ``implied_vol`` (annualised fraction) and ``years`` (to expiry,
+    365-day year) are for options.
+    """
+
+    contract: object
+    contracts: float
+    entry_price: float
+    mark_price: float
+    underlying_price: float
+    implied_vol: float = math.nan
+    years: float = math.nan
+
+    @property
+    def underlying(self) -> str:
+        c = self.contract
+        return c.underlying or c.base
+
+    @property
+    def is_option(self) -> bool:
+        return self.contract.kind == "option"
+
+
+@dataclass(frozen=True, slots=True)
+class AccountBook:
+    """Balances (currency -> amount), today's USD price of each coin, and the positions.
+
+    A coin's price moves with the underlying of the same name; stablecoins
+    (``sizing.contracts.STABLE``) stay at 1 USD. ``fixed_equity_usd`` and
+    ``fixed_mm_usd`` are held constant in every scenario: what a venue's own
+    account figures hold beyond what the positions and balances explain (0 for
+    the paper account, whose figures the book reproduces).
+    """
+
+    balances: Mapping[str, float]
+    prices_usd: Mapping[str, float]
+    positions: tuple[BookPosition, ...] = ()
+    ts_ms: int = 0
+    fixed_equity_usd: float = 0.0
+    fixed_mm_usd: float = 0.0
+
+    def underlyings(self) -> tuple[str, ...]:
+        """Each underlying a position follows, or a coin balance is held in (sorted)."""
+        names = {p.underlying for p in self.positions}
+        names |= {c for c, a in self.balances.items() if c not in STABLE and a}
+        return tuple(sorted(names))
+
+    def price(self, coin: str) -> float:
+        if coin in STABLE:
+            return 1.0
+        return float(self.prices_usd.get(coin, math.nan))
+
+
+@dataclass(frozen=True, slots=True)
+class Revaluation:
+    """The account at one scenario: USD equity, initial and maintenance margin."""
+
+    equity_usd: float
+    initial_margin_usd: float
+    maintenance_margin_usd: float
+    position_equity_usd: tuple[float, ...] = field(default=())
+
+    @property
+    def surplus_usd(self) -> float:
+        return self.equity_usd - self.maintenance_margin_usd
+
+
+@dataclass(frozen=True, slots=True)
+class LiquidationLevel:
+    """Where the account meets maintenance: ``price`` (USD) of the underlying,
+    ``move_pct`` signed fraction from today (-0.25 = down 25 %), and the
+    account's equity and maintenance margin there (USD)."""
+
+    price: float
+    move_pct: float
+    equity_usd: float
+    maintenance_margin_usd: float
+
+
+@dataclass(frozen=True, slots=True)
+class UnderlyingLiquidation:
+    """The nearest liquidation down and up for one underlying (None: none within +-95 %)."""
+
+    underlying: str
+    price: float
+    down: LiquidationLevel | None
+    up: LiquidationLevel | None
+
+
+def _option_value_usd(p: BookPosition, spot: np.ndarray, vol_scale: float = 1.0) -> np.ndarray:
+    """USD value per coin of underlying at ``spot`` (array), sticky strike; ``vol_scale``
+    multiplies the implied vol (1.5 = IV up by half)."""
+    from sizing.greeks import black76
+
+    c = p.contract
+    s0 = p.underlying_price
+    mark_usd = p.mark_price * s0 if not c.linear else p.mark_price
+    inputs = (s0, mark_usd, float(c.strike or math.nan), p.years, p.implied_vol)
+    if not all(math.isfinite(x) for x in inputs) or not np.isfinite(spot).all():
+        return np.full(np.shape(spot), math.nan)  # unknown vol or price: no revaluation
+    now = black76(s0, c.strike, p.years, p.implied_vol, bool(c.is_call)).price
+    then = black76(spot, c.strike, p.years, p.implied_vol * vol_scale, bool(c.is_call)).price
+    return np.maximum(mark_usd + then - now, 0.0)
+
+
+def calibrated(book: AccountBook, equity_usd: float, maintenance_margin_usd: float,
+               tolerance_usd: float = 0.01) -> AccountBook:
+    """``book`` with fixed amounts so that today it shows ``equity_usd`` and
+    ``maintenance_margin_usd`` (a venue's own account figures); unchanged when
+    it already does to ``tolerance_usd`` or a figure is not finite."""
+    from dataclasses import replace
+
+    now = revalue(book)
+    d_eq = equity_usd - now.equity_usd
+    d_mm = maintenance_margin_usd - now.maintenance_margin_usd
+    if not (math.isfinite(d_eq) and math.isfinite(d_mm)):
+        return book
+    d_eq = d_eq if abs(d_eq) > tolerance_usd else 0.0
+    d_mm = d_mm if abs(d_mm) > tolerance_usd else 0.0
+    return replace(book, fixed_equity_usd=book.fixed_equity_usd + d_eq,
+                   fixed_mm_usd=book.fixed_mm_usd + d_mm)
+
+
+def revalue(book: AccountBook, moves: Mapping[str, float] | None = None) -> Revaluation:
+    """The account at price ratios ``moves`` (underlying -> ratio; missing = 1)."""
+    return _revalue_many(book, {u: np.array([k]) for u, k in (moves or {}).items()}, 1)[0]
+
+
+def _revalue_many(book: AccountBook, moves: Mapping[str, np.ndarray], n: int,
+                  vol_scale: float = 1.0, with_margin: bool = True) -> list:
+    """Revaluations at ``n`` scenarios; ``moves`` maps underlying -> ratio array (n,);
+    ``vol_scale`` multiplies every option's implied vol; without margin, IM/MM are 0."""
+    ones = np.ones(n)
+
+    def k(coin: str) -> np.ndarray:
+        return moves.get(coin, ones) if coin not in STABLE else ones
+
+    wallet = np.zeros(n)
+    for coin, amount in book.balances.items():
+        wallet = wallet + amount * book.price(coin) * k(coin)
+    equity = wallet + book.fixed_equity_usd
+    im_tot, mm_tot = np.zeros(n), np.zeros(n) + book.fixed_mm_usd
+    per_position = []
+    for p in book.positions:
+        c = p.contract
+        ku = k(p.underlying)
+        settle_usd = book.price(c.settle) * k(c.settle)
+        coin_usd = book.price(c.base) * k(c.base)
+        spot = p.underlying_price * ku
+        if p.is_option:
+            value = _option_value_usd(p, spot, vol_scale)
+            marks = value / spot if not c.linear else value
+        else:
+            marks = p.mark_price * ku
+        pnl_usd = contract_pnl(c, p.contracts, p.entry_price, marks) * settle_usd
+        im, mm = np.zeros(n), np.zeros(n)
+        for i in range(n if with_margin else 0):
+            im[i], mm[i] = position_margin(c, p.contracts, float(marks[i]), float(coin_usd[i]),
+                                           float(settle_usd[i]), float(spot[i]))
+        equity = equity + pnl_usd
+        im_tot, mm_tot = im_tot + im, mm_tot + mm
+        per_position.append(pnl_usd)
+    mm_tot = np.maximum(mm_tot, 0.0)
+    return [Revaluation(float(equity[i]), float(im_tot[i]), float(mm_tot[i]),
+                        tuple(float(x[i]) for x in per_position)) for i in range(n)]
+
+
+def _moving_part(book: AccountBook, names: tuple[str, ...]) -> tuple[AccountBook, float]:
+    """The sub-book whose value moves with ``names``, and the surplus of the rest (fixed)."""
+    def moves(p: BookPosition) -> bool:
+        c = p.contract
+        return p.underlying in names or c.base in names or c.settle in names
+
+    moving = tuple(p for p in book.positions if moves(p))
+    fixed = tuple(p for p in book.positions if not moves(p))
+    bal_moving = {c: a for c, a in book.balances.items() if c in names}
+    bal_fixed = {c: a for c, a in book.balances.items() if c not in names}
+    rest = revalue(AccountBook(bal_fixed, book.prices_usd, fixed, book.ts_ms,
+                               book.fixed_equity_usd, book.fixed_mm_usd))
+    return AccountBook(bal_moving, book.prices_usd, moving, book.ts_ms), rest.surplus_usd
+
+
+def _surplus(book: AccountBook, names: tuple[str, ...], ratios: np.ndarray,
+             fixed_usd: float = 0.0) -> np.ndarray:
+    revs = _revalue_many(book, {u: ratios for u in names}, len(ratios))
+    return np.array([r.surplus_usd for r in revs]) + fixed_usd
+
+
+def _level(book: AccountBook, names: tuple[str, ...], direction: int, ref_price: float,
+           max_move: float) -> LiquidationLevel | None:
+    """Nearest ratio from 1 in ``direction`` where surplus (equity - MM) reaches 0.
+
+    A 2.5 % grid finds the first bracket (so a second crossing further out is
+    never reported first), then Illinois false position narrows it to 1e-13 of
+    the price; the safe end of the bracket is reported (equity >= MM there).
+    """
+    full = book
+    book, fixed = _moving_part(book, names)
+    steps = np.arange(1, int(math.ceil(max_move / GRID_STEP)) + 1) * GRID_STEP
+    ratios = np.concatenate(([1.0], 1.0 + direction * np.minimum(steps, max_move)))
+    s = _surplus(book, names, ratios, fixed)
+    if not np.isfinite(s[0]):
+        return None
+    if s[0] <= 0:
+        safe = 1.0
+    else:
+        below = np.flatnonzero(~(s > 0))  # NaN counts as "not safe"
+        if len(below) == 0:
+            return None
+        j = int(below[0])
+        safe, bust, f_safe, f_bust = ratios[j - 1], ratios[j], s[j - 1], s[j]
+        if not np.isfinite(f_bust):
+            f_bust = -abs(f_safe)
+        tol = 1e-12 * max(f_safe, -f_bust, 1e-9)
+        side = 0
+        for _ in range(200):  # Illinois: halve the stale end so it cannot stall
+            m = bust - f_bust * (bust - safe) / (f_bust - f_safe)
+            if not min(safe, bust) < m < max(safe, bust):
+                m = 0.5 * (safe + bust)
+            f_m = float(_surplus(book, names, np.array([m]), fixed)[0])
+            if not math.isfinite(f_m):
+                f_m = -abs(f_safe)
+            if f_m > 0:
+                safe, f_safe = m, f_m
+                if side == 1:
+                    f_bust *= 0.5
+                side = 1
+            else:
+                bust, f_bust = m, f_m
+                if side == -1:
+                    f_safe *= 0.5
+                side = -1
+            if abs(f_m) <= tol:
+                safe = m  # equity meets MM to a trillionth of the surplus scale
+                break
+            if abs(bust - safe) <= 1e-13:
+                break
+    rev = revalue(full, {u: safe for u in names})
+    return LiquidationLevel(float(ref_price * safe), float(safe - 1.0), rev.equity_usd,
+                            rev.maintenance_margin_usd)
+
+
+def liquidation_levels(book: AccountBook, underlying: str,
+                       max_move: float = MAX_MOVE) -> UnderlyingLiquidation:
+    """Nearest move of ``underlying`` alone, down and up, at which equity meets maintenance."""
+    price = book.price(underlying)
+    names = (underlying,)
+    return UnderlyingLiquidation(underlying, price,
+                                 _level(book, names, -1, price, max_move),
+                                 _level(book, names, +1, price, max_move))
+
+
+def joint_liquidation(book: AccountBook, max_move: float = MAX_MOVE) -> UnderlyingLiquidation:
+    """Every underlying moving together by the same fraction (``price`` reported as 1.0:
+    the level's ``price`` is the ratio to today's prices)."""
+    names = book.underlyings()
+    return UnderlyingLiquidation(JOINT, 1.0, _level(book, names, -1, 1.0, max_move),
+                                 _level(book, names, +1, 1.0, max_move))
+
+
+def account_liquidations(book: AccountBook,
+                         max_move: float = MAX_MOVE) -> dict[str, UnderlyingLiquidation]:
+    """Underlying -> its liquidation levels, for every underlying the book holds."""
+    return {u: liquidation_levels(book, u, max_move) for u in book.underlyings()}
