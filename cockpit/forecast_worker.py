@@ -122,7 +122,10 @@ class ForecastWorker:
                 raise WorkerCrashed(f"did not answer within {self.reply_timeout_s:g} s")
             status, payload = pickle.load(proc.stdout)
         except (OSError, EOFError, pickle.UnpicklingError) as exc:
-            code = proc.poll()
+            try:  # a closed pipe comes a moment before the exit status
+                code = proc.wait(timeout=1.0)
+            except subprocess.TimeoutExpired:
+                code = None
             why = f"exit code {code}" if code is not None else type(exc).__name__
             raise WorkerCrashed(f"crashed ({why})") from None
         if status == "error":
