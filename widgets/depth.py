@@ -133,16 +133,14 @@ class DepthPanel(Panel):
         self._texts, self._keys, self._base_style = lines, keys, style
         if not same_frame:
             self._strips = [None] * len(lines)
-            self._layout_rows()
-            self.refresh()
+            self._relayout()
             return
         changed = {i for i, (a, b) in enumerate(zip(old_keys, keys, strict=True)) if a != b}
         self._strips = [None if i in changed else st for i, st in enumerate(old_strips)]
         for i in changed:
             self._line_strips(i)
         if any(len(self._strips[i]) != len(old_strips[i] or ()) for i in changed):
-            self._layout_rows()  # a wrapped line grew or shrank: everything below moves
-            self.refresh()
+            self._relayout()  # a wrapped line grew or shrank: everything below moves
             return
         rows = [y for y, (i, _) in enumerate(self._rows) if i in changed]
         if rows:
@@ -156,8 +154,19 @@ class DepthPanel(Panel):
             self._strips[i] = strips
         return strips
 
-    def _layout_rows(self) -> None:
-        self._rows = [(i, j) for i in range(len(self._strips)) for j in range(len(self._line_strips(i)))]
+    def _relayout(self) -> None:
+        """Map content rows to lines and repaint all; a layout pass only when the
+        row count changed and the panel's height follows its content."""
+        before = len(self._rows)
+        self._rows = [(i, j) for i in range(len(self._strips))
+                      for j in range(len(self._line_strips(i)))]
+        height = self.styles.height
+        self.refresh(layout=len(self._rows) != before and (height is None or height.is_auto))
+
+    def get_content_height(self, container, viewport, width: int) -> int:
+        if self._keys is None:
+            return super().get_content_height(container, viewport, width)
+        return len(self._rows)
 
     def render_line(self, y: int) -> Strip:
         if self._keys is None:
