@@ -35,8 +35,8 @@ def main() -> None:
     args = ap.parse_args()
 
     from cockpit.config import Config
-    from cockpit.engine import HOURS_PER_YEAR, log_returns
-    from cockpit.engine_input import state_from_snapshot
+    from cockpit.engine import HOURS_PER_YEAR
+    from cockpit.engine_input import log_returns, state_from_snapshot
     from cockpit.runtime import build_demo
     from sizing.policy import PolicySettings, decide
     from sizing.volatility import garch_forecast
@@ -48,7 +48,7 @@ def main() -> None:
     rt = build_demo(config, seed=args.seed, state_path=None)
     snapshot = rt.store.snapshot()
 
-    series = {s: log_returns(b.close)[-2000:] for s, b in snapshot.bars.items() if len(b)}
+    series = {s: log_returns(b, 2000) for s, b in snapshot.bars.items() if len(b)}
 
     def fit(previous=None):
         return {s: garch_forecast(r, HOURS_PER_YEAR, horizon=24,

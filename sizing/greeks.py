@@ -59,6 +59,10 @@ def _broadcast(**arrays):
         raise ValueError(f"shapes do not broadcast: {shapes}; pass matching arrays") from None
 
 
+def _all_true(mask) -> bool:
+    return bool(mask) if mask.ndim == 0 else bool(mask.all())
+
+
 def black76(forward, strike, years, vol, is_call, rate=0.0) -> Black76:
     """Black-76 price and Greeks of European options on a forward.
 
@@ -72,15 +76,20 @@ def black76(forward, strike, years, vol, is_call, rate=0.0) -> Black76:
         theta = (-D F phi(d1) vol / (2 sqrt(T)) + r price) / 365
         rho   = -T price / 100
     """
-    f, k, t, v, c, r = _broadcast(
+    raw = dict(
         forward=np.asarray(forward, float), strike=np.asarray(strike, float),
         years=np.asarray(years, float), vol=np.asarray(vol, float),
         is_call=np.asarray(is_call, bool), rate=np.asarray(rate, float),
     )
+    f, k, t, v, c, r = _broadcast(**raw)
     w = c * 2.0 - 1.0
-    live = (f > 0) & (k > 0) & (t > 0) & (v > 0) & ~np.isnan(r)  # False on any NaN
-    if live.all():  # the usual case: a chain of live options, no masking needed
+    # The usual case, a chain of live options, needs no masking; checked on the inputs
+    # before broadcasting (a scalar forward is one comparison, not 100,000).
+    if all(_all_true(raw[name] > 0) for name in ("forward", "strike", "years", "vol")) and (
+        _all_true(raw["rate"] == raw["rate"])  # no NaN rate
+    ):
         return Black76(*_black76_live(f, k, t, v, w, r))
+    live = (f > 0) & (k > 0) & (t > 0) & (v > 0) & ~np.isnan(r)  # False on any NaN
     bad = ~((f > 0) & (k > 0) & (v >= 0)) | np.isnan(t) | np.isnan(r)
     # Safe stand-ins where not live, so no RuntimeWarning; overwritten below.
     out = _black76_live(
@@ -101,30 +110,70 @@ def black76(forward, strike, years, vol, is_call, rate=0.0) -> Black76:
 
 
 def _black76_live(f, k, t, v, w, r):
-    """Price and Greeks where F, K, T, vol > 0 (no limits, no NaN handling)."""
+    """Price and Greeks where F, K, T, vol > 0 (no limits, no NaN handling).
+
+    Written for speed: six output arrays and one scratch, each op in place with
+    ``out=`` (a fresh 100k array costs more in page faults than the arithmetic).
+    """
+    shape = np.broadcast_shapes(np.shape(f), np.shape(k), np.shape(t), np.shape(v), np.shape(w))
+    if not shape:  # one option (the policy's what-ifs): numpy scalars, as plain formulas give
+        return _black76_one(f[()], k[()], t[()], v[()], w[()], r[()])
+    price, delta, gamma, vega, theta, rho = (np.empty(shape) for _ in range(6))
+    sq = np.sqrt(t, out=vega)  # vega, gamma, theta, rho hold scratch until their turn
+    s = np.multiply(v, sq, out=gamma)
+    d1 = np.divide(f, k, out=theta)
+    np.log(d1, out=d1)
+    d1 /= s
+    half_s = np.multiply(s, 0.5, out=rho)
+    d1 += half_s
+    n1 = np.multiply(w, d1, out=delta)
+    ndtr(n1, out=n1)
+    n2 = np.subtract(d1, s, out=price)
+    n2 *= w
+    ndtr(n2, out=n2)
+    pdf = np.square(d1, out=rho)
+    pdf *= -0.5
+    np.exp(pdf, out=pdf)
+    pdf *= 1.0 / _SQRT_2PI
+    # price = w D (F N(w d1) - K N(w d2)); theta's buffer is free once d1 is used
+    np.multiply(k, n2, out=price)
+    np.subtract(np.multiply(f, n1, out=theta), price, out=price)
+    price *= w
+    delta *= w
+    np.multiply(s, f, out=gamma)
+    np.divide(pdf, gamma, out=gamma)
+    vega *= pdf
+    vega *= f
+    vega *= 0.01  # vega = F phi sqrt(T) / 100 from here on
+    # theta = -F phi vol / (2 sqrt T) / 365 = -vega 100 vol / (730 T)
+    np.divide(v, t, out=theta)
+    theta *= vega
+    theta *= -100.0 / 730.0
+    if np.any(r):
+        df = np.exp(-r * t)
+        for a in (price, delta, gamma, vega, theta):
+            a *= df
+        theta += r * price / 365.0
+    np.multiply(t, price, out=rho)
+    rho *= -0.01
+    return price, delta, gamma, vega, theta, rho
+
+
+def _black76_one(f, k, t, v, w, r):
+    """:func:`_black76_live` for one option, on numpy scalars (the same formulas)."""
     sq = np.sqrt(t)
     s = v * sq
-    d1 = np.log(f / k)
-    d1 /= s
-    d1 += 0.5 * s
+    d1 = np.log(f / k) / s + 0.5 * s
     n1 = ndtr(w * d1)
     n2 = ndtr(w * (d1 - s))
-    pdf = np.exp(-0.5 * d1 * d1)
-    pdf *= 1.0 / _SQRT_2PI
-    discounted = bool(np.any(r))
-    df = np.exp(-r * t) if discounted else 1.0
-    wdf = w * df
-    price = wdf * (f * n1 - k * n2)
-    delta = wdf * n1
-    dfpdf = df * pdf
-    gamma = dfpdf / (f * s)
-    f_dfpdf = f * dfpdf
-    vega = f_dfpdf * sq * 0.01
+    pdf = np.exp(-0.5 * d1 * d1) * (1.0 / _SQRT_2PI)
+    df = np.exp(-r * t) if r else 1.0
+    price = w * df * (f * n1 - k * n2)
+    f_dfpdf = f * (df * pdf)
     theta = f_dfpdf * v / (-730.0 * sq)
-    if discounted:
+    if r:
         theta += r * price / 365.0
-    rho = t * price * -0.01
-    return price, delta, gamma, vega, theta, rho
+    return price, w * df * n1, df * pdf / (f * s), f_dfpdf * sq * 0.01, theta, t * price * -0.01
 
 
 def inverse_coin_price(usd_price, underlying):

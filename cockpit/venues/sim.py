@@ -46,6 +46,7 @@ from __future__ import annotations
 import asyncio
 import math
 import time
+from collections import deque
 from dataclasses import replace
 
 import numpy as np
@@ -69,6 +70,9 @@ LIQUIDITY = {
 }
 
 Update = Ticker | Book | Trade | Bars
+MAX_STEP_S = 1.0  # wall seconds one tick may cover; a longer stall makes the market slow
+RATE_WINDOW_S = 5.0  # the achieved rate is measured over this much wall time
+SLOW_RATIO = 0.95  # below this share of the requested rate the market "runs slow"
 
 
 class SimMarket:
@@ -114,7 +118,9 @@ class SimMarket:
         self._rng = np.random.default_rng(seed)
         self._start_ms = int(time.time() * 1000) if start_ms is None else int(start_ms)
         self._now_ms = self._start_ms
-        self._ticks = 0
+        self._ticks = 0  # default-length steps since _tick_base_ms (no drift from rounding)
+        self._tick_base_ms = self._start_ms
+        self._carry_ms = 0.0  # sub-millisecond remainder of timed steps
         self._seq = 0
         self._trade_id = 0
         self._variance_mean = process.expected_variance(self.params)
@@ -191,10 +197,25 @@ class SimMarket:
 
     # ---- stepping ----------------------------------------------------------
 
-    def step(self) -> list[Update]:
-        """Advance one tick (``acceleration / tick_hz`` simulated seconds)."""
-        self._ticks += 1
-        end_ms = self._start_ms + round(self._ticks * 1000.0 * self.acceleration / self.tick_hz)
+    def step(self, sim_seconds: float | None = None) -> list[Update]:
+        """Advance one tick: ``sim_seconds`` of simulated time, by default
+        ``acceleration / tick_hz`` (the feed passes the wall time since its last
+        step times ``acceleration``, so a late tick does not slow the market)."""
+        if sim_seconds is None:
+            self._ticks += 1
+            end_ms = self._tick_base_ms + round(
+                self._ticks * 1000.0 * self.acceleration / self.tick_hz
+            )
+            dt_seconds = self.acceleration / self.tick_hz
+        else:
+            if not (math.isfinite(sim_seconds) and sim_seconds >= 0):
+                raise ValueError(f"sim_seconds: {sim_seconds!r}; pass a non-negative number")
+            self._carry_ms += sim_seconds * 1000.0
+            whole = math.floor(self._carry_ms)
+            self._carry_ms -= whole
+            end_ms = self._now_ms + whole
+            self._tick_base_ms, self._ticks = end_ms, 0  # default ticks continue from here
+            dt_seconds = sim_seconds
         out: list[Update] = []
         while self._now_ms < end_ms:
             boundary = (self._now_ms // HOUR_MS + 1) * HOUR_MS
@@ -203,7 +224,6 @@ class SimMarket:
             self._now_ms = segment_end
             if segment_end == boundary:
                 out.extend(self._on_hour(boundary))
-        dt_seconds = self.acceleration / self.tick_hz
         out.extend(self._publish_perps(dt_seconds))
         n = len(self._options)
         if n:
@@ -364,17 +384,59 @@ def _with_last(ticker: Ticker, last: float) -> Ticker:
 
 
 class SimFeed(MarketFeed):
-    """The built-in market as a ``MarketFeed`` (venue ``"sim"``)."""
+    """The built-in market as a ``MarketFeed`` (venue ``"sim"``).
+
+    Honest time: each tick advances the market by the wall time since the last
+    tick times ``acceleration`` (at most :data:`MAX_STEP_S` of wall time per tick,
+    so a suspended laptop does not fast-forward days), so a busy event loop
+    makes ticks fewer, not the market slower. What it keeps is measured over the
+    last :data:`RATE_WINDOW_S`: ``achieved_acceleration`` (simulated seconds per
+    wall second) and ``speed_ratio`` (achieved / requested; 1.0 keeps up, 0.6
+    runs at 60 %), both None until a second has passed; ``running_slow`` is True
+    below :data:`SLOW_RATIO`, for the status bar.
+    """
 
     venue = "sim"
     websocket = True
     option_greeks = False
 
-    def __init__(self, market: SimMarket | None = None, **market_args) -> None:
+    def __init__(self, market: SimMarket | None = None, *, wall=time.monotonic,
+                 **market_args) -> None:
         self.market = market if market is not None else SimMarket(**market_args)
+        self.wall = wall  # injectable for tests
+        self.achieved_acceleration: float | None = None
+        self.speed_ratio: float | None = None
+        self._samples: deque[tuple[float, int]] = deque()
+
+    @property
+    def running_slow(self) -> bool:
+        return self.speed_ratio is not None and self.speed_ratio < SLOW_RATIO
 
     def now_ms(self) -> int:
         return self.market.now_ms()
+
+    def timed_step(self) -> list[Update]:
+        """One step of the wall time since the previous call times ``acceleration``
+        (the first call: one nominal tick), and the achieved rate updated."""
+        market = self.market
+        now = self.wall()
+        if self._samples:
+            wall_dt = min(max(now - self._samples[-1][0], 0.0), MAX_STEP_S)
+            updates = market.step(wall_dt * market.acceleration)
+        else:
+            updates = market.step()
+        self._measure(now, market.now_ms())
+        return updates
+
+    def _measure(self, wall_s: float, sim_ms: int) -> None:
+        samples = self._samples
+        samples.append((wall_s, sim_ms))
+        while len(samples) > 2 and wall_s - samples[1][0] >= RATE_WINDOW_S:
+            samples.popleft()
+        span = wall_s - samples[0][0]
+        if span >= 1.0:
+            self.achieved_acceleration = (sim_ms - samples[0][1]) / 1000.0 / span
+            self.speed_ratio = self.achieved_acceleration / self.market.acceleration
 
     async def run(self, sink: MarketSink) -> None:
         """Push instruments, history, status and the first quotes, then one step per tick."""
@@ -387,9 +449,11 @@ class SimFeed(MarketFeed):
         )
         dispatch(sink, market.full_update())
         version = market.instruments_version
+        self._samples.clear()
+        self._measure(self.wall(), market.now_ms())
         while True:
             await asyncio.sleep(1.0 / market.tick_hz)
-            updates = market.step()
+            updates = self.timed_step()
             if market.instruments_version != version:
                 version = market.instruments_version
                 sink.on_instruments(market.instruments())

@@ -1,0 +1,168 @@
+"""GARCH refits in a child process, so arch's optimiser never holds the UI's GIL.
+
+Measured (benchmarks/bench_app.py): with the refits in the engine's thread, the
+event loop's worst wake-up at 50 updates/s was ~120 ms; arch's fit holds the
+GIL for long stretches. Here the engine thread sends each bar series' log
+returns (plain float arrays) and the previous fit, and blocks on a pipe, which
+releases the GIL; the child fits and sends the forecasts back.
+
+The child is ``python -m cockpit.forecast_worker``: it imports numpy and
+``sizing.volatility`` only (arch on the first fit), reads pickled requests on
+stdin and writes pickled replies on its own pipe. It exits when stdin closes,
+so it never outlives the cockpit. A child that dies or stops answering is
+killed, restarted once, and the restart is reported by :meth:`take_notices`.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import pickle
+import select
+import subprocess
+import sys
+from pathlib import Path
+
+log = logging.getLogger("cockpit.engine")
+
+HOURS_PER_YEAR = 24 * 365
+REPLY_TIMEOUT_S = 60.0  # a cold fit of a few series takes < 1 s; a minute means it hung
+
+
+class WorkerCrashed(RuntimeError):
+    """The forecast process died or stopped answering (it has been restarted)."""
+
+
+class ForecastWorker:
+    """Client end: ``fit({symbol: (log_returns, previous)}) -> {symbol: GarchForecast}``.
+
+    Called from the engine's thread, one request at a time; the call blocks that
+    thread (not the GIL) until the child answers.
+    """
+
+    def __init__(self, horizon: int, *, reply_timeout_s: float = REPLY_TIMEOUT_S) -> None:
+        self.horizon = horizon
+        self.reply_timeout_s = reply_timeout_s
+        self.restarts = 0
+        self._proc: subprocess.Popen | None = None
+        self._notices: list[str] = []
+
+    # -- life cycle --------------------------------------------------------------------
+    def start(self) -> None:
+        """Start the child if it is not running (returns at once; it imports in parallel)."""
+        if self._proc is not None:
+            code = self._proc.poll()
+            if code is None:
+                return
+            self._restart(f"died between runs (exit code {code})")  # starts it again
+            return
+        root = str(Path(__file__).resolve().parent.parent)  # the same code as this process
+        env = dict(os.environ)
+        env["PYTHONPATH"] = os.pathsep.join([root, *filter(None, [env.get("PYTHONPATH")])])
+        self._proc = subprocess.Popen(
+            [sys.executable, "-m", "cockpit.forecast_worker", str(self.horizon)],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+            env=env, close_fds=True,
+        )
+
+    @property
+    def pid(self) -> int | None:
+        return self._proc.pid if self._proc is not None else None
+
+    def close(self) -> None:
+        """Stop the child (closing its stdin ends its loop); kill it if it lingers."""
+        proc, self._proc = self._proc, None
+        if proc is None:
+            return
+        try:
+            proc.stdin.close()
+            proc.wait(timeout=2.0)
+        except (OSError, subprocess.TimeoutExpired):
+            proc.kill()
+            proc.wait()
+        finally:
+            proc.stdout.close()
+
+    def take_notices(self) -> list[str]:
+        """Restarts since the last call, one line each, for the event log."""
+        out, self._notices = self._notices, []
+        return out
+
+    # -- requests ----------------------------------------------------------------------
+    def fit(self, series: dict) -> dict:
+        """Fit each ``symbol: (log_returns, previous_forecast_or_None)``; one restart
+        and retry if the child crashed. Raises the fit's own exception if it failed,
+        :class:`WorkerCrashed` if the child died twice."""
+        try:
+            return self._ask(series)
+        except WorkerCrashed as first:
+            self._restart(str(first))
+            try:
+                return self._ask(series)
+            except WorkerCrashed as second:
+                self._restart(str(second))
+                raise WorkerCrashed(f"forecast worker failed twice: {second}") from None
+
+    def _restart(self, why: str) -> None:
+        self.close()
+        self.restarts += 1
+        note = f"forecast worker {why}; restarted (restart {self.restarts})"
+        log.warning(note)
+        self._notices.append(note)
+        self.start()
+
+    def _ask(self, series: dict):
+        self.start()
+        proc = self._proc
+        try:
+            pickle.dump(series, proc.stdin, protocol=pickle.HIGHEST_PROTOCOL)
+            proc.stdin.flush()
+            ready, _, _ = select.select([proc.stdout], [], [], self.reply_timeout_s)
+            if not ready:
+                raise WorkerCrashed(f"did not answer within {self.reply_timeout_s:g} s")
+            status, payload = pickle.load(proc.stdout)
+        except (OSError, EOFError, pickle.UnpicklingError) as exc:
+            try:  # a closed pipe comes a moment before the exit status
+                code = proc.wait(timeout=1.0)
+            except subprocess.TimeoutExpired:
+                code = None
+            why = f"exit code {code}" if code is not None else type(exc).__name__
+            raise WorkerCrashed(f"crashed ({why})") from None
+        if status == "error":
+            raise payload
+        return payload
+
+
+def serve(horizon: int, requests, replies) -> None:
+    """The child's loop: one reply per request until ``requests`` ends."""
+    from sizing.volatility import garch_forecast
+
+    while True:
+        try:
+            series = pickle.load(requests)
+        except EOFError:
+            return
+        try:
+            reply = ("ok", {
+                symbol: garch_forecast(rets, HOURS_PER_YEAR, horizon=horizon, previous=previous)
+                for symbol, (rets, previous) in series.items()
+            })
+        except Exception as exc:  # the engine run reports it, as it would in-thread
+            reply = ("error", exc)
+        try:
+            pickle.dump(reply, replies, protocol=pickle.HIGHEST_PROTOCOL)
+        except (pickle.PicklingError, TypeError, AttributeError):
+            pickle.dump(("error", RuntimeError(repr(reply[1]))), replies)
+        replies.flush()
+
+
+def main() -> None:
+    horizon = int(sys.argv[1]) if len(sys.argv) > 1 else 24
+    # Replies get a private copy of stdout; anything a library prints goes to stderr.
+    replies = os.fdopen(os.dup(1), "wb")
+    os.dup2(2, 1)
+    serve(horizon, sys.stdin.buffer, replies)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,80 @@
+"""The GARCH refits in a child process: the same forecasts as in the engine's
+thread, and a child that dies or hangs is replaced and the trader is told."""
+
+from __future__ import annotations
+
+import os
+import signal
+from functools import partial
+
+import pytest
+
+from cockpit.app import policy_settings
+from cockpit.config import Config
+from cockpit.engine import HOURS_PER_YEAR, EngineRunner
+from cockpit.engine_input import log_returns
+from cockpit.forecast_worker import ForecastWorker
+from cockpit.runtime import build_demo
+from sizing.volatility import garch_forecast
+
+
+@pytest.fixture(scope="module")
+def demo():
+    runtime = build_demo(Config(), seed=11, state_path=None)
+    return runtime.config, runtime.store.snapshot()
+
+
+def _series(snapshot):
+    return {s: (log_returns(b, 2000), None) for s, b in snapshot.bars.items() if len(b)}
+
+
+def test_process_forecasts_equal_fits_in_this_process_and_close_ends_the_child(demo):
+    config, snapshot = demo
+    runner = EngineRunner(partial(policy_settings, config), forecast_process=True)
+    try:
+        result = runner.run(snapshot)
+        pid = runner.forecast_worker.pid
+    finally:
+        runner.close()
+    assert result.error is None and result.notice is None
+    assert result.refits == len(_series(snapshot)) >= 1
+    for symbol, (rets, _) in _series(snapshot).items():
+        here = garch_forecast(rets, HOURS_PER_YEAR, horizon=24)
+        assert result.forecasts[symbol] == here  # every field, to the last bit
+    assert result.decisions, "the policy ran on the process's forecasts"
+    with pytest.raises(ProcessLookupError):
+        os.kill(pid, 0)  # closed and reaped: no child left behind
+
+
+def test_a_killed_worker_is_restarted_and_the_next_result_says_so(demo):
+    config, snapshot = demo
+    runner = EngineRunner(partial(policy_settings, config), forecast_process=True)
+    try:
+        first = runner.run(snapshot)
+        old_pid = runner.forecast_worker.pid
+        os.kill(old_pid, signal.SIGKILL)  # as the OOM killer would
+        os.waitid(os.P_PID, old_pid, os.WEXITED | os.WNOWAIT)  # dead, not yet reaped
+        second = runner.run(snapshot)
+        assert runner.forecast_worker.pid != old_pid
+    finally:
+        runner.close()
+    assert second.error is None
+    assert "forecast worker" in second.notice and "restarted" in second.notice
+    assert "exit code -9" in second.notice
+    assert second.forecasts == first.forecasts
+
+
+def test_a_hung_worker_is_replaced_and_the_fit_still_comes_back(demo):
+    _, snapshot = demo
+    series = _series(snapshot)
+    worker = ForecastWorker(24, reply_timeout_s=3.0)
+    try:
+        expected = worker.fit(series)
+        os.kill(worker.pid, signal.SIGSTOP)  # alive but never answers
+        again = worker.fit(series)
+        notices = worker.take_notices()
+    finally:
+        worker.close()
+    assert again == expected
+    assert len(notices) == 1 and "did not answer within 3 s" in notices[0]
+    assert worker.restarts == 1
