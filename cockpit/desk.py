@@ -33,7 +33,7 @@ from cockpit.execution import (
     requests_for,
     venue_error_line,
 )
-from cockpit.journal import Journal
+from cockpit.journal import Journal, JournalError
 from cockpit.keys import redact
 from cockpit.model import Order, OrderRequest, Snapshot
 from cockpit.model.views import LogEntry
@@ -278,12 +278,18 @@ class Desk:
                           client_order_id=req.client_order_id, side=req.side,
                           amount=req.amount, price=req.price)
                 return ExecutionReport(execution_id, symbol, tuple(sent), reason, who, refused=True)
-            self.journal.order_intent(
-                snap.ts_ms, execution_id=execution_id, client_order_id=req.client_order_id,
-                symbol=req.symbol, side=req.side, type=req.type, amount=req.amount,
-                price=req.price, reduce_only=req.reduce_only, who=who,
-                text=f"intent: {req.side} {req.amount:g} {req.symbol} {req.type}"
-                     + (f" @ {req.price:g}" if req.price is not None else ""))
+            try:  # write-ahead: no journal row, no order
+                self.journal.order_intent(
+                    snap.ts_ms, execution_id=execution_id, client_order_id=req.client_order_id,
+                    symbol=req.symbol, side=req.side, type=req.type, amount=req.amount,
+                    price=req.price, reduce_only=req.reduce_only, who=who,
+                    text=f"intent: {req.side} {req.amount:g} {req.symbol} {req.type}"
+                         + (f" @ {req.price:g}" if req.price is not None else ""))
+            except (JournalError, ValueError) as exc:
+                reason = f"not sent: the journal could not record it first ({exc})"
+                self._show("error", f"{req.symbol}: {reason}")
+                return ExecutionReport(execution_id, symbol, tuple(sent), reason, who,
+                                       refused=True)
             self.gate.record_sent(req, snap)
             try:
                 order = await self.broker.create_order(req)

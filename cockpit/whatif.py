@@ -141,8 +141,10 @@ def delta_usd_per_contract(inst: Instrument, t: Ticker | None, snapshot: Snapsho
     return _model_delta_coin(inst, t, spot, snapshot.ts_ms) * cs * spot
 
 
-def _model_delta_coin(inst: Instrument, t: Ticker, spot: float, now_ms: int) -> float:
-    """Black-76 coin delta per 1 coin of underlying (premium-adjusted when coin-settled)."""
+def _model_delta_coin(inst: Instrument, t: Ticker, spot: float, now_ms: int, *,
+                      premium_adjusted: bool = True) -> float:
+    """Black-76 coin delta per 1 coin of underlying (premium-adjusted when coin-settled,
+    unless ``premium_adjusted`` is False: the plain Black delta)."""
     from sizing.greeks import black76, implied_vol, inverse_coin_delta
 
     if inst.strike is None or inst.expiry_ms is None:
@@ -155,7 +157,7 @@ def _model_delta_coin(inst: Instrument, t: Ticker, spot: float, now_ms: int) -> 
     if vol is None or not vol > 0:
         vol = 0.0 if years <= 0 else NAN
     g = black76(spot, inst.strike, years, vol, inst.is_call)
-    if inst.linear:
+    if inst.linear or not premium_adjusted:
         return float(g.delta)
     return float(inverse_coin_delta(g.delta, g.price, spot))
 
@@ -171,9 +173,19 @@ def _unit_delta(inst: Instrument, t: Ticker | None, snapshot: Snapshot,
 
 def _gross_usd_per_contract(inst: Instrument, t: Ticker | None, snapshot: Snapshot,
                             prices: dict[str, float]) -> float:
-    """Gross notional of one contract (module conventions)."""
+    """Gross notional of one contract (module conventions). Options count their
+    delta-notional at the plain Black-76 delta, the per-position convention of
+    ``sizing.book_greeks`` (the Greeks panel's and the venue's own figure)."""
     if inst.is_option:
-        return abs(_unit_delta(inst, t, snapshot, prices))
+        if t is None or not math.isfinite(t.mark):
+            return NAN
+        spot = _spot(inst, t, prices)
+        if not spot > 0:
+            return NAN
+        if t.greeks is not None:
+            return abs(t.greeks.delta * spot) if math.isfinite(t.greeks.delta) else NAN
+        return abs(_model_delta_coin(inst, t, spot, snapshot.ts_ms, premium_adjusted=False)
+                   * inst.contract_size * spot)
     if t is None or not (math.isfinite(t.mark) and t.mark > 0):
         return NAN
     if is_inverse_future(inst):
@@ -249,6 +261,13 @@ def what_if(order: OrderRequest, snapshot: Snapshot) -> WhatIf:
             gross += abs(p.contracts) * _gross_usd_per_contract(pi, pt, snapshot, prices)
         if (pi.underlying or pi.base) == group:
             delta += p.contracts * _unit_delta(pi, pt, snapshot, prices)
+    # the coin the account holds in the underlying moves with it too (collateral plus
+    # coin-settled PnL): the book delta of sizing.book_greeks, as the Greeks panel sums it
+    coin = sum(b.total for b in acct.balances if b.currency == group) + sum(
+        p.unrealised_pnl_settle for p in acct.positions
+        if (pi := snapshot.instruments.get(p.symbol)) is not None and pi.settle == group)
+    if coin:
+        delta += coin * _usd(prices, group)
     unit_gross = _gross_usd_per_contract(inst, t, snapshot, prices)
     unit_delta = _unit_delta(inst, t, snapshot, prices)
     gross_before = gross + (abs(before) * unit_gross if before else 0.0)

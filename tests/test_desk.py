@@ -297,3 +297,18 @@ async def test_the_rolling_notional_limit_survives_a_restart(tmp_path):
     await ready(rt2, desk2)
     again = await desk2.send_ticket(OrderRequest(ETH, "sell", "market", 20.0))
     assert again.refused and "max_notional_per_hour_usd" in again.error
+
+
+async def test_nothing_is_sent_that_the_journal_could_not_record_first():
+    rt, desk = make()
+    await ready(rt, desk)
+    before = position(rt, BTC)
+
+    def full(*a, **k):
+        from cockpit.journal import JournalError
+        raise JournalError("journal demo.journal.sqlite: disk full; free space")
+
+    desk.journal.order_intent = full
+    report = await desk.send_ticket(OrderRequest(BTC, "buy", "market", 0.1))
+    assert report.refused and "disk full" in report.error and not report.orders
+    assert position(rt, BTC) == before
