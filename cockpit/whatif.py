@@ -71,19 +71,23 @@ class WhatIf:
     mark: float = NAN
 
 
-# One snapshot's coin prices and per-contract deltas are computed once, however many
-# orders are judged on it. One tuple, swapped whole, so two threads never mix snapshots.
-_last: tuple = (None, {}, {})
+# A snapshot's coin prices and per-contract deltas are computed once, however many orders
+# are judged on it; the last few snapshots are kept (the UI and the engine's thread may
+# judge on different ones). The tuple is swapped whole, so threads never mix snapshots.
+_MEMO_SIZE = 4
+_memos: tuple = ()
 
 
 def _memo(snapshot: Snapshot) -> tuple:
     """(snapshot, coin prices, {symbol: delta_usd per contract}) for ``snapshot``."""
-    global _last
-    last = _last
-    if last[0] is not snapshot:
-        last = (snapshot, _coin_prices(snapshot), {})
-        _last = last
-    return last
+    global _memos
+    memos = _memos
+    for m in memos:
+        if m[0] is snapshot:
+            return m
+    m = (snapshot, _coin_prices(snapshot), {})
+    _memos = (m, *memos[:_MEMO_SIZE - 1])
+    return m
 
 
 def coin_prices(snapshot: Snapshot) -> dict[str, float]:
