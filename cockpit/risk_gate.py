@@ -23,8 +23,11 @@ The checks, in order (the limits are ``[risk]``, see ``cockpit.config.RiskConfig
    (``max_margin_ratio``), from :func:`cockpit.whatif.what_if` with the orders already
    resting on the same side of the same instrument added (they can all fill). Refused
    only when the figure after is above the limit AND above the figure now: getting
-   less levered is always allowed. An unknown figure refuses an order that does not
-   verify as reducing.
+   less levered is always allowed. An order that brings its position toward zero
+   (not past it) skips this check: it only ever lowers exposure and margin, though the
+   spread it pays can nudge the ratios up (selling a long option frees no margin).
+   A delta hedge is checked. An unknown figure refuses an order that does not verify
+   as reducing.
 8. price band: a limit buy more than ``price_band_bps`` above mark (a sell below) is
    refused, options against ``option_price_band_bps``; one price step of slack, so a
    one-tick option quote is not refused for being 100 % of a tiny mark. Passive limits
@@ -84,6 +87,11 @@ class TradingState(enum.StrEnum):
 _RANK = {TradingState.HALTED: 0, TradingState.REDUCING: 1, TradingState.ACTIVE: 2}
 
 
+def _num(x) -> str:
+    """A number for a reason line (whatever the caller put in the field)."""
+    return f"{x:g}" if isinstance(x, int | float) else repr(x)
+
+
 def _signed(order: OrderRequest) -> float:
     return order.amount if order.side == "buy" else -order.amount
 
@@ -95,28 +103,32 @@ def resting_reduce_only(order: OrderRequest, resting: Sequence[Order]) -> float:
 
 
 def _verdict(order: OrderRequest, snapshot: Snapshot, resting: Sequence[Order],
-             w: WhatIf) -> tuple[bool, str]:
-    """(verified to reduce risk, the evidence or why not), from ``w`` (see reduces_risk)."""
+             w: WhatIf) -> tuple[str, str]:
+    """(the rule that verifies ``order`` reduces risk, or "" when none does; the evidence or
+    why not), from its what-if ``w``. Rules: "position", "delta", "margin" (reduces_risk)."""
+    if order.side not in ("buy", "sell") or order.type not in ("market", "limit"):
+        return "", f"a {order.side!r} {order.type!r} order"
     p, q = w.position_before, w.position_after - w.position_before
     if not (math.isfinite(q) and q != 0):
-        return False, "no amount"
+        return "", "no amount"
     if p != 0 and q * p < 0:  # the reducing side: the position rule decides alone
         reserved = resting_reduce_only(order, resting)
         if abs(q) + reserved <= abs(p) + EPS:
-            return True, f"position {p:g} → {p + q:g}"
+            return "position", f"position {p:g} → {p + q:g}"
         if reserved:
-            return False, (f"{abs(q):g} + {reserved:g} resting reduce-only > position "
-                           f"{abs(p):g}: would flip it")
-        return False, f"position {p:g} → {p + q:g} flips past zero"
+            return "", (f"{abs(q):g} + {reserved:g} resting reduce-only > position "
+                        f"{abs(p):g}: would flip it")
+        return "", f"position {p:g} → {p + q:g} flips past zero"
     inst = snapshot.instruments.get(order.symbol)
     b, a = w.delta_usd_before, w.delta_usd_after
     if inst is not None and not inst.is_option and math.isfinite(a) and math.isfinite(b) \
             and abs(a) < abs(b) and a * b >= 0:
-        return True, f"book delta {b:+,.0f} → {a:+,.0f} USD"
+        return "delta", f"book delta {b:+,.0f} → {a:+,.0f} USD"
     if p != 0 and w.margin_ratio_after < w.margin_ratio_before:  # growing, yet lower MM
-        return True, f"margin ratio {w.margin_ratio_before:.1%} → {w.margin_ratio_after:.1%}"
+        return "margin", (f"margin ratio {w.margin_ratio_before:.1%} → "
+                          f"{w.margin_ratio_after:.1%}")
     move = "opens a position from flat" if p == 0 else f"grows position {p:g} → {p + q:g}"
-    return False, f"{move}, book delta {b:+,.0f} → {a:+,.0f} USD"
+    return "", f"{move}, book delta {b:+,.0f} → {a:+,.0f} USD"
 
 
 def reduces_risk(order: OrderRequest, snapshot: Snapshot, resting: Sequence[Order] = ()) -> bool:
@@ -135,7 +147,7 @@ def reduces_risk(order: OrderRequest, snapshot: Snapshot, resting: Sequence[Orde
       grows (never with per-position standard margin, whose requirement grows with size;
       kept for portfolio margin, where a hedge can lower it).
     """
-    return _verdict(order, snapshot, resting, what_if(order, snapshot))[0]
+    return bool(_verdict(order, snapshot, resting, what_if(order, snapshot))[0])
 
 
 class RiskGate:
@@ -163,10 +175,11 @@ class RiskGate:
         if state is TradingState.HALTED:
             return "trading is HALTED: no orders go out, cancels still do (trading state)"
         w = what_if(order, snapshot)
-        reduces, why = _verdict(order, snapshot, resting, w)
+        rule, why = _verdict(order, snapshot, resting, w)
+        reduces = bool(rule)
         if state is TradingState.REDUCING and not reduces:
-            return (f"trading is REDUCING: {order.side} {order.amount:g} {order.symbol} is not "
-                    f"verified to reduce risk ({why}) (trading state)")
+            return (f"trading is REDUCING: {order.side} {_num(order.amount)} {order.symbol} is "
+                    f"not verified to reduce risk ({why}) (trading state)")
         for step in (self._instrument, self._market_data, self._sanity):
             if reason := step(order, snapshot):
                 return reason
@@ -174,7 +187,8 @@ class RiskGate:
             return reason
         if not reduces and (reason := self._notional_limits(w, now)):
             return reason
-        if reason := self._leverage_and_margin(order, snapshot, resting, reduces, w):
+        if rule != "position" and (
+                reason := self._leverage_and_margin(order, snapshot, resting, reduces, w)):
             return reason
         if reason := self._price_band(order, snapshot, w):
             return reason
@@ -183,7 +197,8 @@ class RiskGate:
     def record_sent(self, order: OrderRequest, snapshot: Snapshot, now_s: float | None = None,
                     *, resting: Sequence[Order] = ()) -> None:
         """Count an order that was sent toward the rates and (unless it verifies as
-        reducing on ``snapshot``) the rolling hour/day notional."""
+        reducing) the rolling hour/day notional. ``snapshot`` and ``resting``: the ones it
+        was checked on, before it filled (after the fill, a close looks like an opening)."""
         now = time.monotonic() if now_s is None else now_s
         w = what_if(order, snapshot)
         counts = not _verdict(order, snapshot, resting, w)[0] and math.isfinite(w.notional_usd)

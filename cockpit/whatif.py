@@ -188,15 +188,15 @@ def _gross_usd_per_contract(inst: Instrument, t: Ticker | None, snapshot: Snapsh
 def expected_price(order: OrderRequest, snapshot: Snapshot) -> float:
     """Average price ``order`` is expected to fill at (module conventions); NaN unknown."""
     if order.type == "limit":
-        p = order.price
-        return float(p) if p is not None and math.isfinite(p) and p > 0 else NAN
+        p = _float(order.price)
+        return p if math.isfinite(p) and p > 0 else NAN
     book = snapshot.books.get(order.symbol)
     levels = None if book is None else (book.asks if order.side == "buy" else book.bids)
     if levels is None or len(levels) == 0:
         t = snapshot.tickers.get(order.symbol)
         top = NAN if t is None else (t.ask if order.side == "buy" else t.bid)
         return top if math.isfinite(top) and top > 0 else NAN
-    amount = float(order.amount)
+    amount = _float(order.amount)
     if not (math.isfinite(amount) and amount > 0):
         return float(levels[0, 0])
     fills = walk_levels(levels, amount, None, order.side)
@@ -215,7 +215,7 @@ def what_if(order: OrderRequest, snapshot: Snapshot) -> WhatIf:
     inst = snapshot.instruments.get(order.symbol)
     held = acct.position(order.symbol) if acct is not None else None
     before = held.contracts if held is not None else 0.0
-    amount = float(order.amount) if order.amount is not None else NAN
+    amount = _float(order.amount)
     signed = amount if order.side == "buy" else -amount
     after = before + signed
     if abs(after) < 1e-12:
@@ -273,6 +273,14 @@ def what_if(order: OrderRequest, snapshot: Snapshot) -> WhatIf:
         notional_usd=abs(notional), delta_usd_before=delta,
         delta_usd_after=delta + signed * unit_delta, price=price, mark=mark,
     )
+
+
+def _float(x) -> float:
+    """A caller's number as a float; NaN for anything that is not one (None, text)."""
+    try:
+        return float(x)
+    except (TypeError, ValueError):
+        return NAN
 
 
 def _ratio(num: float, equity: float) -> float:

@@ -166,6 +166,8 @@ CASES = [
      ACTIVE, (), "([risk] max_margin_ratio)"),
     ("over the margin limit, buying back passes", {"risk": {"max_margin_ratio": 0.2}},
      mkt(SHORT_CALL, "buy", 1.0), None, ACTIVE, (), None),
+    ("over the margin limit, selling a long option passes", {"risk": {"max_margin_ratio": 0.2}},
+     mkt(LONG_CALL, "sell", 1.0), None, ACTIVE, (), None),
     ("perp limit through the band", {}, lim(BTC, "buy", 0.01, mark(BTC) * 1.02), None, ACTIVE,
      (), "([risk] price_band_bps)"),
     ("perp sell limit through the band", {}, lim(BTC, "sell", 0.01, mark(BTC) * 0.98), None,
@@ -358,6 +360,9 @@ def test_a_delta_hedge_from_flat_verifies_only_toward_zero():
     assert not reduces_risk(opt, snap)
     assert R_STATE in gate().check(opt, snap, REDUCING, now_s=0.0)
     assert gate().check(toward, snap, REDUCING, now_s=0.0) is None
+    # a hedge adds gross leverage: unlike a cut, it still answers to the limit
+    over = gate(sizing={"max_leverage": 0.5}).check(toward, snap, REDUCING, now_s=0.0)
+    assert "([sizing] max_leverage)" in over
 
 
 # ---------------------------------------------------------------- the what-if against a real fill

@@ -282,10 +282,15 @@ def test_no_order_that_breaks_a_limit_passes(seed, state):
             <= r.max_notional_per_day_usd * (1 + TOL)
     equity, mm, gross = independent_after(order)
     gross_now = sum(abs(c) * gross_usd(s) for s, c in POS.items())
-    lev, lev_now = gross / equity, gross_now / ACCT.equity_usd
-    assert lev <= max_leverage * (1 + TOL) or lev <= lev_now * (1 + TOL)
-    ratio, ratio_now = mm / equity, ACCT.maintenance_margin_usd / ACCT.equity_usd
-    assert ratio <= r.max_margin_ratio * (1 + TOL) or ratio <= ratio_now * (1 + TOL)
+    if p and p * q < 0 and abs(q) + reserved(order, rest) <= abs(p) * (1 + TOL):
+        # toward zero, not past it: exempt from the ratios, as exposure and margin fall
+        assert gross <= gross_now * (1 + TOL)
+        assert mm <= ACCT.maintenance_margin_usd * (1 + TOL)
+    else:
+        lev, lev_now = gross / equity, gross_now / ACCT.equity_usd
+        assert lev <= max_leverage * (1 + TOL) or lev <= lev_now * (1 + TOL)
+        ratio, ratio_now = mm / equity, ACCT.maintenance_margin_usd / ACCT.equity_usd
+        assert ratio <= r.max_margin_ratio * (1 + TOL) or ratio <= ratio_now * (1 + TOL)
     if order.type == "limit":
         m = SNAP.tickers[order.symbol].mark
         band = r.option_price_band_bps if inst.is_option else r.price_band_bps
