@@ -436,3 +436,86 @@ def test_a_book_missing_one_side_refuses_a_market_order_on_that_side():
     assert "([risk] max_data_age_s)" in gate().check(mkt(BTC, "buy", 0.1), snap, ACTIVE,
                                                     now_s=0.0)
     assert gate().check(mkt(BTC, "sell", 0.1), snap, ACTIVE, now_s=0.0) is None
+
+
+# ---------------------------------------------------------------- inverse perps and venue Greeks
+
+def paper_account():
+    """A paper broker with a coin-settled inverse perp (Deribit BTC-PERPETUAL: 10 USD
+    contracts) and a short call whose ticker carries the venue's Greeks."""
+    from cockpit.model import Snapshot, Ticker, VenueGreeks
+    from cockpit.paper import PaperBroker
+    from tests.paper.specs import ALL, BTC_CALL, BTC_INVERSE, BTC_PERP, T0, book, ticker
+
+    b = PaperBroker(ALL, clock=lambda: T0)
+    b.seed({"USDT": 50_000.0, "BTC": 2.0},
+           [(BTC_INVERSE.symbol, -3_000.0, 61_000.0), (BTC_CALL.symbol, -2.0, 0.05)])
+    tickers = {
+        BTC_PERP.symbol: ticker(BTC_PERP.symbol, 60_000.0, spread=5.0),
+        BTC_INVERSE.symbol: ticker(BTC_INVERSE.symbol, 60_010.0, index=60_000.0, spread=2.5),
+        BTC_CALL.symbol: Ticker(BTC_CALL.symbol, T0, 0.044, 0.046, 0.045, 0.045, 60_000.0,
+                                mark_iv=0.6, underlying_price=60_000.0,
+                                greeks=VenueGreeks(0.31, 0.00002, 80.0, -60.0)),
+    }
+    books = {
+        BTC_PERP.symbol: book(BTC_PERP.symbol, [[59_995, 5], [59_990, 5]],
+                              [[60_005, 5], [60_010, 5]]),
+        BTC_INVERSE.symbol: book(BTC_INVERSE.symbol, [[60_007.5, 2_000], [60_005, 9_000]],
+                                 [[60_012.5, 2_000], [60_015, 9_000]]),
+        BTC_CALL.symbol: book(BTC_CALL.symbol, [[0.044, 3], [0.0435, 5]],
+                              [[0.046, 3], [0.0465, 5]]),
+    }
+    for t in tickers.values():
+        b.on_ticker(t)
+    for bk in books.values():
+        b.on_book(bk)
+
+    def snapshot():
+        return Snapshot(T0, 1, "paper", MappingProxyType({i.symbol: i for i in ALL}),
+                        MappingProxyType(tickers), MappingProxyType(b.market.books),
+                        account=b.account())
+    return b, snapshot
+
+
+@pytest.mark.parametrize("side, amount, symbol", [
+    ("buy", 4_000.0, "BTC/USD:BTC"), ("sell", 500.0, "BTC/USD:BTC"),
+    ("buy", 2.0, "BTC/USD:BTC-261225-70000-C"), ("sell", 3.0, "BTC/USD:BTC-261225-70000-C"),
+])
+def test_what_if_matches_the_broker_for_inverse_perps_and_venue_greeks(side, amount, symbol):
+    broker, snapshot = paper_account()
+    before = snapshot()
+    order = mkt(symbol, side, amount)
+    w = what_if(order, before)
+    broker.place_order(order)
+    after = snapshot()
+    acct = after.account
+    pos = acct.position(symbol)
+    assert w.position_after == pytest.approx(pos.contracts if pos else 0.0, abs=1e-9)
+    assert w.equity_usd == pytest.approx(acct.equity_usd, rel=1e-9)
+    assert w.maintenance_margin_usd == pytest.approx(acct.maintenance_margin_usd, rel=1e-9)
+    assert w.margin_ratio_after == pytest.approx(acct.margin_ratio, rel=1e-9)
+    # delta: the Greeks panel's builder reads the venue's delta; inverse perp = -face USD
+    total = next(t for t in greeks_view(after).totals if t.underlying == "BTC")
+    assert w.delta_usd_after == pytest.approx(total.delta_usd, rel=1e-9)
+    # the order's notional: inverse contracts are 10 USD each; options x the underlying
+    expected = amount * 10.0 if symbol == "BTC/USD:BTC" else amount * 60_000.0
+    assert w.notional_usd == pytest.approx(expected)
+
+
+def test_risk_keys_are_read_from_the_config_file(tmp_path):
+    from cockpit.config import ConfigError, load_config
+
+    path = tmp_path / "config.toml"
+    path.write_text('[risk]\nmax_order_notional_usd = 40000\nallow = ["BTC/*"]\n'
+                    'max_orders_per_second = 2\n')
+    cfg = load_config(path)
+    g = RiskGate(cfg.risk, cfg.sizing)
+    assert "([risk] max_order_notional_usd)" in g.check(mkt(BTC, "buy", 0.5), SNAP, ACTIVE,
+                                                       now_s=0.0)
+    assert "([risk] allow)" in g.check(mkt(ETH, "buy", 0.5), SNAP, ACTIVE, now_s=0.0)
+    path.write_text("[risk]\nmax_orders_per_second = 0\n")
+    with pytest.raises(ConfigError, match="risk.max_orders_per_second"):
+        load_config(path)
+    path.write_text("[risk]\nmax_notional_usd = 1\n")
+    with pytest.raises(ConfigError, match="risk.max_notional_usd"):
+        load_config(path)
