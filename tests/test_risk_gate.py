@@ -1,101 +1,45 @@
 """The risk gate on the real demo account: each check refusing and passing with its config
 key named, the issue's measured cases refused under the default config, ordinary actions
-passing, and the what-if checked against the paper broker actually filling the order.
-
-The demo account (``cockpit.demo``): equity about 290k USD, BTC about 90k, a 4.1 BTC perp
-long, a 40 ETH perp short, a short BTC strangle (5 + 5) and 2 long calls.
+passing (the account: ``tests.gate_demo``).
 """
 
 from __future__ import annotations
 
-import dataclasses
 import math
-from types import MappingProxyType
 
 import numpy as np
 import pytest
 
 from cockpit.config import Config, RiskConfig, SizingConfig
-from cockpit.model import Book, Order, OrderRequest
+from cockpit.model import Book
 from cockpit.risk_gate import RiskGate, TradingState, reduces_risk
-from cockpit.runtime import build_demo
-from cockpit.views.greeks import greeks_view
 from cockpit.whatif import what_if
-
-START_MS = 1_795_435_200_000  # 2026-11-23 08:00 UTC, as the TUI tests
-BTC, ETH = "BTC/USDT:USDT", "ETH/USDT:USDT"
-ACTIVE, REDUCING, HALTED = TradingState.ACTIVE, TradingState.REDUCING, TradingState.HALTED
-
-
-def demo():
-    return build_demo(Config(), seed=7, state_path=None, start_ms=START_MS)
-
-
-SNAP = demo().store.snapshot()
-ACCT = SNAP.account
-POS = {p.symbol: p.contracts for p in ACCT.positions}
-OPTIONS = sorted(s for s in POS if SNAP.instruments[s].is_option)
-SHORT_CALL = next(s for s in OPTIONS if POS[s] < 0 and s.endswith("-C"))
-SHORT_PUT = next(s for s in OPTIONS if POS[s] < 0 and s.endswith("-P"))
-LONG_CALL = next(s for s in OPTIONS if POS[s] > 0)
-# an option the account does not hold, near the money, same expiry as the strangle
-FLAT_OPTION = min((s for s, i in SNAP.instruments.items() if i.is_option and s not in POS
-                   and i.expiry_ms == SNAP.instruments[SHORT_CALL].expiry_ms and i.is_call),
-                  key=lambda s: abs(SNAP.instruments[s].strike - SNAP.tickers[BTC].index))
-
-
-def mark(symbol: str, snap=SNAP) -> float:
-    return snap.tickers[symbol].mark
-
-
-def mkt(symbol: str, side: str, amount: float, **kw) -> OrderRequest:
-    return OrderRequest(symbol, side, "market", amount, **kw)
-
-
-def lim(symbol: str, side: str, amount: float, price: float, **kw) -> OrderRequest:
-    return OrderRequest(symbol, side, "limit", amount, price, **kw)
-
-
-def gate(risk: dict | None = None, sizing: dict | None = None, time_scale: float = 1.0):
-    return RiskGate(RiskConfig(**(risk or {})), SizingConfig(**(sizing or {})),
-                    time_scale=time_scale)
-
-
-def resting(symbol: str, side: str, amount: float, *, reduce_only: bool, price: float) -> Order:
-    return Order("r1", "ck-r1", symbol, side, "limit", amount, price, 0.0, None, "open",
-                 reduce_only, False, SNAP.ts_ms)
-
-
-def close_of(symbol: str, **kw) -> OrderRequest:
-    p = POS[symbol]
-    return mkt(symbol, "sell" if p > 0 else "buy", abs(p), **kw)
-
-
-def with_ticker(snap, symbol, **changes):
-    tickers = dict(snap.tickers)
-    tickers[symbol] = dataclasses.replace(tickers[symbol], **changes)
-    return dataclasses.replace(snap, tickers=MappingProxyType(tickers))
-
-
-def with_book(snap, symbol, book):
-    books = dict(snap.books)
-    if book is None:
-        del books[symbol]
-    else:
-        books[symbol] = book
-    return dataclasses.replace(snap, books=MappingProxyType(books))
-
-
-def aged(snap, seconds: float):
-    """The same data, ``seconds`` of data time older (the snapshot's clock moved on)."""
-    return dataclasses.replace(snap, ts_ms=snap.ts_ms + int(seconds * 1000))
-
-
-def crossed(snap, symbol):
-    b = snap.books[symbol]
-    bids = b.bids.copy()
-    bids[0, 0] = b.best_ask + 10 * snap.instruments[symbol].price_step
-    return with_book(snap, symbol, Book(symbol, b.ts_ms, bids, b.asks, b.seq))
+from tests.gate_demo import (
+    ACCT,
+    ACTIVE,
+    BTC,
+    ETH,
+    FLAT_OPTION,
+    HALTED,
+    LONG_CALL,
+    OPTIONS,
+    POS,
+    REDUCING,
+    SHORT_CALL,
+    SNAP,
+    aged,
+    close_of,
+    crossed,
+    demo,
+    gate,
+    independent_gross_leverage,
+    lim,
+    mark,
+    mkt,
+    resting,
+    with_book,
+    with_ticker,
+)
 
 
 def test_the_demo_account_is_the_one_the_issue_measured():
@@ -365,64 +309,6 @@ def test_a_delta_hedge_from_flat_verifies_only_toward_zero():
     assert "([sizing] max_leverage)" in over
 
 
-# ---------------------------------------------------------------- the what-if against a real fill
-
-def independent_gross_leverage(snap) -> float:
-    """Perps by the broker's own Position.notional_usd, options by |delta| from the
-    Greeks panel's builder (venue or Black-76), over the broker's equity."""
-    rows = {r.symbol: r for r in greeks_view(snap).rows}
-    gross = 0.0
-    for p in snap.account.positions:
-        if not p.contracts:
-            continue
-        if snap.instruments[p.symbol].is_option:
-            gross += abs(rows[p.symbol].delta_usd)
-        else:
-            gross += p.notional_usd
-    return gross / snap.account.equity_usd
-
-
-FILLS = [mkt(BTC, "buy", 0.5), mkt(BTC, "buy", 20.0), mkt(BTC, "sell", 2.0),
-         mkt(ETH, "buy", 39.0), mkt(ETH, "sell", 50.0), mkt(SHORT_CALL, "buy", 5.0),
-         mkt(SHORT_PUT, "sell", 1.0), mkt(FLAT_OPTION, "buy", 2.0), mkt(LONG_CALL, "sell", 2.0)]
-
-
-@pytest.mark.parametrize("order", FILLS, ids=[f"{o.side} {o.amount:g} {o.symbol}" for o in FILLS])
-def test_what_if_matches_the_paper_broker_filling_the_order(order):
-    """Tolerance: the what-if prices the fill by walking the same book with the same fee
-    and margin functions the broker books with, so only float summation order differs
-    (1e-9 relative). The one deliberate difference, a fill better than mark not counted
-    as a gain, does not arise: a market order pays the spread."""
-    rt = demo()
-    before = rt.store.snapshot()
-    w = what_if(order, before)
-    filled = rt.broker.place_order(order)
-    assert filled.filled == pytest.approx(order.amount)
-    after = rt.store.snapshot()
-    acct = after.account
-    pos = acct.position(order.symbol)
-    assert w.position_after == pytest.approx(pos.contracts if pos else 0.0, abs=1e-9)
-    assert w.equity_usd == pytest.approx(acct.equity_usd, rel=1e-9)
-    assert w.maintenance_margin_usd == pytest.approx(acct.maintenance_margin_usd, rel=1e-9)
-    assert w.initial_margin_usd == pytest.approx(acct.initial_margin_usd, rel=1e-9)
-    assert w.margin_ratio_after == pytest.approx(acct.margin_ratio, rel=1e-9)
-    assert w.price == pytest.approx(filled.average, rel=1e-12)
-    assert w.gross_leverage_after == pytest.approx(independent_gross_leverage(after), rel=1e-9)
-    und = next(t for t in greeks_view(after).totals if t.underlying == order.symbol[:3])
-    assert w.delta_usd_after == pytest.approx(und.delta_usd, rel=1e-9, abs=1e-6)
-    assert w.margin_ratio_before == pytest.approx(before.account.margin_ratio, rel=1e-12)
-    assert w.gross_leverage_before == pytest.approx(independent_gross_leverage(before), rel=1e-9)
-
-
-def test_what_if_is_nan_without_a_price_and_never_a_silent_zero():
-    snap = with_ticker(SNAP, FLAT_OPTION, mark=math.nan)
-    w = what_if(mkt(FLAT_OPTION, "buy", 1.0), snap)
-    assert w.position_after == 1.0
-    assert math.isnan(w.margin_ratio_after) and math.isnan(w.gross_leverage_after)
-    reason = gate().check(lim(FLAT_OPTION, "buy", 1.0, 0.01), snap, ACTIVE, now_s=0.0)
-    assert reason is not None and "max_data_age_s" in reason
-
-
 def test_trading_state_lower_is_the_more_restrictive():
     assert TradingState.lower(ACTIVE, REDUCING) is REDUCING
     assert TradingState.lower(HALTED, REDUCING) is HALTED
@@ -436,70 +322,6 @@ def test_a_book_missing_one_side_refuses_a_market_order_on_that_side():
     assert "([risk] max_data_age_s)" in gate().check(mkt(BTC, "buy", 0.1), snap, ACTIVE,
                                                     now_s=0.0)
     assert gate().check(mkt(BTC, "sell", 0.1), snap, ACTIVE, now_s=0.0) is None
-
-
-# ---------------------------------------------------------------- inverse perps and venue Greeks
-
-def paper_account():
-    """A paper broker with a coin-settled inverse perp (Deribit BTC-PERPETUAL: 10 USD
-    contracts) and a short call whose ticker carries the venue's Greeks."""
-    from cockpit.model import Snapshot, Ticker, VenueGreeks
-    from cockpit.paper import PaperBroker
-    from tests.paper.specs import ALL, BTC_CALL, BTC_INVERSE, BTC_PERP, T0, book, ticker
-
-    b = PaperBroker(ALL, clock=lambda: T0)
-    b.seed({"USDT": 50_000.0, "BTC": 2.0},
-           [(BTC_INVERSE.symbol, -3_000.0, 61_000.0), (BTC_CALL.symbol, -2.0, 0.05)])
-    tickers = {
-        BTC_PERP.symbol: ticker(BTC_PERP.symbol, 60_000.0, spread=5.0),
-        BTC_INVERSE.symbol: ticker(BTC_INVERSE.symbol, 60_010.0, index=60_000.0, spread=2.5),
-        BTC_CALL.symbol: Ticker(BTC_CALL.symbol, T0, 0.044, 0.046, 0.045, 0.045, 60_000.0,
-                                mark_iv=0.6, underlying_price=60_000.0,
-                                greeks=VenueGreeks(0.31, 0.00002, 80.0, -60.0)),
-    }
-    books = {
-        BTC_PERP.symbol: book(BTC_PERP.symbol, [[59_995, 5], [59_990, 5]],
-                              [[60_005, 5], [60_010, 5]]),
-        BTC_INVERSE.symbol: book(BTC_INVERSE.symbol, [[60_007.5, 2_000], [60_005, 9_000]],
-                                 [[60_012.5, 2_000], [60_015, 9_000]]),
-        BTC_CALL.symbol: book(BTC_CALL.symbol, [[0.044, 3], [0.0435, 5]],
-                              [[0.046, 3], [0.0465, 5]]),
-    }
-    for t in tickers.values():
-        b.on_ticker(t)
-    for bk in books.values():
-        b.on_book(bk)
-
-    def snapshot():
-        return Snapshot(T0, 1, "paper", MappingProxyType({i.symbol: i for i in ALL}),
-                        MappingProxyType(tickers), MappingProxyType(b.market.books),
-                        account=b.account())
-    return b, snapshot
-
-
-@pytest.mark.parametrize("side, amount, symbol", [
-    ("buy", 4_000.0, "BTC/USD:BTC"), ("sell", 500.0, "BTC/USD:BTC"),
-    ("buy", 2.0, "BTC/USD:BTC-261225-70000-C"), ("sell", 3.0, "BTC/USD:BTC-261225-70000-C"),
-])
-def test_what_if_matches_the_broker_for_inverse_perps_and_venue_greeks(side, amount, symbol):
-    broker, snapshot = paper_account()
-    before = snapshot()
-    order = mkt(symbol, side, amount)
-    w = what_if(order, before)
-    broker.place_order(order)
-    after = snapshot()
-    acct = after.account
-    pos = acct.position(symbol)
-    assert w.position_after == pytest.approx(pos.contracts if pos else 0.0, abs=1e-9)
-    assert w.equity_usd == pytest.approx(acct.equity_usd, rel=1e-9)
-    assert w.maintenance_margin_usd == pytest.approx(acct.maintenance_margin_usd, rel=1e-9)
-    assert w.margin_ratio_after == pytest.approx(acct.margin_ratio, rel=1e-9)
-    # delta: the Greeks panel's builder reads the venue's delta; inverse perp = -face USD
-    total = next(t for t in greeks_view(after).totals if t.underlying == "BTC")
-    assert w.delta_usd_after == pytest.approx(total.delta_usd, rel=1e-9)
-    # the order's notional: inverse contracts are 10 USD each; options x the underlying
-    expected = amount * 10.0 if symbol == "BTC/USD:BTC" else amount * 60_000.0
-    assert w.notional_usd == pytest.approx(expected)
 
 
 def test_risk_keys_are_read_from_the_config_file(tmp_path):

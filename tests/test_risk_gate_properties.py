@@ -21,16 +21,11 @@ import random
 from hypothesis import HealthCheck, given, note, settings
 from hypothesis import strategies as st
 
-from cockpit.config import Config, RiskConfig, SizingConfig
+from cockpit.config import RiskConfig, SizingConfig
 from cockpit.model import Order, OrderRequest
 from cockpit.risk_gate import RiskGate, TradingState
-from cockpit.runtime import build_demo
+from tests.gate_demo import ACCT, BTC, ETH, POS, SNAP
 
-START_MS = 1_795_435_200_000
-SNAP = build_demo(Config(), seed=7, state_path=None, start_ms=START_MS).store.snapshot()
-ACCT = SNAP.account
-POS = {p.symbol: p.contracts for p in ACCT.positions}
-BTC, ETH = "BTC/USDT:USDT", "ETH/USDT:USDT"
 _near = sorted((s for s, i in SNAP.instruments.items() if i.is_option and s not in POS),
                key=lambda s: abs(SNAP.instruments[s].strike - SNAP.tickers[BTC].index))
 SYMBOLS = [BTC, ETH, *sorted(s for s in POS if s not in (BTC, ETH)), *_near[:3],
