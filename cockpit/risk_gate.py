@@ -50,14 +50,15 @@ import threading
 import time
 from collections import deque
 from collections.abc import Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
 from cockpit.config import RiskConfig, SizingConfig
 from cockpit.market_checks import book_problem, ticker_problem
 from cockpit.model import Order, OrderRequest, Snapshot
 from cockpit.whatif import WhatIf, what_if
 
-__all__ = ["RiskGate", "TradingState", "WhatIf", "reduces_risk", "what_if"]
+__all__ = ["RiskGate", "TradingState", "Verdict", "WhatIf", "reduces_risk", "risk_verdict",
+           "what_if"]
 
 EPS = 1e-9  # contracts: float noise on sums of steps
 HOUR_S, DAY_S = 3600.0, 86_400.0
@@ -129,6 +130,23 @@ def _verdict(order: OrderRequest, snapshot: Snapshot, resting: Sequence[Order],
                           f"{w.margin_ratio_after:.1%}")
     move = "opens a position from flat" if p == 0 else f"grows position {p:g} → {p + q:g}"
     return "", f"{move}, book delta {b:+,.0f} → {a:+,.0f} USD"
+
+
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    """Whether an order reduces risk, by which rule ("position", "delta", "margin" or ""),
+    and the evidence in one phrase ("position 4.137 → 3.637"), for the journal."""
+
+    reduces: bool
+    rule: str
+    why: str
+
+
+def risk_verdict(order: OrderRequest, snapshot: Snapshot,
+                 resting: Sequence[Order] = ()) -> Verdict:
+    """:func:`reduces_risk` with its rule and evidence."""
+    rule, why = _verdict(order, snapshot, resting, what_if(order, snapshot))
+    return Verdict(bool(rule), rule, why)
 
 
 def reduces_risk(order: OrderRequest, snapshot: Snapshot, resting: Sequence[Order] = ()) -> bool:

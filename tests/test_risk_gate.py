@@ -12,7 +12,7 @@ import pytest
 
 from cockpit.config import Config, RiskConfig, SizingConfig
 from cockpit.model import Book
-from cockpit.risk_gate import RiskGate, TradingState, reduces_risk
+from cockpit.risk_gate import RiskGate, TradingState, reduces_risk, risk_verdict
 from cockpit.whatif import what_if
 from tests.gate_demo import (
     ACCT,
@@ -260,6 +260,8 @@ def test_ordinary_actions_pass_under_the_default_config():
 def test_closing_any_position_passes_active_and_reducing(symbol, reduce_only):
     order = close_of(symbol, reduce_only=reduce_only)
     assert reduces_risk(order, SNAP)
+    v = risk_verdict(order, SNAP)
+    assert v.rule == "position" and v.why == f"position {POS[symbol]:g} → 0"
     for state in (ACTIVE, REDUCING):
         assert gate().check(order, SNAP, state, now_s=0.0) is None
 
@@ -293,7 +295,7 @@ def test_a_delta_hedge_from_flat_verifies_only_toward_zero():
     toward = mkt(BTC, "sell" if delta > 0 else "buy", size)
     away = mkt(BTC, "buy" if delta > 0 else "sell", size)
     past = mkt(BTC, toward.side, round(3 * abs(delta) / unit, 3))
-    assert reduces_risk(toward, snap)
+    assert reduces_risk(toward, snap) and risk_verdict(toward, snap).rule == "delta"
     assert not reduces_risk(away, snap)
     assert not reduces_risk(past, snap)
     # the options leave the book long delta; selling one more call takes it toward zero,
