@@ -97,6 +97,12 @@ def _signed(order: OrderRequest) -> float:
     return order.amount if order.side == "buy" else -order.amount
 
 
+def _resting(snapshot: Snapshot, resting: Sequence[Order] | None) -> Sequence[Order]:
+    if resting is not None:
+        return resting
+    return snapshot.account.open_orders if snapshot.account is not None else ()
+
+
 def resting_reduce_only(order: OrderRequest, resting: Sequence[Order]) -> float:
     """Contracts of open reduce-only orders resting on ``order``'s symbol and side."""
     return sum(o.remaining for o in resting if o.status == "open" and o.reduce_only
@@ -118,7 +124,7 @@ def _verdict(order: OrderRequest, snapshot: Snapshot, resting: Sequence[Order],
             return "position", f"position {p:g} → {p + q:g}"
         if reserved:
             return "", (f"{abs(q):g} + {reserved:g} resting reduce-only > position "
-                        f"{abs(p):g}: would flip it")
+                        f"{abs(p):g}: would flip it; cancel the resting ones first")
         return "", f"position {p:g} → {p + q:g} flips past zero"
     inst = snapshot.instruments.get(order.symbol)
     b, a = w.delta_usd_before, w.delta_usd_after
@@ -143,13 +149,14 @@ class Verdict:
 
 
 def risk_verdict(order: OrderRequest, snapshot: Snapshot,
-                 resting: Sequence[Order] = ()) -> Verdict:
+                 resting: Sequence[Order] | None = None) -> Verdict:
     """:func:`reduces_risk` with its rule and evidence."""
-    rule, why = _verdict(order, snapshot, resting, what_if(order, snapshot))
+    rule, why = _verdict(order, snapshot, _resting(snapshot, resting), what_if(order, snapshot))
     return Verdict(bool(rule), rule, why)
 
 
-def reduces_risk(order: OrderRequest, snapshot: Snapshot, resting: Sequence[Order] = ()) -> bool:
+def reduces_risk(order: OrderRequest, snapshot: Snapshot,
+                 resting: Sequence[Order] | None = None) -> bool:
     """Whether the what-if shows ``order`` reduces risk (verified, never taken from a label).
 
     True when one of:
@@ -164,8 +171,11 @@ def reduces_risk(order: OrderRequest, snapshot: Snapshot, resting: Sequence[Orde
     * on an existing position, the account's margin ratio comes down while the position
       grows (never with per-position standard margin, whose requirement grows with size;
       kept for portfolio margin, where a hedge can lower it).
+
+    ``resting``: the orders working at the venue; None = the account's ``open_orders``
+    in ``snapshot`` (pass them explicitly to add orders sent since).
     """
-    return bool(_verdict(order, snapshot, resting, what_if(order, snapshot))[0])
+    return risk_verdict(order, snapshot, resting).reduces
 
 
 class RiskGate:
@@ -186,9 +196,13 @@ class RiskGate:
     # -- the gate ---------------------------------------------------------------------
 
     def check(self, order: OrderRequest, snapshot: Snapshot, state: TradingState, *,
-              resting: Sequence[Order] = (), now_s: float | None = None) -> str | None:
-        """None when ``order`` may go out now, else one line: limit, value, config key."""
+              resting: Sequence[Order] | None = None, now_s: float | None = None) -> str | None:
+        """None when ``order`` may go out now, else one line: limit, value, config key.
+
+        ``resting``: the orders working at the venue (None = the account's open orders in
+        ``snapshot``; pass them to include orders sent since). ``now_s``: wall seconds."""
         now = time.monotonic() if now_s is None else now_s
+        resting = _resting(snapshot, resting)
         state = TradingState(state)
         if state is TradingState.HALTED:
             return "trading is HALTED: no orders go out, cancels still do (trading state)"
@@ -213,13 +227,14 @@ class RiskGate:
         return self._rate(now)
 
     def record_sent(self, order: OrderRequest, snapshot: Snapshot, now_s: float | None = None,
-                    *, resting: Sequence[Order] = ()) -> None:
+                    *, resting: Sequence[Order] | None = None) -> None:
         """Count an order that was sent toward the rates and (unless it verifies as
         reducing) the rolling hour/day notional. ``snapshot`` and ``resting``: the ones it
         was checked on, before it filled (after the fill, a close looks like an opening)."""
         now = time.monotonic() if now_s is None else now_s
         w = what_if(order, snapshot)
-        counts = not _verdict(order, snapshot, resting, w)[0] and math.isfinite(w.notional_usd)
+        counts = not _verdict(order, snapshot, _resting(snapshot, resting), w)[0] \
+            and math.isfinite(w.notional_usd)
         with self._lock:
             self._sent.append(now)
             if counts:
@@ -303,7 +318,8 @@ class RiskGate:
         free = abs(p) - resting_reduce_only(order, resting)
         if order.amount > free + EPS:
             return (f"reduce-only {order.amount:g} > {max(free, 0.0):g} left to reduce of "
-                    f"{abs(p):g} after resting reduce-only orders (order reduce_only)")
+                    f"{abs(p):g} after resting reduce-only orders; cancel those first "
+                    "(order reduce_only)")
         return None
 
     def _notional_limits(self, w: WhatIf, now: float) -> str | None:

@@ -343,3 +343,21 @@ def test_risk_keys_are_read_from_the_config_file(tmp_path):
     path.write_text("[risk]\nmax_notional_usd = 1\n")
     with pytest.raises(ConfigError, match="risk.max_notional_usd"):
         load_config(path)
+
+
+def test_the_accounts_own_resting_orders_count_when_none_are_passed():
+    """A take-profit resting at the venue: closing the whole position on top of it could
+    flip the position, so it is not a verified reduction until the take-profit is gone."""
+    rt = demo()
+    held = POS[BTC]
+    rt.broker.place_order(lim(BTC, "sell", 2.0, round(mark(BTC) * 1.2, 1), reduce_only=True))
+    snap = rt.store.snapshot()
+    assert len(snap.account.open_orders) == 1
+    close = mkt(BTC, "sell", held)
+    assert not reduces_risk(close, snap)
+    assert "cancel the resting ones first" in gate().check(close, snap, REDUCING, now_s=0.0)
+    assert "(order reduce_only)" in gate().check(mkt(BTC, "sell", held, reduce_only=True), snap,
+                                                ACTIVE, now_s=0.0)
+    assert gate().check(mkt(BTC, "sell", held - 2.0), snap, REDUCING, now_s=0.0) is None
+    rt.broker.cancel_all()
+    assert gate().check(close, rt.store.snapshot(), REDUCING, now_s=0.0) is None
