@@ -6,8 +6,11 @@ order the gate passes, each limit is recomputed here from first principles, not 
 gate's code: the fill price by walking the book, notional = amount x contract size x
 price x USD rate, margin from the venue's tier table and Deribit's option rule,
 option delta from a Black-76 written out below with ``math.erf``, equity after the fill
-revalued at mark. In REDUCING every passed order brings the position toward zero (not
-past it, counting resting reduce-only orders) or, for a perp, the book delta toward zero;
+revalued at mark; leverage and margin ratio are checked after the order alone and after
+it with the resting orders on its side (they can all fill). An order that brings its
+position toward zero is exempt from those two and is checked to lower gross exposure and
+margin instead. In REDUCING every passed order brings the position toward zero (not past
+it, counting resting reduce-only orders) or, for a perp, the book delta toward zero;
 HALTED passes nothing.
 """
 
@@ -281,11 +284,15 @@ def test_no_order_that_breaks_a_limit_passes(seed, state):
         # toward zero, not past it: exempt from the ratios, as exposure and margin fall
         assert gross <= gross_now * (1 + TOL)
         assert mm <= ACCT.maintenance_margin_usd * (1 + TOL)
-    else:
-        lev, lev_now = gross / equity, gross_now / ACCT.equity_usd
-        assert lev <= max_leverage * (1 + TOL) or lev <= lev_now * (1 + TOL)
-        ratio, ratio_now = mm / equity, ACCT.maintenance_margin_usd / ACCT.equity_usd
-        assert ratio <= r.max_margin_ratio * (1 + TOL) or ratio <= ratio_now * (1 + TOL)
+    else:  # the order alone, and with every resting order on its side that can fill
+        working = sum(o.remaining for o in rest if not o.reduce_only
+                      and o.symbol == order.symbol and o.side == order.side)
+        with_resting = dataclasses.replace(order, amount=order.amount + working)
+        for equity, mm, gross in (independent_after(order), independent_after(with_resting)):
+            lev, lev_now = gross / equity, gross_now / ACCT.equity_usd
+            assert lev <= max_leverage * (1 + TOL) or lev <= lev_now * (1 + TOL)
+            ratio, ratio_now = mm / equity, ACCT.maintenance_margin_usd / ACCT.equity_usd
+            assert ratio <= r.max_margin_ratio * (1 + TOL) or ratio <= ratio_now * (1 + TOL)
     if order.type == "limit":
         m = SNAP.tickers[order.symbol].mark
         band = r.option_price_band_bps if inst.is_option else r.price_band_bps
