@@ -294,7 +294,7 @@ def test_a_delta_hedge_from_flat_verifies_only_toward_zero():
     size = round(abs(delta) / unit / 2, 3)
     toward = mkt(BTC, "sell" if delta > 0 else "buy", size)
     away = mkt(BTC, "buy" if delta > 0 else "sell", size)
-    past = mkt(BTC, toward.side, round(3 * abs(delta) / unit, 3))
+    past = mkt(BTC, toward.side, round(1.5 * abs(delta) / unit, 3))  # to -delta/2
     assert reduces_risk(toward, snap) and risk_verdict(toward, snap).rule == "delta"
     assert not reduces_risk(away, snap)
     assert not reduces_risk(past, snap)
