@@ -75,8 +75,10 @@ def price_usd_from(snapshot: Snapshot):
     return price_usd
 
 
-def book_from_snapshot(snapshot: Snapshot):
+def book_from_snapshot(snapshot: Snapshot, trade: tuple[str, float, float] | None = None):
     """The account as ``sizing.account_risk`` revalues it (None without an account).
+    ``trade`` = (symbol, signed contracts, price): the book as if it had filled (the
+    risk gate's what-if).
 
     Same builder as the paper broker's (``cockpit.paper.valuation.account_book``):
     marks and underlying prices from the tickers (the position's own mark
@@ -90,12 +92,16 @@ def book_from_snapshot(snapshot: Snapshot):
     from cockpit.paper.valuation import account_book
 
     positions = {p.symbol: (p.contracts, p.entry_price) for p in acct.positions if p.contracts}
+    if trade is not None:
+        sym, signed, price = trade
+        held, entry = positions.get(sym, (0.0, price))
+        positions[sym] = (held + signed, entry if held else price)
     marks = {}
     for sym in positions:
         t = snapshot.tickers.get(sym)
         pos = acct.position(sym)
         marks[sym] = (float(t.mark), t.underlying_price) if t is not None else \
-            (pos.mark_price, None)
+            ((pos.mark_price, None) if pos is not None else (math.nan, None))
     balances = {b.currency: b.total for b in acct.balances}
     from sizing.account_risk import calibrated
 

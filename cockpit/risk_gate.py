@@ -23,8 +23,11 @@ The checks, in order (the limits are ``[risk]``, see ``cockpit.config.RiskConfig
    (``max_margin_ratio``), from :func:`cockpit.whatif.what_if` with the orders already
    resting on the same side of the same instrument added (they can all fill). Refused
    only when the figure after is above the limit AND above the figure now: getting
-   less levered is always allowed. An unknown figure refuses an order that does not
-   verify as reducing.
+   less levered is always allowed. An order that brings its position toward zero
+   (not past it) skips this check: it only ever lowers exposure and margin, though the
+   spread it pays can nudge the ratios up (selling a long option frees no margin).
+   A delta hedge is checked. An unknown figure refuses an order that does not verify
+   as reducing.
 8. price band: a limit buy more than ``price_band_bps`` above mark (a sell below) is
    refused, options against ``option_price_band_bps``; one price step of slack, so a
    one-tick option quote is not refused for being 100 % of a tiny mark. Passive limits
@@ -47,14 +50,15 @@ import threading
 import time
 from collections import deque
 from collections.abc import Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
 from cockpit.config import RiskConfig, SizingConfig
 from cockpit.market_checks import book_problem, ticker_problem
 from cockpit.model import Order, OrderRequest, Snapshot
 from cockpit.whatif import WhatIf, what_if
 
-__all__ = ["RiskGate", "TradingState", "WhatIf", "reduces_risk", "what_if"]
+__all__ = ["RiskGate", "TradingState", "Verdict", "WhatIf", "reduces_risk", "risk_verdict",
+           "what_if"]
 
 EPS = 1e-9  # contracts: float noise on sums of steps
 HOUR_S, DAY_S = 3600.0, 86_400.0
@@ -84,8 +88,19 @@ class TradingState(enum.StrEnum):
 _RANK = {TradingState.HALTED: 0, TradingState.REDUCING: 1, TradingState.ACTIVE: 2}
 
 
+def _num(x) -> str:
+    """A number for a reason line (whatever the caller put in the field)."""
+    return f"{x:g}" if isinstance(x, int | float) else repr(x)
+
+
 def _signed(order: OrderRequest) -> float:
     return order.amount if order.side == "buy" else -order.amount
+
+
+def _resting(snapshot: Snapshot, resting: Sequence[Order] | None) -> Sequence[Order]:
+    if resting is not None:
+        return resting
+    return snapshot.account.open_orders if snapshot.account is not None else ()
 
 
 def resting_reduce_only(order: OrderRequest, resting: Sequence[Order]) -> float:
@@ -95,31 +110,53 @@ def resting_reduce_only(order: OrderRequest, resting: Sequence[Order]) -> float:
 
 
 def _verdict(order: OrderRequest, snapshot: Snapshot, resting: Sequence[Order],
-             w: WhatIf) -> tuple[bool, str]:
-    """(verified to reduce risk, the evidence or why not), from ``w`` (see reduces_risk)."""
+             w: WhatIf) -> tuple[str, str]:
+    """(the rule that verifies ``order`` reduces risk, or "" when none does; the evidence or
+    why not), from its what-if ``w``. Rules: "position", "delta", "margin" (reduces_risk)."""
+    if order.side not in ("buy", "sell") or order.type not in ("market", "limit"):
+        return "", f"a {order.side!r} {order.type!r} order"
     p, q = w.position_before, w.position_after - w.position_before
     if not (math.isfinite(q) and q != 0):
-        return False, "no amount"
+        return "", "no amount"
     if p != 0 and q * p < 0:  # the reducing side: the position rule decides alone
         reserved = resting_reduce_only(order, resting)
         if abs(q) + reserved <= abs(p) + EPS:
-            return True, f"position {p:g} → {p + q:g}"
+            return "position", f"position {p:g} → {p + q:g}"
         if reserved:
-            return False, (f"{abs(q):g} + {reserved:g} resting reduce-only > position "
-                           f"{abs(p):g}: would flip it")
-        return False, f"position {p:g} → {p + q:g} flips past zero"
+            return "", (f"{abs(q):g} + {reserved:g} resting reduce-only > position "
+                        f"{abs(p):g}: would flip it; cancel the resting ones first")
+        return "", f"position {p:g} → {p + q:g} flips past zero"
     inst = snapshot.instruments.get(order.symbol)
     b, a = w.delta_usd_before, w.delta_usd_after
     if inst is not None and not inst.is_option and math.isfinite(a) and math.isfinite(b) \
             and abs(a) < abs(b) and a * b >= 0:
-        return True, f"book delta {b:+,.0f} → {a:+,.0f} USD"
+        return "delta", f"book delta {b:+,.0f} → {a:+,.0f} USD"
     if p != 0 and w.margin_ratio_after < w.margin_ratio_before:  # growing, yet lower MM
-        return True, f"margin ratio {w.margin_ratio_before:.1%} → {w.margin_ratio_after:.1%}"
+        return "margin", (f"margin ratio {w.margin_ratio_before:.1%} → "
+                          f"{w.margin_ratio_after:.1%}")
     move = "opens a position from flat" if p == 0 else f"grows position {p:g} → {p + q:g}"
-    return False, f"{move}, book delta {b:+,.0f} → {a:+,.0f} USD"
+    return "", f"{move}, book delta {b:+,.0f} → {a:+,.0f} USD"
 
 
-def reduces_risk(order: OrderRequest, snapshot: Snapshot, resting: Sequence[Order] = ()) -> bool:
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    """Whether an order reduces risk, by which rule ("position", "delta", "margin" or ""),
+    and the evidence in one phrase ("position 4.137 → 3.637"), for the journal."""
+
+    reduces: bool
+    rule: str
+    why: str
+
+
+def risk_verdict(order: OrderRequest, snapshot: Snapshot,
+                 resting: Sequence[Order] | None = None) -> Verdict:
+    """:func:`reduces_risk` with its rule and evidence."""
+    rule, why = _verdict(order, snapshot, _resting(snapshot, resting), what_if(order, snapshot))
+    return Verdict(bool(rule), rule, why)
+
+
+def reduces_risk(order: OrderRequest, snapshot: Snapshot,
+                 resting: Sequence[Order] | None = None) -> bool:
     """Whether the what-if shows ``order`` reduces risk (verified, never taken from a label).
 
     True when one of:
@@ -134,8 +171,11 @@ def reduces_risk(order: OrderRequest, snapshot: Snapshot, resting: Sequence[Orde
     * on an existing position, the account's margin ratio comes down while the position
       grows (never with per-position standard margin, whose requirement grows with size;
       kept for portfolio margin, where a hedge can lower it).
+
+    ``resting``: the orders working at the venue; None = the account's ``open_orders``
+    in ``snapshot`` (pass them explicitly to add orders sent since).
     """
-    return _verdict(order, snapshot, resting, what_if(order, snapshot))[0]
+    return risk_verdict(order, snapshot, resting).reduces
 
 
 class RiskGate:
@@ -156,17 +196,22 @@ class RiskGate:
     # -- the gate ---------------------------------------------------------------------
 
     def check(self, order: OrderRequest, snapshot: Snapshot, state: TradingState, *,
-              resting: Sequence[Order] = (), now_s: float | None = None) -> str | None:
-        """None when ``order`` may go out now, else one line: limit, value, config key."""
+              resting: Sequence[Order] | None = None, now_s: float | None = None) -> str | None:
+        """None when ``order`` may go out now, else one line: limit, value, config key.
+
+        ``resting``: the orders working at the venue (None = the account's open orders in
+        ``snapshot``; pass them to include orders sent since). ``now_s``: wall seconds."""
         now = time.monotonic() if now_s is None else now_s
+        resting = _resting(snapshot, resting)
         state = TradingState(state)
         if state is TradingState.HALTED:
             return "trading is HALTED: no orders go out, cancels still do (trading state)"
         w = what_if(order, snapshot)
-        reduces, why = _verdict(order, snapshot, resting, w)
+        rule, why = _verdict(order, snapshot, resting, w)
+        reduces = bool(rule)
         if state is TradingState.REDUCING and not reduces:
-            return (f"trading is REDUCING: {order.side} {order.amount:g} {order.symbol} is not "
-                    f"verified to reduce risk ({why}) (trading state)")
+            return (f"trading is REDUCING: {order.side} {_num(order.amount)} {order.symbol} is "
+                    f"not verified to reduce risk ({why}) (trading state)")
         for step in (self._instrument, self._market_data, self._sanity):
             if reason := step(order, snapshot):
                 return reason
@@ -174,19 +219,22 @@ class RiskGate:
             return reason
         if not reduces and (reason := self._notional_limits(w, now)):
             return reason
-        if reason := self._leverage_and_margin(order, snapshot, resting, reduces, w):
+        if rule != "position" and (
+                reason := self._leverage_and_margin(order, snapshot, resting, reduces, w)):
             return reason
         if reason := self._price_band(order, snapshot, w):
             return reason
         return self._rate(now)
 
     def record_sent(self, order: OrderRequest, snapshot: Snapshot, now_s: float | None = None,
-                    *, resting: Sequence[Order] = ()) -> None:
+                    *, resting: Sequence[Order] | None = None) -> None:
         """Count an order that was sent toward the rates and (unless it verifies as
-        reducing on ``snapshot``) the rolling hour/day notional."""
+        reducing) the rolling hour/day notional. ``snapshot`` and ``resting``: the ones it
+        was checked on, before it filled (after the fill, a close looks like an opening)."""
         now = time.monotonic() if now_s is None else now_s
         w = what_if(order, snapshot)
-        counts = not _verdict(order, snapshot, resting, w)[0] and math.isfinite(w.notional_usd)
+        counts = not _verdict(order, snapshot, _resting(snapshot, resting), w)[0] \
+            and math.isfinite(w.notional_usd)
         with self._lock:
             self._sent.append(now)
             if counts:
@@ -270,7 +318,8 @@ class RiskGate:
         free = abs(p) - resting_reduce_only(order, resting)
         if order.amount > free + EPS:
             return (f"reduce-only {order.amount:g} > {max(free, 0.0):g} left to reduce of "
-                    f"{abs(p):g} after resting reduce-only orders (order reduce_only)")
+                    f"{abs(p):g} after resting reduce-only orders; cancel those first "
+                    "(order reduce_only)")
         return None
 
     def _notional_limits(self, w: WhatIf, now: float) -> str | None:

@@ -71,19 +71,23 @@ class WhatIf:
     mark: float = NAN
 
 
-# One snapshot's coin prices and per-contract deltas are computed once, however many
-# orders are judged on it. One tuple, swapped whole, so two threads never mix snapshots.
-_last: tuple = (None, {}, {})
+# A snapshot's coin prices and per-contract deltas are computed once, however many orders
+# are judged on it; the last few snapshots are kept (the UI and the engine's thread may
+# judge on different ones). The tuple is swapped whole, so threads never mix snapshots.
+_MEMO_SIZE = 4
+_memos: tuple = ()
 
 
 def _memo(snapshot: Snapshot) -> tuple:
     """(snapshot, coin prices, {symbol: delta_usd per contract}) for ``snapshot``."""
-    global _last
-    last = _last
-    if last[0] is not snapshot:
-        last = (snapshot, _coin_prices(snapshot), {})
-        _last = last
-    return last
+    global _memos
+    memos = _memos
+    for m in memos:
+        if m[0] is snapshot:
+            return m
+    m = (snapshot, _coin_prices(snapshot), {})
+    _memos = (m, *memos[:_MEMO_SIZE - 1])
+    return m
 
 
 def coin_prices(snapshot: Snapshot) -> dict[str, float]:
@@ -196,15 +200,15 @@ def _gross_usd_per_contract(inst: Instrument, t: Ticker | None, snapshot: Snapsh
 def expected_price(order: OrderRequest, snapshot: Snapshot) -> float:
     """Average price ``order`` is expected to fill at (module conventions); NaN unknown."""
     if order.type == "limit":
-        p = order.price
-        return float(p) if p is not None and math.isfinite(p) and p > 0 else NAN
+        p = _float(order.price)
+        return p if math.isfinite(p) and p > 0 else NAN
     book = snapshot.books.get(order.symbol)
     levels = None if book is None else (book.asks if order.side == "buy" else book.bids)
     if levels is None or len(levels) == 0:
         t = snapshot.tickers.get(order.symbol)
         top = NAN if t is None else (t.ask if order.side == "buy" else t.bid)
         return top if math.isfinite(top) and top > 0 else NAN
-    amount = float(order.amount)
+    amount = _float(order.amount)
     if not (math.isfinite(amount) and amount > 0):
         return float(levels[0, 0])
     fills = walk_levels(levels, amount, None, order.side)
@@ -223,7 +227,7 @@ def what_if(order: OrderRequest, snapshot: Snapshot) -> WhatIf:
     inst = snapshot.instruments.get(order.symbol)
     held = acct.position(order.symbol) if acct is not None else None
     before = held.contracts if held is not None else 0.0
-    amount = float(order.amount) if order.amount is not None else NAN
+    amount = _float(order.amount)
     signed = amount if order.side == "buy" else -amount
     after = before + signed
     if abs(after) < 1e-12:
@@ -261,15 +265,8 @@ def what_if(order: OrderRequest, snapshot: Snapshot) -> WhatIf:
             gross += abs(p.contracts) * _gross_usd_per_contract(pi, pt, snapshot, prices)
         if (pi.underlying or pi.base) == group:
             delta += p.contracts * _unit_delta(pi, pt, snapshot, prices)
-    # the coin the account holds in the underlying moves with it too (collateral plus
-    # coin-settled PnL): the book delta of sizing.book_greeks, as the Greeks panel sums it
-    coin = sum(b.total for b in acct.balances if b.currency == group) + sum(
-        p.unrealised_pnl_settle for p in acct.positions
-        if (pi := snapshot.instruments.get(p.symbol)) is not None and pi.settle == group)
-    if coin:
-        delta += coin * _usd(prices, group)
     unit_gross = _gross_usd_per_contract(inst, t, snapshot, prices)
-    unit_delta = _unit_delta(inst, t, snapshot, prices)
+    _unit_delta(inst, t, snapshot, prices)
     gross_before = gross + (abs(before) * unit_gross if before else 0.0)
     gross_after = gross + (abs(after) * unit_gross if after else 0.0)
     if inst.is_option:
@@ -285,9 +282,42 @@ def what_if(order: OrderRequest, snapshot: Snapshot) -> WhatIf:
         margin_ratio_after=_ratio(mm_after, equity_after),
         gross_leverage_before=_ratio(gross_before, equity),
         gross_leverage_after=_ratio(gross_after, equity_after),
-        notional_usd=abs(notional), delta_usd_before=delta,
-        delta_usd_after=delta + signed * unit_delta, price=price, mark=mark,
+        notional_usd=abs(notional), delta_usd_before=book_delta_usd(snapshot, group),
+        delta_usd_after=book_delta_usd(snapshot, group, (order.symbol, signed, price)),
+        price=price, mark=mark,
     )
+
+
+def _float(x) -> float:
+    """A caller's number as a float; NaN for anything that is not one (None, text)."""
+    try:
+        return float(x)
+    except (TypeError, ValueError):
+        return NAN
+
+
+def book_delta_usd(snapshot: Snapshot, underlying: str,
+                   trade: tuple[str, float, float] | None = None) -> float:
+    """The book delta of ``underlying`` in USD, as the Greeks panel and the policy's band
+    read it (``sizing.book_greeks``: Deribit's delta_total plus the coin held), before
+    or after ``trade`` (symbol, signed contracts, price). NaN when unknown."""
+    from cockpit.engine_input import book_from_snapshot
+    from sizing.book_greeks import book_deltas
+
+    if trade is None:
+        cache = _memo(snapshot)[2]
+        key = ("book delta", underlying)
+        if key not in cache:
+            cache[key] = book_delta_usd(snapshot, underlying, ("", 0.0, 0.0))
+        return cache[key]
+    try:
+        book = book_from_snapshot(snapshot, trade if trade[0] else None)
+        d = book_deltas(book).get(underlying) if book is not None else None
+    except (ValueError, KeyError, ZeroDivisionError):
+        return NAN
+    if d is None:
+        return 0.0
+    return d.total_coin * d.price
 
 
 def _ratio(num: float, equity: float) -> float:

@@ -1,101 +1,45 @@
 """The risk gate on the real demo account: each check refusing and passing with its config
 key named, the issue's measured cases refused under the default config, ordinary actions
-passing, and the what-if checked against the paper broker actually filling the order.
-
-The demo account (``cockpit.demo``): equity about 290k USD, BTC about 90k, a 4.1 BTC perp
-long, a 40 ETH perp short, a short BTC strangle (5 + 5) and 2 long calls.
+passing (the account: ``tests.gate_demo``).
 """
 
 from __future__ import annotations
 
-import dataclasses
 import math
-from types import MappingProxyType
 
 import numpy as np
 import pytest
 
 from cockpit.config import Config, RiskConfig, SizingConfig
-from cockpit.model import Book, Order, OrderRequest
-from cockpit.risk_gate import RiskGate, TradingState, reduces_risk
-from cockpit.runtime import build_demo
-from cockpit.views.greeks import greeks_view
+from cockpit.model import Book
+from cockpit.risk_gate import RiskGate, TradingState, reduces_risk, risk_verdict
 from cockpit.whatif import what_if
-
-START_MS = 1_795_435_200_000  # 2026-11-23 08:00 UTC, as the TUI tests
-BTC, ETH = "BTC/USDT:USDT", "ETH/USDT:USDT"
-ACTIVE, REDUCING, HALTED = TradingState.ACTIVE, TradingState.REDUCING, TradingState.HALTED
-
-
-def demo():
-    return build_demo(Config(), seed=7, state_path=None, start_ms=START_MS)
-
-
-SNAP = demo().store.snapshot()
-ACCT = SNAP.account
-POS = {p.symbol: p.contracts for p in ACCT.positions}
-OPTIONS = sorted(s for s in POS if SNAP.instruments[s].is_option)
-SHORT_CALL = next(s for s in OPTIONS if POS[s] < 0 and s.endswith("-C"))
-SHORT_PUT = next(s for s in OPTIONS if POS[s] < 0 and s.endswith("-P"))
-LONG_CALL = next(s for s in OPTIONS if POS[s] > 0)
-# an option the account does not hold, near the money, same expiry as the strangle
-FLAT_OPTION = min((s for s, i in SNAP.instruments.items() if i.is_option and s not in POS
-                   and i.expiry_ms == SNAP.instruments[SHORT_CALL].expiry_ms and i.is_call),
-                  key=lambda s: abs(SNAP.instruments[s].strike - SNAP.tickers[BTC].index))
-
-
-def mark(symbol: str, snap=SNAP) -> float:
-    return snap.tickers[symbol].mark
-
-
-def mkt(symbol: str, side: str, amount: float, **kw) -> OrderRequest:
-    return OrderRequest(symbol, side, "market", amount, **kw)
-
-
-def lim(symbol: str, side: str, amount: float, price: float, **kw) -> OrderRequest:
-    return OrderRequest(symbol, side, "limit", amount, price, **kw)
-
-
-def gate(risk: dict | None = None, sizing: dict | None = None, time_scale: float = 1.0):
-    return RiskGate(RiskConfig(**(risk or {})), SizingConfig(**(sizing or {})),
-                    time_scale=time_scale)
-
-
-def resting(symbol: str, side: str, amount: float, *, reduce_only: bool, price: float) -> Order:
-    return Order("r1", "ck-r1", symbol, side, "limit", amount, price, 0.0, None, "open",
-                 reduce_only, False, SNAP.ts_ms)
-
-
-def close_of(symbol: str, **kw) -> OrderRequest:
-    p = POS[symbol]
-    return mkt(symbol, "sell" if p > 0 else "buy", abs(p), **kw)
-
-
-def with_ticker(snap, symbol, **changes):
-    tickers = dict(snap.tickers)
-    tickers[symbol] = dataclasses.replace(tickers[symbol], **changes)
-    return dataclasses.replace(snap, tickers=MappingProxyType(tickers))
-
-
-def with_book(snap, symbol, book):
-    books = dict(snap.books)
-    if book is None:
-        del books[symbol]
-    else:
-        books[symbol] = book
-    return dataclasses.replace(snap, books=MappingProxyType(books))
-
-
-def aged(snap, seconds: float):
-    """The same data, ``seconds`` of data time older (the snapshot's clock moved on)."""
-    return dataclasses.replace(snap, ts_ms=snap.ts_ms + int(seconds * 1000))
-
-
-def crossed(snap, symbol):
-    b = snap.books[symbol]
-    bids = b.bids.copy()
-    bids[0, 0] = b.best_ask + 10 * snap.instruments[symbol].price_step
-    return with_book(snap, symbol, Book(symbol, b.ts_ms, bids, b.asks, b.seq))
+from tests.gate_demo import (
+    ACCT,
+    ACTIVE,
+    BTC,
+    ETH,
+    FLAT_OPTION,
+    HALTED,
+    LONG_CALL,
+    OPTIONS,
+    POS,
+    REDUCING,
+    SHORT_CALL,
+    SNAP,
+    aged,
+    close_of,
+    crossed,
+    demo,
+    gate,
+    independent_gross_leverage,
+    lim,
+    mark,
+    mkt,
+    resting,
+    with_book,
+    with_ticker,
+)
 
 
 def test_the_demo_account_is_the_one_the_issue_measured():
@@ -166,6 +110,8 @@ CASES = [
      ACTIVE, (), "([risk] max_margin_ratio)"),
     ("over the margin limit, buying back passes", {"risk": {"max_margin_ratio": 0.2}},
      mkt(SHORT_CALL, "buy", 1.0), None, ACTIVE, (), None),
+    ("over the margin limit, selling a long option passes", {"risk": {"max_margin_ratio": 0.2}},
+     mkt(LONG_CALL, "sell", 1.0), None, ACTIVE, (), None),
     ("perp limit through the band", {}, lim(BTC, "buy", 0.01, mark(BTC) * 1.02), None, ACTIVE,
      (), "([risk] price_band_bps)"),
     ("perp sell limit through the band", {}, lim(BTC, "sell", 0.01, mark(BTC) * 0.98), None,
@@ -314,6 +260,8 @@ def test_ordinary_actions_pass_under_the_default_config():
 def test_closing_any_position_passes_active_and_reducing(symbol, reduce_only):
     order = close_of(symbol, reduce_only=reduce_only)
     assert reduces_risk(order, SNAP)
+    v = risk_verdict(order, SNAP)
+    assert v.rule == "position" and v.why == f"position {POS[symbol]:g} → 0"
     for state in (ACTIVE, REDUCING):
         assert gate().check(order, SNAP, state, now_s=0.0) is None
 
@@ -349,8 +297,8 @@ def test_a_delta_hedge_from_flat_verifies_only_toward_zero():
     size = round(abs(delta) / unit / 2, 3)
     toward = mkt(BTC, "sell" if delta > 0 else "buy", size)
     away = mkt(BTC, "buy" if delta > 0 else "sell", size)
-    past = mkt(BTC, toward.side, round(3 * abs(delta) / unit, 3))
-    assert reduces_risk(toward, snap)
+    past = mkt(BTC, toward.side, round(1.5 * abs(delta) / unit, 3))  # to -delta/2
+    assert reduces_risk(toward, snap) and risk_verdict(toward, snap).rule == "delta"
     assert not reduces_risk(away, snap)
     assert not reduces_risk(past, snap)
     # the options leave the book long delta; selling one more call takes it toward zero,
@@ -361,67 +309,9 @@ def test_a_delta_hedge_from_flat_verifies_only_toward_zero():
     assert not reduces_risk(opt, snap)
     assert R_STATE in gate().check(opt, snap, REDUCING, now_s=0.0)
     assert gate().check(toward, snap, REDUCING, now_s=0.0) is None
-
-
-# ---------------------------------------------------------------- the what-if against a real fill
-
-def independent_gross_leverage(snap) -> float:
-    """Perps by the broker's own Position.notional_usd, options by |delta| from the
-    Greeks panel's builder (venue or Black-76), over the broker's equity."""
-    rows = {r.symbol: r for r in greeks_view(snap).rows}
-    gross = 0.0
-    for p in snap.account.positions:
-        if not p.contracts:
-            continue
-        if snap.instruments[p.symbol].is_option:
-            gross += abs(rows[p.symbol].delta_usd)
-        else:
-            gross += p.notional_usd
-    return gross / snap.account.equity_usd
-
-
-FILLS = [mkt(BTC, "buy", 0.5), mkt(BTC, "buy", 20.0), mkt(BTC, "sell", 2.0),
-         mkt(ETH, "buy", 39.0), mkt(ETH, "sell", 50.0), mkt(SHORT_CALL, "buy", 5.0),
-         mkt(SHORT_PUT, "sell", 1.0), mkt(FLAT_OPTION, "buy", 2.0), mkt(LONG_CALL, "sell", 2.0)]
-
-
-@pytest.mark.parametrize("order", FILLS, ids=[f"{o.side} {o.amount:g} {o.symbol}" for o in FILLS])
-def test_what_if_matches_the_paper_broker_filling_the_order(order):
-    """Tolerance: the what-if prices the fill by walking the same book with the same fee
-    and margin functions the broker books with, so only float summation order differs
-    (1e-9 relative). The one deliberate difference, a fill better than mark not counted
-    as a gain, does not arise: a market order pays the spread."""
-    rt = demo()
-    before = rt.store.snapshot()
-    w = what_if(order, before)
-    filled = rt.broker.place_order(order)
-    assert filled.filled == pytest.approx(order.amount)
-    after = rt.store.snapshot()
-    acct = after.account
-    pos = acct.position(order.symbol)
-    assert w.position_after == pytest.approx(pos.contracts if pos else 0.0, abs=1e-9)
-    assert w.equity_usd == pytest.approx(acct.equity_usd, rel=1e-9)
-    assert w.maintenance_margin_usd == pytest.approx(acct.maintenance_margin_usd, rel=1e-9)
-    assert w.initial_margin_usd == pytest.approx(acct.initial_margin_usd, rel=1e-9)
-    assert w.margin_ratio_after == pytest.approx(acct.margin_ratio, rel=1e-9)
-    assert w.price == pytest.approx(filled.average, rel=1e-12)
-    assert w.gross_leverage_after == pytest.approx(independent_gross_leverage(after), rel=1e-9)
-    und = next(t for t in greeks_view(after).totals
-               if t.underlying == order.symbol[:3] and t.symbol.startswith("Σ"))
-    # the book delta counts coin equity; the what-if leaves out that a coin-settled
-    # fill's fee and spread (paid in BTC) lower it a little: within 0.2 %
-    assert w.delta_usd_after == pytest.approx(und.delta_usd, rel=2e-3, abs=1e-6)
-    assert w.margin_ratio_before == pytest.approx(before.account.margin_ratio, rel=1e-12)
-    assert w.gross_leverage_before == pytest.approx(independent_gross_leverage(before), rel=1e-9)
-
-
-def test_what_if_is_nan_without_a_price_and_never_a_silent_zero():
-    snap = with_ticker(SNAP, FLAT_OPTION, mark=math.nan)
-    w = what_if(mkt(FLAT_OPTION, "buy", 1.0), snap)
-    assert w.position_after == 1.0
-    assert math.isnan(w.margin_ratio_after) and math.isnan(w.gross_leverage_after)
-    reason = gate().check(lim(FLAT_OPTION, "buy", 1.0, 0.01), snap, ACTIVE, now_s=0.0)
-    assert reason is not None and "max_data_age_s" in reason
+    # a hedge adds gross leverage: unlike a cut, it still answers to the limit
+    over = gate(sizing={"max_leverage": 0.5}).check(toward, snap, REDUCING, now_s=0.0)
+    assert "([sizing] max_leverage)" in over
 
 
 def test_trading_state_lower_is_the_more_restrictive():
@@ -437,3 +327,40 @@ def test_a_book_missing_one_side_refuses_a_market_order_on_that_side():
     assert "([risk] max_data_age_s)" in gate().check(mkt(BTC, "buy", 0.1), snap, ACTIVE,
                                                     now_s=0.0)
     assert gate().check(mkt(BTC, "sell", 0.1), snap, ACTIVE, now_s=0.0) is None
+
+
+def test_risk_keys_are_read_from_the_config_file(tmp_path):
+    from cockpit.config import ConfigError, load_config
+
+    path = tmp_path / "config.toml"
+    path.write_text('[risk]\nmax_order_notional_usd = 40000\nallow = ["BTC/*"]\n'
+                    'max_orders_per_second = 2\n')
+    cfg = load_config(path)
+    g = RiskGate(cfg.risk, cfg.sizing)
+    assert "([risk] max_order_notional_usd)" in g.check(mkt(BTC, "buy", 0.5), SNAP, ACTIVE,
+                                                       now_s=0.0)
+    assert "([risk] allow)" in g.check(mkt(ETH, "buy", 0.5), SNAP, ACTIVE, now_s=0.0)
+    path.write_text("[risk]\nmax_orders_per_second = 0\n")
+    with pytest.raises(ConfigError, match="risk.max_orders_per_second"):
+        load_config(path)
+    path.write_text("[risk]\nmax_notional_usd = 1\n")
+    with pytest.raises(ConfigError, match="risk.max_notional_usd"):
+        load_config(path)
+
+
+def test_the_accounts_own_resting_orders_count_when_none_are_passed():
+    """A take-profit resting at the venue: closing the whole position on top of it could
+    flip the position, so it is not a verified reduction until the take-profit is gone."""
+    rt = demo()
+    held = POS[BTC]
+    rt.broker.place_order(lim(BTC, "sell", 2.0, round(mark(BTC) * 1.2, 1), reduce_only=True))
+    snap = rt.store.snapshot()
+    assert len(snap.account.open_orders) == 1
+    close = mkt(BTC, "sell", held)
+    assert not reduces_risk(close, snap)
+    assert "cancel the resting ones first" in gate().check(close, snap, REDUCING, now_s=0.0)
+    assert "(order reduce_only)" in gate().check(mkt(BTC, "sell", held, reduce_only=True), snap,
+                                                ACTIVE, now_s=0.0)
+    assert gate().check(mkt(BTC, "sell", held - 2.0), snap, REDUCING, now_s=0.0) is None
+    rt.broker.cancel_all()
+    assert gate().check(close, rt.store.snapshot(), REDUCING, now_s=0.0) is None

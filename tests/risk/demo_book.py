@@ -25,9 +25,9 @@ def demo_runtime():
 
 def after_R(rt):
     """Approve every risk-reducing decision of one engine run, as the R key does."""
+    from cockpit.desk import policy_settings
     from cockpit.engine import EngineRunner
     from cockpit.engine_input import state_from_snapshot
-    from cockpit.session import policy_settings
     from sizing.policy import decide
 
     settings = policy_settings(rt.config)

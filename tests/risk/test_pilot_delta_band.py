@@ -17,7 +17,7 @@ async def test_greeks_panel_flag_and_policy_band_read_the_same_number():
 
         view = app.query_one(GreeksPanel).view
         bands = {b.underlying: b for b in view.bands}
-        decisions = app.session.last_result.decisions
+        decisions = app.desk.last_result.decisions
         btc = [d for d in decisions if "band_delta_now_usd" in d.inputs
                and d.symbol.startswith("BTC")]
         assert btc, "the policy saw the BTC options and perps as one group"
