@@ -33,7 +33,7 @@ from cockpit.execution import (
     requests_for,
     venue_error_line,
 )
-from cockpit.journal import Journal
+from cockpit.journal import Journal, JournalError
 from cockpit.keys import redact
 from cockpit.model import Order, OrderRequest, Snapshot
 from cockpit.model.views import LogEntry
@@ -277,12 +277,22 @@ class Desk:
                           client_order_id=req.client_order_id, side=req.side,
                           amount=req.amount, price=req.price)
                 return ExecutionReport(execution_id, symbol, tuple(sent), reason, who, refused=True)
-            self.journal.order_intent(
-                snap.ts_ms, execution_id=execution_id, client_order_id=req.client_order_id,
-                symbol=req.symbol, side=req.side, type=req.type, amount=req.amount,
-                price=req.price, reduce_only=req.reduce_only, who=who,
-                text=f"intent: {req.side} {req.amount:g} {req.symbol} {req.type}"
-                     + (f" @ {req.price:g}" if req.price is not None else ""))
+            try:
+                self.journal.order_intent(
+                    snap.ts_ms, execution_id=execution_id, client_order_id=req.client_order_id,
+                    symbol=req.symbol, side=req.side, type=req.type, amount=req.amount,
+                    price=req.price, reduce_only=req.reduce_only, who=who,
+                    text=f"intent: {req.side} {req.amount:g} {req.symbol} {req.type}"
+                         + (f" @ {req.price:g}" if req.price is not None else ""))
+            except JournalError as exc:  # no intent written, nothing sent (write-ahead)
+                known = self.journal.order(req.client_order_id)
+                reason = (f"already sent: {req.client_order_id} is in the journal "
+                          f"({known.status}); an execution is never sent twice"
+                          if known is not None else f"not sent: {exc}")
+                self.note("refusal", f"{req.symbol}: {reason}", who=who,
+                          execution_id=execution_id, symbol=req.symbol, reason=reason,
+                          client_order_id=req.client_order_id)
+                return ExecutionReport(execution_id, symbol, tuple(sent), reason, who, refused=True)
             self.gate.record_sent(req, snap)
             try:
                 order = await self.broker.create_order(req)
