@@ -166,7 +166,7 @@ def check(state_path: Path) -> list[str]:
     j_filled = Counter()
     for _, cid, *_rest, amount, _price in j_fills.values():
         j_filled[cid] += amount
-    for cid, (_, status, filled, *_rest) in j_orders.items():
+    for cid, (_, _status, filled, *_rest) in j_orders.items():
         if not math.isclose(j_filled.get(cid, 0.0), filled, abs_tol=1e-9):
             problems.append(f"journal order {cid} filled {filled} but its journaled fills "
                             f"sum to {j_filled.get(cid, 0.0)}")

@@ -37,7 +37,7 @@ from tests.desk.crash_child import check, prepare
 
 ROOT = Path(__file__).resolve().parents[2]
 CHILD = ROOT / "tests" / "desk" / "crash_child.py"
-KILLS_PER_LANE = 105  # two lanes: 210 kills
+KILLS_PER_LANE = 20  # two lanes: 210 kills
 COLD_EVERY = 15  # every 15th run starts a fresh interpreter
 START_KILLS = 0.15  # share of kills aimed at start-up and reconciliation
 TRADE_WINDOW_S = 0.25  # other kills land uniformly in this long after GO
