@@ -20,6 +20,7 @@ the last step done:
     JOURNALED cid status    the journal holds the broker's answer
     FILL fill_id cid part|full   a resting order filled (partly or fully) in a market step
     FILLJ fill_id        the journal holds that fill
+    ROWFILLED cid status the journal's order row follows that fill
     CANCELLED n          a cancel-all went through (broker and journal)
     STEP n               a market step and its fills are journaled
 
@@ -226,7 +227,9 @@ def mark_journal(journal) -> None:
 
     def order_update(cid, *a, **kw):
         record = update(cid, *a, **kw)
-        mark("JOURNALED", cid, kw.get("status"))
+        # after a fill the order's row follows it (desk_sync); else the broker's answer
+        mark("ROWFILLED" if kw.get("reason") == "filled" else "JOURNALED", cid,
+             kw.get("status"))
         return record
 
     def journal_fill(*a, **kw):

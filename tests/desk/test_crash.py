@@ -37,18 +37,19 @@ from tests.desk.crash_child import check, prepare
 
 ROOT = Path(__file__).resolve().parents[2]
 CHILD = ROOT / "tests" / "desk" / "crash_child.py"
-KILLS_PER_LANE = 20  # two lanes: 210 kills
+KILLS_PER_LANE = 105  # two lanes: 210 kills
 COLD_EVERY = 15  # every 15th run starts a fresh interpreter
 START_KILLS = 0.15  # share of kills aimed at start-up and reconciliation
 TRADE_WINDOW_S = 0.25  # other kills land uniformly in this long after GO
 START_WINDOW_S = 0.6
 TIMEOUT_S = 60.0
 TARGET_EVERY = 7  # after every 7th run, one that kills itself right after a marker
-TARGETS = ("INTENT", "SENT", "ACK", "JOURNALED", "FILL", "FILLJ", "CANCELLED")
+TARGETS = ("INTENT", "SENT", "ACK", "JOURNALED", "FILL", "FILLJ", "ROWFILLED", "CANCELLED")
 TARGET_WAIT_S = 3.0
 
 STEPS = {"INTENT": "intent written", "SENT": "sent", "ACK": "acknowledged",
          "JOURNALED": "answer journaled", "FILLJ": "fill journaled",
+         "ROWFILLED": "order row follows its fill",
          "CANCELLED": "cancel-all done", "STEP": "market step done", "GO": "checked, before trading"}
 
 
@@ -232,5 +233,5 @@ def test_kill_9_at_random_moments_loses_nothing_and_sends_nothing_twice(tmp_path
     # the narrow windows, hit on purpose: intent durable but not sent, sent but not
     # answered, answered but not journaled, fill booked but not journaled
     for step in ("intent written", "sent", "acknowledged", "answer journaled",
-                 "fill journaled"):
+                 "fill journaled", "order row follows its fill"):
         assert targeted[step] > 0, summary
