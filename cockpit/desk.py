@@ -285,11 +285,15 @@ class Desk:
                     price=req.price, reduce_only=req.reduce_only, who=who,
                     text=f"intent: {req.side} {req.amount:g} {req.symbol} {req.type}"
                          + (f" @ {req.price:g}" if req.price is not None else ""))
-            except (JournalError, ValueError) as exc:
-                reason = f"not sent: the journal could not record it first ({exc})"
-                self._show("error", f"{req.symbol}: {reason}")
-                return ExecutionReport(execution_id, symbol, tuple(sent), reason, who,
-                                       refused=True)
+            except (JournalError, ValueError) as exc:  # no intent written, nothing sent (write-ahead)
+                known = self.journal.order(req.client_order_id)
+                reason = (f"already sent: {req.client_order_id} is in the journal "
+                          f"({known.status}); an execution is never sent twice"
+                          if known is not None else f"not sent: {exc}")
+                self.note("refusal", f"{req.symbol}: {reason}", who=who,
+                          execution_id=execution_id, symbol=req.symbol, reason=reason,
+                          client_order_id=req.client_order_id)
+                return ExecutionReport(execution_id, symbol, tuple(sent), reason, who, refused=True)
             self.gate.record_sent(req, snap)
             try:
                 order = await self.broker.create_order(req)

@@ -26,14 +26,14 @@ def journal_account_events(journal, broker, snapshot: Snapshot,
     out: list[tuple[str, str]] = []
     if acct is None:
         return out
-    cid_of = {o.id: o.client_order_id for o in acct.open_orders}
+    open_orders = {o.id: o for o in acct.open_orders}
     ledger_orders = getattr(getattr(broker, "ledger", None), "orders", {})  # paper broker
     for f in acct.fills:
         if f.id in seen:
             continue
         seen.add(f.id)
-        cid = cid_of.get(f.order_id) or getattr(ledger_orders.get(f.order_id), "client_order_id",
-                                                "") or None
+        order = open_orders.get(f.order_id) or ledger_orders.get(f.order_id)
+        cid = getattr(order, "client_order_id", "") or None
         inst = snapshot.instruments.get(f.symbol)
         expired = bool(inst and inst.is_option and inst.expiry_ms and f.ts_ms >= inst.expiry_ms)
         kind = "liquidation" if f.liquidation else "expiry" if expired else "fill"
@@ -43,6 +43,12 @@ def journal_account_events(journal, broker, snapshot: Snapshot,
         if journal.fill(f.ts_ms, fill_id=f.id, client_order_id=cid, symbol=f.symbol,
                         side=f.side, amount=f.amount, price=f.price, fee=f.fee, text=text):
             out.append(("fill", text))
+            if order is not None and journal.order(cid) is not None:
+                # the order's row follows its fills: a resting order that filled, or one
+                # the journal thought failed ("rejected, then found filled")
+                journal.order_update(cid, f.ts_ms, status=order.status,
+                                     venue_order_id=order.id or None, filled=order.filled,
+                                     average=order.average, reason="filled")
             if kind != "fill":
                 journal.write(kind, f.ts_ms, text, symbol=f.symbol, client_order_id=cid,
                               side=f.side, amount=f.amount, price=f.price, who="venue")

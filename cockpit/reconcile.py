@@ -81,6 +81,9 @@ async def reconcile(journal, broker, now_ms: int) -> tuple[list[str], bool]:
         if execution_of(o.client_order_id):
             journal.order_update(o.client_order_id, now_ms, status=o.status,
                                  venue_order_id=o.id or None, filled=o.filled,
+                                 average=o.average, symbol=o.symbol, side=o.side, type=o.type,
+                                 amount=o.amount, price=o.price, reduce_only=o.reduce_only,
+                                 execution_id=execution_of(o.client_order_id),
                                  reason="reconciled: ours, but the journal never saw it")
             counts["adopted"] += 1
             lines.append(_line(o, "ours but not in the journal, adopted"))
