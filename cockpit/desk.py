@@ -424,6 +424,9 @@ class Desk:
         if self.executor.working():
             await self.executor.step()
 
+    def execution_lines(self) -> tuple[str, ...]:
+        return self.executor.lines(self.now_ms())
+
     def reducing_candidates(self) -> list[Suggestion]:
         snap = self.store.snapshot()
         return [s for s in self.book if self.verified_reducing(s, snap)

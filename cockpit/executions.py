@@ -30,6 +30,7 @@ worse than the arrival reference), from the children's fills.
 
 from __future__ import annotations
 
+import asyncio
 import math
 from dataclasses import asdict, dataclass, field, fields
 
@@ -153,6 +154,10 @@ class Executor:
         self.desk = desk
         self.settings = settings
         self.executions: dict[str, Execution] = {}
+        self._locks: dict[str, asyncio.Lock] = {}  # one step at a time per execution
+
+    def _lock(self, execution_id: str) -> asyncio.Lock:
+        return self._locks.setdefault(execution_id, asyncio.Lock())
 
     # -- reading -----------------------------------------------------------------------
     def working(self) -> list[Execution]:
@@ -194,9 +199,13 @@ class Executor:
     async def start(self, ex: Execution):
         """Journal the plan, send what goes out at once, and return the desk's report
         of the first children (``ExecutionReport``)."""
+        async with self._lock(ex.id):
+            self.executions[ex.id] = ex
+            return await self._start(ex)
+
+    async def _start(self, ex: Execution):
         from cockpit.execution import ExecutionReport
 
-        self.executions[ex.id] = ex
         self._journal(ex, f"execution started: {ex.style} {ex.side} {ex.planned:g} {ex.symbol}"
                       f", arrival {ex.arrival_kind} {ex.arrival_price:,.6g}")
         sent: list[Order] = []
@@ -211,7 +220,7 @@ class Executor:
                     break
         if error and not ex.children:
             self._finish(ex, "given up", f"not sent: {error}")
-        await self.step_one(ex)  # a TWAP's first slice goes now; a market one finishes
+        await self._step_one(ex)  # a TWAP's first slice goes now; a market one finishes
         if ex.style == "twap":
             sent = [c for c in self._orders(ex)]
             error = ex.note if ex.state == "given up" else None
@@ -219,14 +228,19 @@ class Executor:
 
     # -- stepping ----------------------------------------------------------------------
     async def step(self) -> None:
-        """Advance every working execution to the market clock's now."""
+        """Advance every working execution to the market clock's now; one being sent,
+        stepped or cancelled elsewhere is skipped this time."""
         for ex in self.working():
-            try:
-                await self.step_one(ex)
-            except Exception as exc:  # one execution's trouble must not stop the others
-                self._finish(ex, "given up", f"stopped by an error: {venue_error_line(exc)}")
+            lock = self._lock(ex.id)
+            if lock.locked():
+                continue
+            async with lock:
+                try:
+                    await self._step_one(ex)
+                except Exception as exc:  # one execution's trouble must not stop the others
+                    self._finish(ex, "given up", f"stopped by an error: {venue_error_line(exc)}")
 
-    async def step_one(self, ex: Execution) -> None:
+    async def _step_one(self, ex: Execution) -> None:
         if ex.finished:
             return
         now = self._now()
@@ -386,10 +400,18 @@ class Executor:
         ex = self.executions.get(execution_id)
         if ex is None or ex.finished:
             return "no such working execution"
-        await self._cancel_resting(ex)
-        await self._refresh(ex)
-        self._finish(ex, "cancelled", f"cancelled by the {who}")
+        async with self._lock(ex.id):
+            if ex.finished:
+                return f"it ended first: {ex.state}"
+            await self._cancel_resting(ex)
+            await self._refresh(ex)
+            self._finish(ex, "cancelled", f"cancelled by the {who}")
         return None
+
+    def lines(self, now_ms: int, finished: int = 2) -> tuple[str, ...]:
+        """Progress lines: every working execution, then the last ``finished`` ended."""
+        done = [e for e in self.executions.values() if e.finished][-finished:]
+        return tuple(e.progress(now_ms) for e in [*self.working(), *done])
 
     def _mark_progress(self, ex: Execution) -> None:
         if not ex.finished and ex.filled > 0 and ex.state == "working":

@@ -20,6 +20,7 @@ from widgets.messages import (
     SuggestionSelected,
 )
 from widgets.order_entry import OrderTicket
+from widgets.positions import PositionsPanel
 from widgets.quit import QuitScreen
 from widgets.suggestions import SuggestionsPanel
 
@@ -110,6 +111,47 @@ class TradingActions:
                            who="key")
         for r in reports:
             self._show_report(r)
+        self._orders_done()
+
+    # -- executions and the trader's orders ------------------------------------------------
+    def _step_executions(self) -> None:
+        """The executions' timer: step them on the market clock (the desk skips one
+        that is busy, so a slow venue never runs two steps of it at once)."""
+        if self.desk.executor.working():
+            self._run_executions()
+
+    @work(group="executions", exit_on_error=False)
+    async def _run_executions(self) -> None:
+        await self.desk.step_executions()
+        self._painted_seq = -1  # progress lines and orders changed
+
+    def action_switch_style(self) -> None:
+        """``s``: the selected suggestion's next execution style, before approving."""
+        row = self.main.query_one(SuggestionsPanel).selected()
+        s = self.desk.switch_style(row.id) if row is not None else None
+        if s is None:
+            self.notify("select a suggestion first", title="Execution style")
+            return
+        self.notify(f"{s.symbol}: {s.style}" + ("" if s.orders else " (nothing placeable)"),
+                    title="Execution style")
+        self.repaint_all()
+
+    def action_cancel_order(self) -> None:
+        """``c`` on the orders table: cancel that order (a child of a working
+        execution cancels the whole execution)."""
+        oid = self.main.query_one(PositionsPanel).selected_order_id()
+        snap = self.store.snapshot()
+        order = next((o for o in (snap.account.open_orders if snap.account else ())
+                      if o.id == oid), None)
+        if order is None:
+            self.notify("focus the orders table (tab) and select an open order",
+                        title="Cancel order")
+            return
+        self._cancel(order)
+
+    @work(group="orders", exit_on_error=False)
+    async def _cancel(self, order) -> None:
+        self.notify(await self.desk.cancel_selected_order(order), title="Cancel order")
         self._orders_done()
 
     # -- auto-execute, kill switch, trading state --------------------------------------
