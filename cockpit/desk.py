@@ -226,6 +226,9 @@ class Desk:
                 continue
             ticker = snapshot.tickers.get(d.symbol)
             side = "buy" if d.order > 0 else "sell"
+            if not d.forced and any(o.symbol == d.symbol and o.side != side
+                                    for o in self._resting(snapshot)):
+                continue  # never trade against our own resting order (cancel it with c)
             style, why = choose_style(snapshot, d.symbol, side, abs(d.order),
                                       budget_bps=self.config.sizing.slippage_budget_bps,
                                       default=cfg.default_style, twap_slices=cfg.twap_slices,

@@ -277,3 +277,34 @@ async def test_a_ticket_order_still_goes_out_at_once():
     await ready(rt, desk)
     report = await desk.send_ticket(OrderRequest(ETH, "buy", "market", 1.0))
     assert report.orders and report.orders[0].filled == pytest.approx(1.0)
+
+
+# -- resting orders and the policy ---------------------------------------------------------
+async def test_a_resting_buy_counts_toward_the_position_and_is_not_proposed_again():
+    rt, desk = make()
+    await ready(rt, desk)
+    engine_run(rt, desk)
+    eth = next(s for s in desk.book if s.symbol == ETH)
+    assert eth.decision.order > 0  # the demo's ETH short is cut with a buy
+    price = round(rt.store.snapshot().books[ETH].best_bid * 0.99, 2)  # rests below the bid
+    r = await desk.send_ticket(OrderRequest(ETH, "buy", "limit", eth.decision.order,
+                                            price=price))
+    assert r.orders and r.orders[0].status == "open"
+    engine_run(rt, desk)
+    again = [s for s in desk.book if s.symbol == ETH]
+    # it sizes the position the resting buy would make: no second buy of the same cut
+    assert not again or abs(again[0].decision.order) < 0.5 * eth.decision.order
+    assert all(s.decision.current == pytest.approx(eth.decision.target) for s in again)
+
+
+async def test_the_policy_does_not_propose_the_opposite_side_while_an_order_rests():
+    rt, desk = make()
+    await ready(rt, desk)
+    price = round(rt.store.snapshot().books[ETH].best_bid * 0.99, 2)
+    r = await desk.send_ticket(OrderRequest(ETH, "buy", "limit", 35.0, price=price))
+    assert r.orders and r.orders[0].status == "open"  # filled, ETH would be -5: over-cut
+    engine_run(rt, desk)
+    assert not [s for s in desk.book if s.symbol == ETH and s.decision.order < 0]
+    await desk.cancel_order(r.orders[0].id, ETH, who="test")
+    engine_run(rt, desk)  # without it, the short is cut with a buy again
+    assert [s for s in desk.book if s.symbol == ETH and s.decision.order > 0]
