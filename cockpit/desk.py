@@ -456,9 +456,13 @@ class Desk:
                       execution_id=s.id, symbol=s.symbol)
         return s
 
-    async def send_ticket(self, request: OrderRequest) -> ExecutionReport:
-        """The trader's own order, through the same gate and journal."""
+    async def send_ticket(self, request: OrderRequest, *, style: str = "market"
+                          ) -> ExecutionReport:
+        """The trader's own order, through the same gate and journal; a worked ``style``
+        (passive, twap, ladder) becomes a tracked execution of ``request.amount``."""
         eid = new_execution_id()
+        if style != "market":
+            return await self._worked_ticket(eid, request, style)
         req = dataclasses.replace(request, client_order_id=client_order_id(eid, 0))
         price = "market" if req.price is None else f"limit @ {req.price:g}"
         self.note("approval", f"order ticket: {req.side} {req.amount:g} {req.symbol} {price}"
@@ -466,6 +470,22 @@ class Desk:
                   execution_id=eid, symbol=req.symbol, side=req.side, amount=req.amount,
                   price=req.price)
         return await self._send(eid, req.symbol, [req], who="ticket")
+
+    async def _worked_ticket(self, eid: str, request: OrderRequest, style: str
+                             ) -> ExecutionReport:
+        snap = self.store.snapshot()
+        pos = snap.account.position(request.symbol) if snap.account else None
+        current = pos.contracts if pos is not None else 0.0
+        target = current + (request.amount if request.side == "buy" else -request.amount)
+        plan = plan_for_style(request.symbol, current, target, snap, style,
+                              self.config.execution)
+        self.note("approval", f"order ticket: {style} {request.side} {request.amount:g} "
+                  f"{request.symbol}", who="ticket", execution_id=eid, symbol=request.symbol,
+                  side=request.side, amount=request.amount)
+        ex = self.executor.new(eid, request.symbol, style, plan, target, who="ticket")
+        if isinstance(ex, str):
+            return ExecutionReport(eid, request.symbol, (), ex, "ticket", refused=True)
+        return await self.executor.start(ex)
 
     # -- auto-execute, kill switch ------------------------------------------------------
     def set_auto(self, on: bool, *, who: str = "trader") -> str | None:

@@ -243,16 +243,24 @@ class TradingActions:
         self.push_screen(OrderTicket(symbol, mark=ticker.mark if ticker else None,
                                      position=pos.contracts if pos else 0.0), self._review_order)
 
-    def _review_order(self, request) -> None:
-        if request is None or self._quitting:
+    def _review_order(self, chosen) -> None:
+        if chosen is None or self._quitting:
             return
         from cockpit.risk_gate import what_if
 
+        request, style = chosen
         snap = self.store.snapshot()
         price = "market" if request.price is None else f"limit @ {request.price:,.4f}"
-        flags = ", reduce-only" if request.reduce_only else ""
+        if style != "market":
+            price = f"{style} (worked by the executor, [execution])"
+        flags = (", reduce-only" if request.reduce_only else "") + \
+            (", post-only" if request.post_only else "")
         w = what_if(request, snap)
-        after = (f"notional ${w.notional_usd:,.0f}; after: leverage {w.gross_leverage_after:.2f}x, "
+        inst = snap.instruments.get(request.symbol)
+        coin = (f" = {request.amount * inst.contract_size:g} {inst.base}"
+                if inst is not None and inst.linear else "")
+        after = (f"{request.amount:g} contracts{coin}, notional ${w.notional_usd:,.0f}; after: "
+                 f"leverage {w.gross_leverage_after:.2f}x, "
                  f"margin ratio {w.margin_ratio_after:.1%}")
         verdict = self.desk.gate.check(request, snap, self.desk.state,
                                        resting=self.desk._resting(snap))
@@ -261,15 +269,15 @@ class TradingActions:
             detail=f"{price}{flags} — {after} — sent to the {self.runtime.mode} broker"
             + (f"\nWILL BE REFUSED: {verdict}" if verdict else ""), yes="Send",
             danger=self.runtime.mode == "live",
-        ), partial(self._order_confirmed, request))
+        ), partial(self._order_confirmed, request, style))
 
-    def _order_confirmed(self, request, yes: bool | None) -> None:
+    def _order_confirmed(self, request, style: str, yes: bool | None) -> None:
         if yes:
-            self.send_manual(request)
+            self.send_manual(request, style)
 
     @work(group="orders", exit_on_error=False)
-    async def send_manual(self, request) -> None:
-        self._show_report(await self.desk.send_ticket(request))
+    async def send_manual(self, request, style: str = "market") -> None:
+        self._show_report(await self.desk.send_ticket(request, style=style))
         self._orders_done()
 
     # -- quit --------------------------------------------------------------------------------

@@ -308,3 +308,24 @@ async def test_the_policy_does_not_propose_the_opposite_side_while_an_order_rest
     await desk.cancel_order(r.orders[0].id, ETH, who="test")
     engine_run(rt, desk)  # without it, the short is cut with a buy again
     assert [s for s in desk.book if s.symbol == ETH and s.decision.order > 0]
+
+
+async def test_a_ticket_twap_is_a_tracked_execution_with_three_slices():
+    rt, desk = make(acceleration=60)
+    await ready(rt, desk)
+    before = position(rt, ETH)
+    r = await desk.send_ticket(OrderRequest(ETH, "buy", "market", 3.0), style="twap")
+    assert r.orders and r.orders[0].filled == pytest.approx(1.0)  # the first third, now
+    await step(rt, desk, 10)
+    ex = desk.executor.executions[r.execution_id]
+    assert ex.state == "done" and [c.amount for c in ex.children] == pytest.approx([1, 1, 1])
+    assert position(rt, ETH) == pytest.approx(before + 3.0)
+
+
+def test_the_ticket_parses_post_only_and_worked_styles():
+    from widgets.order_entry import parse_ticket
+
+    post = parse_ticket(ETH, "buy", "post-only", "1", "2,900", False)
+    assert post == OrderRequest(ETH, "buy", "limit", 1.0, 2900.0, post_only=True)
+    worked = parse_ticket(ETH, "sell", "twap", "2", "", False)
+    assert worked.type == "market" and worked.price is None  # the executor prices children
