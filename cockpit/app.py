@@ -13,6 +13,7 @@ import gc
 import logging
 import time
 from collections import deque
+from dataclasses import replace
 from functools import partial
 
 from textual import work
@@ -68,6 +69,8 @@ class CockpitApp(TradingActions, App):
         Binding("k", "kill", "Kill switch", id="kill"),
         Binding("T", "raise_state", "Raise state", id="raise_state"),
         Binding("o", "order", "Order", id="order"),
+        Binding("s", "switch_style", "Style", id="switch_style"),
+        Binding("c", "cancel_order", "Cancel order", id="cancel_order"),
         Binding("question_mark", "help", "Help", id="help"),
         Binding("q", "quit", "Quit", id="quit"),
     ]
@@ -142,6 +145,7 @@ class CockpitApp(TradingActions, App):
             log_widget.add(entry)
         self.set_interval(1.0 / self.config.display.refresh_hz, self.repaint)
         self.set_interval(self.engine_interval_s, self._cadence)
+        self.set_interval(0.25, self._step_executions)  # executions: on the market clock
         self.repaint()
         self.reconcile()
         self.kick_engine("start")
@@ -218,6 +222,7 @@ class CockpitApp(TradingActions, App):
                                           max_move_bps=eng.suggestion_max_move_bps)
             if self.desk.last_result is None:  # not "inside its limits": not judged yet
                 sugg = SuggestionsView(empty_reason="waiting for the first engine run")
+            sugg = replace(sugg, working=self.desk.execution_lines())
             row = next((r for r in sugg.rows if r.id == self.selected_suggestion), None)
             if forced:
                 which = SLOW_PANELS

@@ -135,6 +135,33 @@ class RiskConfig(_Section):
     max_orders_per_minute: Annotated[int, Field(ge=1)] = 120
 
 
+class ExecutionConfig(_Section):
+    """[execution]: how an approved order is worked (``cockpit.executions``). Times are
+    market seconds (the demo's --acceleration shortens them); bps of the reference
+    price (mid, or an option's mark).
+
+    default_style: "auto" picks per instrument (``cockpit.execution_style``), or one of
+        market, passive, twap, ladder for every order.
+    passive_step_bps, passive_step_s: a passive limit steps this far toward the far side
+        this often; never beyond max_worse_bps from the arrival price; it gives up after
+        passive_timeout_s.
+    twap_slices, twap_duration_s: slices at duration / slices apart.
+    ladder_count, ladder_bps, ladder_timeout_s: rungs from the reference to ladder_bps
+        away; what has not filled by the timeout is cancelled.
+    """
+
+    default_style: Literal["auto", "market", "passive", "twap", "ladder"] = "auto"
+    passive_step_bps: Positive = 50.0
+    passive_step_s: Positive = 10.0
+    max_worse_bps: Annotated[float, Field(ge=0)] = 250.0
+    passive_timeout_s: Positive = 120.0
+    twap_slices: Annotated[int, Field(ge=1, le=100)] = 3
+    twap_duration_s: Positive = 60.0
+    ladder_count: Annotated[int, Field(ge=1, le=50)] = 5
+    ladder_bps: Positive = 50.0
+    ladder_timeout_s: Positive = 600.0
+
+
 class DisplayConfig(_Section):
     """[display]: look and thresholds of the margin gauge (margin ratio = MM / equity)."""
 
@@ -199,6 +226,7 @@ class Config(_Section):
     sizing: SizingConfig = SizingConfig()
     engine: EngineConfig = EngineConfig()
     risk: RiskConfig = RiskConfig()
+    execution: ExecutionConfig = ExecutionConfig()
     display: DisplayConfig = DisplayConfig()
     demo: DemoConfig = DemoConfig()
     data: DataConfig = DataConfig()

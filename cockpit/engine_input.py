@@ -2,7 +2,8 @@
 
 What goes in
 ------------
-* Every open position of ``snapshot.account``, plus every perpetual in
+* Every open position of ``snapshot.account`` (its size counting the resting
+  orders as filled), plus every perpetual in
   ``snapshot.instruments`` on the same underlying (any venue) so the policy
   can propose a delta hedge there.
 * Prices from the ticker (mark; ``underlying_price`` or index for options),
@@ -157,11 +158,20 @@ def _age_s(snapshot: Snapshot, *stamps: int | None) -> float:
     return snapshot.wall_age_s(min(known)) if known else math.inf
 
 
+def _resting_net(snapshot: Snapshot, symbol: str) -> float:
+    """Contracts the resting orders on ``symbol`` would add if they filled (buys +,
+    sells -): the policy sizes the position they would make, so it does not propose
+    the same trade again while a limit rests."""
+    acct = snapshot.account
+    return sum((o.remaining if o.side == "buy" else -o.remaining)
+               for o in (acct.open_orders if acct else ()) if o.symbol == symbol)
+
+
 def _one(snapshot: Snapshot, symbol: str, pos: Position | None, forecasts: Mapping,
          drift_annual: float | None, max_returns: int, returns: dict) -> InstrumentState:
     inst = snapshot.instruments.get(symbol)
     t = snapshot.tickers.get(symbol)
-    contracts = pos.contracts if pos is not None else 0.0
+    contracts = (pos.contracts if pos is not None else 0.0) + _resting_net(snapshot, symbol)
     if inst is None or t is None:
         kind = inst.kind if inst is not None else "perp"
         return InstrumentState(symbol, "perp" if kind == "option" else kind, contracts,

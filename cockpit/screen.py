@@ -23,8 +23,8 @@ SLOW_PANELS = ("margin", "greeks", "positions", "volatility", "suggestions")
 LEFT = (  # the wide tables get the wide column
     (MarginPanel, "margin", "Margin health"),
     (GreeksPanel, "greeks", "Greeks"),
-    (PositionsPanel, "positions", "Positions & orders"),
-    (SuggestionsPanel, "suggestions", "Suggestions  a approve · x reject · R approve reducing"),
+    (PositionsPanel, "positions", "Positions & orders  c cancel order"),
+    (SuggestionsPanel, "suggestions", "Suggestions  a approve · x reject · s style · R approve reducing"),
 )
 RIGHT = (
     (DepthPanel, "depth", "Depth"),

@@ -329,6 +329,9 @@ class SuggestionRow:
     order_side: str = ""
     order_amount: float = 0.0
     amount_decimals: int = 3
+    style: str = ""  # how it will be worked: market, passive, twap, ladder
+    style_why: str = ""  # "passive: spread 1,058 bp > 20 bp budget"
+    slippage_usd: float | None = None  # expected, against mid (an option's mark)
 
     @property
     def approvable(self) -> bool:
@@ -339,6 +342,7 @@ class SuggestionRow:
 class SuggestionsView:
     rows: tuple[SuggestionRow, ...] = ()
     empty_reason: str = ""
+    working: tuple[str, ...] = ()  # executions' progress lines (cockpit.executions)
 
 
 @dataclass(frozen=True, slots=True)

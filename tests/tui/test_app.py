@@ -51,6 +51,8 @@ async def test_suggestion_appears_and_a_approves_it_and_the_position_changes(dem
         assert row is not None and not row.stale
         before = app.runtime.broker.account().position(row.symbol).contracts
         panel.table.focus()
+        while app.desk.book.get(row.id).style != "market":  # the option would rest passively
+            await pilot.press("s")
         await pilot.press("a")
         await settle(app, pilot)
         after_pos = app.runtime.broker.account().position(row.symbol)
@@ -189,12 +191,17 @@ async def test_R_approves_every_fresh_risk_reducing_suggestion(demo_app):
     async with app.run_test(size=SIZE) as pilot:
         await settle(app, pilot)
         reducing = {s.symbol: s.decision.target for s in app.desk.book if s.reduces_risk}
+        passive = {s.symbol for s in app.desk.book if s.style == "passive"}
         assert reducing
         before = {p.symbol: p.contracts for p in app.runtime.broker.account().positions}
         await pilot.press("R")
         await settle(app, pilot)
         after = {p.symbol: p.contracts for p in app.runtime.broker.account().positions}
+        resting = {o.symbol: o for o in app.runtime.broker.account().open_orders}
         for sym, target in reducing.items():  # each position moved to (or toward) its target
+            if sym in passive:  # an option cut rests at its mark instead of paying the spread
+                assert resting[sym].reduce_only and after[sym] == before[sym]
+                continue
             assert abs(after.get(sym, 0.0)) < abs(before[sym])
             assert abs(after.get(sym, 0.0) - target) < abs(before[sym] - target)
         assert sum(e.kind == "approval" and e.text.startswith("approved") for e in app.desk.log) \
