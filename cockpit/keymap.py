@@ -66,9 +66,12 @@ def normalise_key(key: str) -> str | None:
         return None
     if len(key) == 1:
         return _character_to_key(key) if key.isprintable() and not key.isspace() else None
-    *mods, base = key.split("+")
-    if not base and mods:  # "ctrl++": the plus key
-        mods, base = mods[:-1], "+"
+    if key.endswith("++"):  # "ctrl++": the plus key
+        mods, base = key[:-2].split("+"), "+"
+    else:
+        *mods, base = key.split("+")
+    if not base:
+        return None
     mods = [m.lower() for m in mods]
     if any(m not in _MODIFIERS for m in mods) or len(set(mods)) != len(mods):
         return None

@@ -136,7 +136,7 @@ def _build_runtime(args, config: Config) -> Runtime:
         try:
             feed = ReplayFeed(args.replay, speed=args.speed)
         except (ValueError, OSError) as exc:
-            raise RuntimeError_(f"--replay {args.replay}: {exc}") from None
+            raise RuntimeError_(f"--replay: {exc}") from None
         store = Store(mode="replay", clock=feed.now_ms)
         state = args.state  # replay is throwaway unless asked
         if args.reset:
