@@ -96,3 +96,8 @@ class Broker(ABC):
     @abstractmethod
     def account(self) -> Account:
         """The latest account view (cheap; no I/O)."""
+
+    def resting_orders(self) -> list[Order]:
+        """Our orders open at the venue, as last seen (no request): what a quit would
+        leave behind."""
+        return list(self.account().open_orders)

@@ -504,10 +504,22 @@ class CcxtBroker(Broker):
         """"armed 60s, refreshed 12:01:05 UTC" while the venue would fire, else None."""
         return self.dead_man.status() if self.dead_man is not None else None
 
-    async def aclose(self) -> None:
-        """Clean exit: disarm the dead-man switch, then close connections."""
+    def resting_orders(self) -> list[Order]:
+        """Our orders the venue holds open, as last seen (no request)."""
+        return list(self._open.values())
+
+    async def aclose(self, *, leave_orders: bool = False) -> None:
+        """Clean exit, then close connections. The dead-man switch is disarmed only
+        when no order of ours rests, or when the trader chose to leave them resting
+        (``leave_orders=True``); otherwise it is left to fire, so no order outlives
+        the session by accident."""
         if self.dead_man is not None:
-            await self.dead_man.close()
+            resting = bool(self._open)
+            if resting and not leave_orders:
+                log.warning("%s: %d order(s) rest; the dead-man switch is left armed and "
+                            "cancels them within %gs", self.venue, len(self._open),
+                            self.dead_man.timeout_s)
+            await self.dead_man.close(disarm=leave_orders or not resting)
         await self._ex.close()
         if self._pro is not None:
             await self._pro.close()

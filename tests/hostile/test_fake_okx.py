@@ -180,3 +180,18 @@ async def test_a_refusal_reads_as_one_sentence(srv, caplog):
         await broker._ex.close()
     assert str(err.value) == "OKX refused: insufficient margin (51008)"
     assert any('"sCode"' in r.getMessage() for r in caplog.records)  # raw JSON: log only
+
+
+async def test_quit_leaves_the_dead_man_armed_while_our_orders_rest(srv):
+    """A plain quit with an order resting stops refreshing but never disarms: the venue
+    cancels the order when its timer runs out. Disarming is the trader's explicit
+    choice (``leave_orders=True``)."""
+    exchange = build_exchange(OkxAdapter(), srv.cfg(), CREDS)
+    exchange.enableRateLimit = False
+    broker = CcxtBroker(OkxAdapter(), srv.cfg(), CREDS, exchange=exchange,
+                        dead_man_timeout_s=60.0)
+    await broker.create_order(OrderRequest(SYMBOL, "buy", "limit", 1.0, price=39_000.0))
+    assert await broker.dead_man.step() == 15.0  # armed, refresh in a quarter of 60 s
+    assert broker.resting_orders()
+    await broker.aclose()
+    assert [t for _, t in srv.cancel_all_after] == ["60"]  # never "0"
