@@ -39,6 +39,7 @@ from cockpit.model import (
 log = logging.getLogger("cockpit.store")
 
 TRADES_KEPT = 200  # per symbol
+CLOCK_REFRESH_MS = 1000  # a cached snapshot older than this on the clock is restamped
 
 
 def _bad_price(value: float | None, name: str) -> str | None:
@@ -212,7 +213,15 @@ class Store:
         return self._seq
 
     def snapshot(self) -> Snapshot:
-        """The latest state; the same object is returned until something changes."""
+        """The latest state; the same object is returned until something changes, or
+        until the clock has moved ``CLOCK_REFRESH_MS`` past it: then the same state
+        (same ``seq``) is restamped, so a feed that went silent shows its data AGE
+        growing in the status bar instead of reading fresh forever."""
+        if self._snap is not None:
+            now = self.clock()
+            if now - self._snap.ts_ms >= CLOCK_REFRESH_MS:
+                self._snap = replace(self._snap, ts_ms=now)
+            return self._snap
         if self._snap is None:
             self._snap = Snapshot(
                 ts_ms=self.clock(),
