@@ -222,24 +222,23 @@ class Store:
             if now - self._snap.ts_ms >= CLOCK_REFRESH_MS:
                 self._snap = replace(self._snap, ts_ms=now)
             return self._snap
-        if self._snap is None:
-            self._snap = Snapshot(
-                ts_ms=self.clock(),
-                seq=self._seq,
-                mode=self.mode,
-                instruments=MappingProxyType(dict(self._instruments)),
-                tickers=MappingProxyType(dict(self._tickers)),
-                books=MappingProxyType(dict(self._books)),
-                trades=MappingProxyType({k: tuple(v) for k, v in self._trades.items()}),
-                bars=MappingProxyType(dict(self._bars)),
-                account=self._account,
-                venues=MappingProxyType({
-                    name: replace(v, last_data_ms=max(v.last_data_ms,
-                                                      self._venue_data_ms.get(name, 0)),
-                                  message=self._suspect_note(name) or v.message)
-                    for name, v in self._venues.items()
-                }),
-            )
+        self._snap = Snapshot(
+            ts_ms=self.clock(),
+            seq=self._seq,
+            mode=self.mode,
+            instruments=MappingProxyType(dict(self._instruments)),
+            tickers=MappingProxyType(dict(self._tickers)),
+            books=MappingProxyType(dict(self._books)),
+            trades=MappingProxyType({k: tuple(v) for k, v in self._trades.items()}),
+            bars=MappingProxyType(dict(self._bars)),
+            account=self._account,
+            venues=MappingProxyType({
+                name: replace(v, last_data_ms=max(v.last_data_ms,
+                                                  self._venue_data_ms.get(name, 0)),
+                              message=self._suspect_note(name) or v.message)
+                for name, v in self._venues.items()
+            }),
+        )
         return self._snap
 
 
