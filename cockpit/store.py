@@ -241,7 +241,6 @@ class Store:
         )
         return self._snap
 
-
     def _suspect_note(self, venue: str) -> str:
         """"SUSPECT BTC/USDT:USDT: book crossed ..." for the venue's status line."""
         suspect = self.suspect
