@@ -89,6 +89,8 @@ def test_every_bad_input_is_one_line_exit_2_and_touches_nothing(tmp_path):
         text = out.stderr + out.stdout
         if "Traceback" in text:
             problems.append("traceback")
+        if "afresh" in text or "with --reset" in text:  # that advice deletes an account
+            problems.append("suggests --reset")
         if out.stdout.strip():
             problems.append("stdout not empty")
         if lines and case.expect not in lines[0]:
