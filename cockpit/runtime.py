@@ -56,7 +56,9 @@ def data_dir() -> Path:
 
 
 def _paper_broker(store: Store, feed: MarketFeed, state_path: Path | None, instruments=(),
-                  config: Config | None = None):
+                  config: Config | None = None, age_scale: float = 1.0):
+    """``age_scale``: data seconds per wall second (the demo's acceleration), so
+    ``[data] max_book_age_s`` means the same silence however fast the market runs."""
     from cockpit.paper import PaperBroker
 
     data = (config or Config()).data
@@ -64,7 +66,8 @@ def _paper_broker(store: Store, feed: MarketFeed, state_path: Path | None, instr
     try:
         broker = PaperBroker(
             instruments, state_path=state_path, clock=feed.now_ms, on_account=store.on_account,
-            max_book_age_s=data.max_book_age_s, max_jump_pct=data.max_jump_pct,
+            max_book_age_s=data.max_book_age_s * max(age_scale, 1.0),
+            max_jump_pct=data.max_jump_pct,
         )
     except ValueError as exc:  # the storage's one line names --state and the fix
         raise RuntimeError_(str(exc)) from None
@@ -102,7 +105,8 @@ def build_demo(config: Config, *, seed=None, tick_hz=None, acceleration=None,
     store = Store(mode="demo", clock=feed.now_ms)
     if reset:
         _reset(state_path)
-    broker = _paper_broker(store, feed, state_path, market.instruments(), config)
+    broker = _paper_broker(store, feed, state_path, market.instruments(), config,
+                           age_scale=market.acceleration)
     # Prime the store so the first frame has prices, books and history.
     store.on_instruments(market.instruments())
     for bars in market.bars():
