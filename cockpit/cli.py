@@ -106,7 +106,7 @@ def check_args(args, config) -> str | None:
     if args.live and args.paper:
         return "--live and --paper exclude each other; choose one"
     if args.live and not args.venue:
-        return "--live needs --venue NAME (deribit, binanceusdm, bybit, okx)"
+        return "--live needs a venue: add --venue NAME (deribit, binanceusdm, bybit, okx)"
     if args.replay and args.venue:
         return "--replay plays a file; drop --venue"
     if args.theme is not None and (problem := check_theme(args.theme)):
@@ -114,8 +114,8 @@ def check_args(args, config) -> str | None:
     if problem := demo_flag_problem(args, config):
         return problem
     if not (math.isfinite(args.speed) and 0 <= args.speed <= 1e6):
-        return (f"--speed {args.speed!r}: must be between 0 (as fast as possible) and 1e6; "
-                "1 plays in recorded time")
+        return (f"--speed {args.speed:g}: give a speed between 0 (as fast as possible) and "
+                "1e6; 1 plays in recorded time")
     if args.replay and (problem := path_problem("--replay", args.replay, must_exist=True)):
         return problem
     if args.state is not None:
@@ -147,8 +147,9 @@ def main(argv: list[str] | None = None) -> int:
 def _unexpected(exc: Exception, where: Path | None) -> int:
     text = str(exc).splitlines()[0][:200] if str(exc) else ""
     log = f"; details in {where}" if where else ""
-    return _error(f"unexpected error {type(exc).__name__}{': ' + text if text else ''}{log}"
-                  "; run with --debug for the traceback")
+    _error(f"unexpected error {type(exc).__name__}{': ' + text if text else ''}{log}"
+           "; run with --debug for the traceback")
+    return 1  # a bug, not the trader's input: not the usage code 2
 
 
 def _main(argv: list[str]) -> int:

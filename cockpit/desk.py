@@ -519,6 +519,8 @@ class Desk:
         try:
             cancelled = list(await self.broker.cancel_all_orders())
         except Exception as exc:  # e.g. ccxt has no cancelAllOrders for OKX: one by one
+            # CancelIncomplete carries what it did cancel: journal those too
+            cancelled = list(getattr(exc, "cancelled", None) or [])
             log.warning("cancel-all failed (%s); cancelling one by one", venue_error_line(exc))
         for _ in range(2):  # cancel, then check that none is left
             try:
