@@ -214,8 +214,18 @@ def _draft(inst, state, settings, forecasts, account_nan, dd, spikes, gross) -> 
     budget = cons.margin_budget_usd(mm_i, state.maintenance_margin_usd,
                                     s.margin_ratio_cap * equity)
     caps["margin_ratio"] = cons.margin_cap(inst, sign, budget)
-    caps["liquidation_buffer"] = cons.liquidation_cap(
-        inst, equity, d.mm_other, d.vol, s.liquidation_buffer_sigmas, expo.delta_usd, sign)
+    if state.book is not None:  # the account revalued, as the margin panel shows it
+        from sizing import policy_liquidation as pl
+
+        caps["liquidation_buffer"] = pl.liquidation_cap(
+            state.book, inst, d.vol, s.liquidation_buffer_sigmas, equity, expo.notional_usd,
+            tolerance=0.5 * inst.amount_step)
+        liq_sigmas = pl.liquidation_sigmas(state.book, inst, cur, d.vol)
+    else:
+        caps["liquidation_buffer"] = cons.liquidation_cap(
+            inst, equity, d.mm_other, d.vol, s.liquidation_buffer_sigmas, expo.delta_usd, sign)
+        liq_pct = cons.liquidation_pct(equity, d.mm_other, d.mm_now, cur, expo.delta_usd)
+        liq_sigmas = INF if is_option(inst) else cons.pct_to_sigmas(liq_pct, d.vol, sign)
     d.inputs["drawdown_reduce_only"] = dd.reduce_only
     if dd.reduce_only:
         caps["drawdown"] = abs(cur)
@@ -232,14 +242,13 @@ def _draft(inst, state, settings, forecasts, account_nan, dd, spikes, gross) -> 
         caps["option_adds"] = abs(cur)
     for name, cap in caps.items():  # a negative cap (no equity) means "none at all"
         caps[name] = max(cap, 0.0)
-    liq_pct = cons.liquidation_pct(equity, d.mm_other, d.mm_now, cur, expo.delta_usd)
     d.inputs.update(
         forecast_vol=d.vol, forecast_model=d.model, var_method=var_method,
         var_usd=var_pc * abs(cur), var_limit_usd=s.var_limit * equity,
         kelly_fraction=s.kelly_fraction, kelly_leverage=kelly_lev, drift_annual=drift,
         drawdown=dd.drawdown, drawdown_scale=dd.scale, drawdown_tier=dd.tier_label,
         margin_ratio=state.maintenance_margin_usd / equity if equity > 0 else INF,
-        liquidation_sigmas=INF if is_option(inst) else cons.pct_to_sigmas(liq_pct, d.vol, sign),
+        liquidation_sigmas=liq_sigmas,
         delta_usd=cur * expo.delta_usd, data_age_s=inst.data_age_s, target_vol=s.target_vol,
         equity_usd=equity, leverage=abs(cur) * expo.notional_usd / equity if equity > 0 else INF,
     )
@@ -322,7 +331,12 @@ def _finish(d: _Draft, state: PortfolioState, s: PolicySettings) -> Decision:
     equity = state.equity_usd
     mm_after = maintenance_usd(inst, target)
     ratio = (d.mm_other + mm_after) / equity if equity > 0 else INF
-    if is_option(inst) or target == 0:
+    if state.book is not None:
+        from sizing import policy_liquidation as pl
+
+        liq = d.inputs["liquidation_sigmas"] if target == cur else \
+            pl.liquidation_sigmas(state.book, inst, target, d.vol)
+    elif is_option(inst) or target == 0:
         liq = INF
     else:
         pct = cons.liquidation_pct(equity, d.mm_other, mm_after, target, d.expo.delta_usd)

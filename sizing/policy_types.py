@@ -177,7 +177,10 @@ class PortfolioState:
 
     ``maintenance_margin_usd`` / ``initial_margin_usd`` are the whole account's
     (positions outside ``instruments`` included); ``peak_equity_usd`` the
-    high-water mark the drawdown is measured from.
+    high-water mark the drawdown is measured from. ``book`` (a
+    ``sizing.account_risk.AccountBook``, optional) lets the liquidation buffer
+    and the what-if revalue the whole account as the margin panel does; without
+    it they linearise with margin held at today's value.
     """
 
     equity_usd: float
@@ -185,6 +188,7 @@ class PortfolioState:
     maintenance_margin_usd: float
     instruments: tuple[InstrumentState, ...] = ()
     initial_margin_usd: float = 0.0
+    book: object | None = None
 
 
 @dataclass(frozen=True, slots=True)
