@@ -17,8 +17,7 @@ from sizing.account_risk import (
     max_contracts_within_buffer,
     resized,
 )
-from sizing.contracts import ContractSpec
-from sizing.policy_exposure import daily_sigma, is_option
+from sizing.policy_exposure import contract_spec, daily_sigma, is_option
 
 INF = math.inf
 
@@ -28,11 +27,7 @@ def book_position(book, inst) -> BookPosition:
     for p in book.positions:
         if p.contract.symbol == inst.symbol:
             return p
-    spec = ContractSpec(inst.symbol, inst.kind, inst.linear, inst.contract_size,
-                        base=inst.group, settle="USDT" if inst.linear else inst.group,
-                        underlying=inst.group, venue=inst.venue, strike=inst.strike,
-                        is_call=bool(inst.is_call), margin_tiers=tuple(inst.margin_tiers))
-    return BookPosition(spec, 0.0, inst.mark_price, inst.mark_price, inst.underlying_price,
+    return BookPosition(contract_spec(inst), 0.0, inst.mark_price, inst.mark_price, inst.underlying_price,
                         inst.implied_vol if inst.implied_vol is not None else math.nan,
                         inst.years if inst.years is not None else math.nan)
 
