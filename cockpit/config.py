@@ -48,6 +48,7 @@ class SizingConfig(_Section):
         (0.15, 0.0),  # scale 0 = reduce-only
     )
     drift_annual: float = 0.0  # expected return used by Kelly (0 = Kelly does not bind)
+    vol_model: Literal["garch", "gjr", "ewma"] = "garch"  # the engine's forecast model
 
 
 class EngineConfig(_Section):

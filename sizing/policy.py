@@ -159,22 +159,25 @@ def decide(
 
 def fit_forecasts(
     state: PortfolioState, previous: Mapping[str, object] | None = None, horizon: int = 24,
+    model: str = "garch",
 ) -> dict[str, object]:
-    """GARCH forecasts keyed by underlying, one fit per underlying's return series.
+    """Vol forecasts keyed by underlying, one fit per underlying's return series.
 
     ``horizon`` in bars (24 hourly bars = the one-day horizon the caps use);
-    ``previous`` (same keys) warm-starts each fit. Slow (tens of ms per fit):
+    ``previous`` (same keys) warm-starts each fit; ``model`` as ``[sizing] vol_model``
+    (``sizing.volatility.vol_forecast``). Slow for GARCH (tens of ms per fit):
     cache the result and hand it to ``decide``.
     """
-    from sizing.volatility import garch_forecast
+    from sizing.volatility import vol_forecast
 
     previous = previous or {}
     out: dict[str, object] = {}
     for inst in state.instruments:
         if inst.group in out or len(inst.log_returns) == 0 or inst.forecast_vol is not None:
             continue
-        out[inst.group] = garch_forecast(inst.log_returns, inst.periods_per_year,
-                                         horizon=horizon, previous=previous.get(inst.group))
+        out[inst.group] = vol_forecast(inst.log_returns, inst.periods_per_year,
+                                       horizon=horizon, previous=previous.get(inst.group),
+                                       model=model)
     return out
 
 

@@ -304,6 +304,7 @@ class VolView:
     price_history: tuple[float, ...] = ()
     vol_history: tuple[float, ...] = ()
     empty_reason: str = ""
+    range_vol: float | None = None  # Yang-Zhang (OHLC) over the same window
 
 
 @dataclass(frozen=True, slots=True)
