@@ -253,12 +253,20 @@ def _draft(inst, state, settings, forecasts, account_nan, dd, spikes, gross) -> 
         margin_ratio=state.maintenance_margin_usd / equity if equity > 0 else INF,
         liquidation_sigmas=liq_sigmas,
         delta_usd=cur * expo.delta_usd, data_age_s=inst.data_age_s, target_vol=s.target_vol,
-        equity_usd=equity, leverage=abs(cur) * expo.notional_usd / equity if equity > 0 else INF,
+        equity_usd=equity, leverage=_leverage(inst, cur, expo, equity),
     )
     if is_option(inst):
         d.inputs.update(implied_vol=inst.implied_vol, vega_usd=cur * expo.vega_usd,
                         gamma_1pct_usd=cur * expo.gamma_1pct_usd)
     return d
+
+
+def _leverage(inst, contracts: float, expo, equity: float) -> float:
+    """Notional over equity; options count their delta-notional (|delta| x underlying)."""
+    if equity <= 0:
+        return INF
+    per = abs(expo.delta_usd) if is_option(inst) else expo.notional_usd
+    return abs(contracts) * per / equity
 
 
 def _greek_caps(drafts: list[_Draft], s: PolicySettings) -> None:

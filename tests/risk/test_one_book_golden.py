@@ -52,3 +52,24 @@ def test_one_step_rule():
     assert round_toward(0.6589, 1.0, 0.001) == pytest.approx(0.658)  # a cut ends under the cap
     assert round_toward(1.2341, 1.0, 0.001) == pytest.approx(1.234)  # adds round down
     assert round_down(-0.0199, 0.01) == -0.01 and on_grid(0.6589999, 0.001) == 0.659
+
+
+def test_option_leverage_is_delta_notional_over_equity():
+    import math
+
+    from tests.risk.demo_book import YEAR_MS, _ncdf
+
+    snap = demo_runtime().store.snapshot()
+    acct = snap.account
+    for p in acct.positions:
+        inst, t = snap.instruments[p.symbol], snap.tickers[p.symbol]
+        if inst.kind != "option":
+            continue
+        years = (inst.expiry_ms - snap.ts_ms) / YEAR_MS
+        sd = t.mark_iv * math.sqrt(years)
+        d1 = math.log(t.underlying_price / inst.strike) / sd + 0.5 * sd
+        delta = _ncdf(d1) if inst.is_call else _ncdf(d1) - 1.0
+        notional = abs(p.contracts * delta) * t.underlying_price
+        assert p.notional_usd == pytest.approx(notional, rel=1e-4)
+        assert p.leverage == pytest.approx(notional / acct.equity_usd, rel=1e-4)
+        assert p.leverage > 0.1  # 5 short calls on ~$450k of BTC, not "0.02x"
