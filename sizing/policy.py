@@ -48,7 +48,7 @@ import math
 from collections.abc import Mapping
 
 from sizing import constraints as cons
-from sizing import policy_checks, policy_hedge
+from sizing import policy_checks, policy_hedge, policy_var
 from sizing.contracts import round_toward
 from sizing.policy_exposure import exposure, is_option, maintenance_usd
 from sizing.policy_text import reason_for
@@ -143,6 +143,8 @@ def decide(
     drafts = [_draft(inst, state, settings, forecasts, account_nan or b, dd, spikes, gross)
               for inst, b in zip(state.instruments, bad, strict=True)]
     _greek_caps(drafts, settings)
+    if state.book is not None:  # the VaR limit on the whole book, by component
+        policy_var.apply(drafts, state, settings)
     # options first: the perps' hedge roles depend on the options' targets
     for d in drafts:
         if not d.nan and is_option(d.inst):
