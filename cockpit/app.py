@@ -71,6 +71,7 @@ class CockpitApp(TradingActions, App):
         Binding("o", "order", "Order", id="order"),
         Binding("s", "switch_style", "Style", id="switch_style"),
         Binding("c", "cancel_order", "Cancel order", id="cancel_order"),
+        Binding("S", "stress", "Stress", id="stress"),
         Binding("question_mark", "help", "Help", id="help"),
         Binding("q", "quit", "Quit", id="quit"),
     ]
@@ -326,6 +327,16 @@ class CockpitApp(TradingActions, App):
 
     def action_help(self) -> None:
         self.push_screen(HelpScreen.for_app(self))
+
+    def action_stress(self) -> None:
+        """The stress grid and portfolio VaR/CVaR of the account as it is now."""
+        from cockpit.views import stress_view
+        from widgets.panel import app_palette
+        from widgets.stress import StressScreen
+
+        result = self.desk.last_result
+        view = stress_view(self.store.snapshot(), result.forecasts if result else None)
+        self.push_screen(StressScreen(view, app_palette(self)))
 
     def get_system_commands(self, screen):
         yield from super().get_system_commands(screen)

@@ -77,6 +77,7 @@ class SizingConfig(_Section):
     )
     # expected return used by Kelly (0 = Kelly does not bind), a fraction a year
     drift_annual: Annotated[Real, Field(ge=-10, le=10)] = 0.0
+    vol_model: Literal["garch", "gjr", "ewma"] = "garch"  # the engine's forecast model
 
     @field_validator("drawdown_tiers")
     @classmethod

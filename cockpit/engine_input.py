@@ -219,11 +219,14 @@ def state_from_snapshot(
     forecasts: Mapping[str, object] | None = None,
     drift_annual: float | None = None,
     max_returns: int = 2000,
+    with_book: bool = True,
 ) -> PortfolioState:
     """The policy's input for ``snapshot`` (see the module docstring for what goes in).
 
     ``drift_annual`` overrides the settings' Kelly drift for every instrument
     (None: use the settings). An account-less snapshot gives an empty state.
+    ``with_book`` adds the account book (``book_from_snapshot``), so the policy's
+    liquidation buffer and what-if revalue the whole account as the margin panel does.
     """
     acct = snapshot.account
     if acct is None:
@@ -244,8 +247,9 @@ def state_from_snapshot(
     rows += [_one(snapshot, s, None, forecasts, drift_annual, max_returns, cache)
              for s in hedges]
     peak = acct.peak_equity_usd if acct.peak_equity_usd > 0 else acct.equity_usd
+    book = book_from_snapshot(snapshot) if with_book else None
     return PortfolioState(
         equity_usd=acct.equity_usd, peak_equity_usd=max(peak, acct.equity_usd),
         maintenance_margin_usd=acct.maintenance_margin_usd, instruments=tuple(rows),
-        initial_margin_usd=acct.initial_margin_usd,
+        initial_margin_usd=acct.initial_margin_usd, book=book,
     )

@@ -408,7 +408,7 @@ def run(argv: list[str]) -> int:
             settings, _ = _settings(args.config, overrides)
             from sizing.policy import fit_forecasts
 
-            forecasts = fit_forecasts(state)
+            forecasts = fit_forecasts(state, model=settings.vol_model)
         else:
             settings, config = _settings(args.config, {})
             state, forecasts, snapshot = _demo_state(args, config, settings)
