@@ -85,12 +85,12 @@ def main() -> None:
         "ratio_to_baseline_in_memory": round(in_memory["median_ms"] / walk["median_ms"], 1),
         "load_avg_1m": round(os.getloadavg()[0], 2),
         "summary": [
-            {"name": "paper market order, 25 of 50 levels (memory)", "work": "1 order",
-             "median_ms": in_memory["median_ms"], "worst_ms": in_memory["worst_ms"],
+            {"name": "paper market order, 25 of 50 levels (memory)", "work": "1 order", "unit": "ms",
+             "median": in_memory["median_ms"], "worst": in_memory["worst_ms"],
              "baseline": "walk_levels", "ratio": round(in_memory["median_ms"]
                                                        / walk["median_ms"], 1)},
-            {"name": "paper market order, 25 of 50 levels (sqlite file)", "work": "1 order",
-             "median_ms": on_disk["median_ms"], "worst_ms": on_disk["worst_ms"],
+            {"name": "paper market order, 25 of 50 levels (sqlite file)", "work": "1 order", "unit": "ms",
+             "median": on_disk["median_ms"], "worst": on_disk["worst_ms"],
              "baseline": "walk_levels", "ratio": round(on_disk["median_ms"]
                                                        / walk["median_ms"], 1)},
         ],
