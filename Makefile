@@ -20,7 +20,7 @@ test: $(STAMP)
 	$(VENV)/bin/python -m pytest -q $(PYTEST_ARGS)
 
 bench: $(STAMP)
-	@for f in benchmarks/bench_*.py; do echo "== $$f"; $(VENV)/bin/python $$f; done
+	$(VENV)/bin/python benchmarks/run_all.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache
