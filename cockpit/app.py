@@ -79,7 +79,8 @@ class CockpitApp(TradingActions, App):
     def __init__(self, runtime: Runtime, *, start_feed: bool = True,
                  engine_interval_s: float | None = None, remember_theme: bool = True,
                  monotonic=time.monotonic, engine_timer=time.perf_counter,
-                 theme: str | None = None, quick_first_run: bool = True) -> None:
+                 theme: str | None = None, quick_first_run: bool = True,
+                 forecast_process: bool | None = None) -> None:
         super().__init__()
         self.theme_arg = theme
         self.runtime = runtime
@@ -88,7 +89,10 @@ class CockpitApp(TradingActions, App):
         self.desk = Desk(runtime.config, runtime.store, runtime.broker, runtime.journal,
                          live=runtime.mode == "live", on_entry=self._show_entry)
         self.monotonic = monotonic  # injectable: snapshot tests freeze the clock
-        self.runner = EngineRunner(partial(policy_settings, runtime.config), timer=engine_timer)
+        if forecast_process is None:
+            forecast_process = runtime.config.engine.forecast_process
+        self.runner = EngineRunner(partial(policy_settings, runtime.config), timer=engine_timer,
+                                   forecast_process=forecast_process)
         self.runner.quick_first_run = quick_first_run
         self.start_feed = start_feed
         self.engine_interval_s = engine_interval_s or runtime.config.engine.interval_s
@@ -183,6 +187,7 @@ class CockpitApp(TradingActions, App):
         if not self._broker_closed:
             self._broker_closed = True
             self.runtime.broker.close()
+        self.runner.close()
         self.runtime.journal.close()
 
     # -- repaint -------------------------------------------------------------------
@@ -221,8 +226,12 @@ class CockpitApp(TradingActions, App):
             sugg = views.suggestions_view(self.desk.book, snap,
                                           max_age_s=eng.suggestion_max_age_s,
                                           max_move_bps=eng.suggestion_max_move_bps)
-            if self.desk.last_result is None:  # not "inside its limits": not judged yet
+            result = self.desk.last_result
+            if result is None:  # not "inside its limits": not judged yet
                 sugg = SuggestionsView(empty_reason="waiting for the first engine run")
+            elif result.error and not sugg.rows:  # a failing engine judged nothing
+                sugg = SuggestionsView(empty_reason=f"engine failing: {result.error} — "
+                                       "no suggestions until it runs again; see the log")
             sugg = replace(sugg, working=self.desk.execution_lines())
             row = next((r for r in sugg.rows if r.id == self.selected_suggestion), None)
             if forced:

@@ -103,6 +103,9 @@ class EngineConfig(_Section):
     suggestion_max_move_bps: Annotated[Real, Field(gt=0, le=10_000)] = 50.0
     # a move this big since the last run triggers a run
     big_move_bps: Annotated[Real, Field(gt=0, le=10_000)] = 100.0
+    # GARCH refits in a child process: arch's optimiser holds the GIL, which in a
+    # thread stalls the screen (cockpit/forecast_worker.py)
+    forecast_process: StrictBool = True
 
 
 class RiskConfig(_Section):

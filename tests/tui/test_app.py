@@ -264,3 +264,20 @@ async def test_an_engine_run_never_moves_the_selection_and_the_ticket_follows_th
         await pilot.pause()
         row = app.main.query_one(SuggestionsPanel).selected()
         assert row is not None and app.selected == row.symbol
+
+
+async def test_an_engine_failing_from_the_start_says_so_instead_of_inside_its_limits():
+    """No suggestion because the engine fails is not "every position is inside its
+    limits": the panel names the failure."""
+    app = make_app(quick_first_run=False)
+
+    def broken(snapshot):
+        raise ValueError("forecast cache corrupted")
+
+    app.runner.forecasts = broken
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        panel = app.main.query_one(SuggestionsPanel)
+        assert not panel.view.rows
+        assert panel.view.empty_reason.startswith("engine failing: ValueError: forecast cache")
+        assert "inside its limits" not in panel.view.empty_reason
