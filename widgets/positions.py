@@ -106,7 +106,10 @@ class PositionsPanel(Vertical):
         # that is not the trader selecting: remember it so it posts nothing.
         self._last_selected = self._cursor_symbol(positions) or self._last_selected
         empty = self.query_one("#positions-empty", Static)
-        empty.update(view.empty_reason or "no open positions")
+        text = view.empty_reason or "no open positions"
+        if getattr(empty, "_cockpit_text", None) != text:  # update() re-lays the screen out
+            empty._cockpit_text = text
+            empty.update(text)
         empty.display = not view.positions
         self.query_one("#orders-empty", Static).display = not view.orders
 
