@@ -182,6 +182,20 @@ class CockpitApp(TradingActions, App):
         except Exception as exc:
             logging.getLogger("cockpit").warning("broker close failed: %s", exc)
 
+    # Set by the CLI (None under --debug): an unexpected error ends the app with this
+    # one line, the traceback going to the log file, never to the trader's terminal.
+    crash_line = None
+
+    def _handle_exception(self, error: Exception) -> None:
+        if self.crash_line is None:
+            return super()._handle_exception(error)
+        logging.getLogger("cockpit").error("unexpected error in the app", exc_info=error)
+        self._return_code = 1
+        if self._exception is None:  # what Textual's test harness re-raises
+            self._exception = error
+            self._exception_event.set()
+        self.exit(return_code=1, message=self.crash_line(error))
+
     def on_unmount(self) -> None:
         logging.getLogger("cockpit").removeHandler(self._bridge)
         if not self._broker_closed:
