@@ -552,6 +552,10 @@ class Desk:
         self.auto_execute = False
         self.auto_confirmed = False  # turning auto back on asks again
         self.lower_state(TradingState.REDUCING, "kill switch", who="kill")
+        # Working executions end first: left working, a passive or TWAP execution
+        # would place its next child right after the cancel (or after a restart).
+        for ex in self.executor.working():
+            await self.executor.cancel(ex.id, who="kill switch")
         cancelled, problems = await self.cancel_all(who="kill")
         text = (f"KILL SWITCH: {len(cancelled)} order(s) cancelled, auto-execute OFF, "
                 f"state {self.state.value.upper()}")
@@ -627,6 +631,9 @@ class Desk:
         """Cancel resting orders if asked; returns whether the dead-man switch may
         be disarmed (never while orders of ours rest that the trader meant to cancel)."""
         self.auto_execute = False
+        if cancel_resting:  # the trader asked for nothing of ours to outlive the session
+            for ex in self.executor.working():
+                await self.executor.cancel(ex.id, who="quit")
         if not cancel_resting:
             if self._resting(self.store.snapshot()):
                 self.note("info", "quit: resting orders left at the venue by the trader",

@@ -364,3 +364,26 @@ async def test_expected_slippage_in_usd_is_on_the_premium_for_an_option():
     assert bps == pytest.approx((paid / amount - ref) / ref * 1e4, rel=1e-9)
     assert usd == pytest.approx(by_hand, rel=0.02)  # index vs the option's underlying
     assert usd < amount * cs * ref * btc_usd  # less than the whole premium
+
+
+async def test_the_kill_switch_ends_working_executions_and_a_restart_does_not_revive_them(
+        tmp_path):
+    """After `k` no child is placed again: not at the next execution step, not after
+    the passive step time, not after a restart on the same account."""
+    state = tmp_path / "demo.sqlite"
+    rt, desk, s = await started(symbol=CALL, state_path=state)
+    await desk.approve(s.id)
+    assert rt.broker.account().open_orders
+    await desk.kill()
+    ex = desk.executor.executions[s.id]
+    assert ex.state == "cancelled" and "kill" in ex.note
+    await step(rt, desk, 5)  # 30 s of market time: past the passive step
+    assert not rt.broker.account().open_orders
+    rt.broker.close()
+    rt.journal.close()
+    rt2, desk2 = make(cfg(), state_path=state, acceleration=60)
+    await ready(rt2, desk2)
+    await step(rt2, desk2, 5)
+    assert not rt2.broker.account().open_orders
+    assert desk2.executor.executions.get(s.id) is None or desk2.executor.executions[
+        s.id].state == "cancelled"
