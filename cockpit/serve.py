@@ -118,7 +118,7 @@ def run(argv: list[str]) -> int:
     from cockpit.config import ConfigError, load_config
 
     args = build_parser().parse_args(argv)
-    token = args.token if args.token is not None else os.environ.get(TOKEN_ENV)
+    token = args.token or os.environ.get(TOKEN_ENV) or None  # an empty one is none
     if problem := serve_problem(args, token):
         return _error(problem)
     try:
