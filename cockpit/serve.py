@@ -28,6 +28,7 @@ import os
 import re
 import secrets
 import shlex
+import socket
 import sys
 from pathlib import Path
 from urllib.parse import urlencode, urlsplit
@@ -125,7 +126,7 @@ def run(argv: list[str]) -> int:
         config = load_config(args.config)
     except ConfigError as exc:
         return _error(str(exc))
-    if problem := check_args(args, config):
+    if problem := check_args(args, config) or bind_problem(args.host, args.port):
         return _error(problem)
     # The child inherits this process's environment (textual-serve copies it):
     # the digest goes in, the token itself comes out.
@@ -140,6 +141,21 @@ def run(argv: list[str]) -> int:
         return _error(f"--host {args.host} --port {args.port}: cannot bind ({exc.strerror}); "
                       "choose another port")
     return 0
+
+
+def bind_problem(host: str, port: int) -> str | None:
+    """Can (host, port) be listened on? Asked before the server says it is serving."""
+    try:
+        family, kind, proto, _, addr = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0]
+    except socket.gaierror as exc:
+        return f"--host {host}: no such address ({exc.strerror}); e.g. --host 127.0.0.1"
+    try:
+        with socket.socket(family, kind, proto) as s:
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as aiohttp binds
+            s.bind(addr)
+    except OSError as exc:
+        return f"--host {host} --port {port}: cannot listen ({exc.strerror}); choose another port"
+    return None
 
 
 def _page_template() -> str:
@@ -187,7 +203,8 @@ def make_server(command: str, *, host: str, port: int, token: str | None):
                                 secure=request.secure, path="/")
                 _harden(resp)
                 return resp
-            if not hmac.compare_digest(request.cookies.get(COOKIE, ""), session):
+            cookie = request.cookies.get(COOKIE, "").encode("utf-8", "replace")
+            if not hmac.compare_digest(cookie, session.encode()):
                 return web.Response(status=403,
                                     text="forbidden: open the address with ?token=YOUR_TOKEN\n")
         resp = await handler(request)

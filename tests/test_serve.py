@@ -6,6 +6,7 @@ session in a browser shows before any key reaches the desk."""
 from __future__ import annotations
 
 import hashlib
+import socket
 import subprocess
 
 import aiohttp
@@ -37,6 +38,16 @@ def test_live_in_a_browser_needs_a_token_even_on_loopback():
 def test_a_short_token_is_refused_without_printing_it():
     err = _refused("--host", "0.0.0.0", env={"COCKPIT_SERVE_TOKEN": "hunter2"})
     assert "16 or more" in err and "hunter2" not in err
+
+
+def test_a_port_in_use_is_one_line_and_no_serving_banner():
+    with socket.socket() as held:
+        held.bind(("127.0.0.1", 0))
+        held.listen()
+        proc = cockpit("serve", "--port", str(held.getsockname()[1]))
+        out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 2 and "cannot listen" in err and err.count("\n") == 1, err
+    assert "serving on" not in out
 
 
 def test_the_apps_own_flags_are_checked_before_binding():
