@@ -133,7 +133,8 @@ def run(argv: list[str]) -> int:
     os.environ.pop(TOKEN_ENV, None)
     if token is not None:
         os.environ[CHILD_TOKEN_ENV] = digest(token)
-    command = shlex.join([sys.executable, "-m", "cockpit", *child_args(argv)])
+    # exec: the cockpit replaces the shell textual-serve starts, so it is the process it holds
+    command = "exec " + shlex.join([sys.executable, "-m", "cockpit", *child_args(argv)])
     server = make_server(command, host=args.host, port=args.port, token=token)
     try:
         server.serve()
@@ -172,7 +173,8 @@ def make_server(command: str, *, host: str, port: int, token: str | None):
     import aiohttp_jinja2
     import jinja2
     from aiohttp import web
-    from textual_serve.server import Server
+    from textual_serve.app_service import AppService
+    from textual_serve.server import Server, to_int
 
     expected = digest(token) if token is not None else None
     session = secrets.token_urlsafe(32)  # the cookie's value; new every start
@@ -216,6 +218,7 @@ def make_server(command: str, *, host: str, port: int, token: str | None):
         def __init__(self) -> None:
             super().__init__(command, host=host, port=port, title="Cockpit")
             self._one_session = asyncio.Lock()
+            self._services: set = set()
 
         async def _make_app(self):
             app = await super()._make_app()
@@ -234,15 +237,35 @@ def make_server(command: str, *, host: str, port: int, token: str | None):
             return context
 
         async def handle_websocket(self, request):
+            """textual-serve's handler, one session at a time, keeping each cockpit
+            it starts so that stopping the server stops them (none is orphaned)."""
             try:
                 await asyncio.wait_for(self._one_session.acquire(), 15)
             except TimeoutError:
                 return web.Response(status=409, text="one browser session at a time: "
                                     "close the other tab\n")
+            websocket = web.WebSocketResponse(heartbeat=15)
+            service = None
             try:
-                return await super().handle_websocket(request)
+                await websocket.prepare(request)
+                service = AppService(self.command, write_bytes=websocket.send_bytes,
+                                     write_str=websocket.send_str, close=websocket.close,
+                                     download_manager=self.download_manager, debug=self.debug)
+                self._services.add(service)
+                await service.start(to_int(request.query.get("width", "80"), 80),
+                                    to_int(request.query.get("height", "24"), 24))
+                await self._process_messages(websocket, service)
+            except asyncio.CancelledError:
+                await websocket.close()
             finally:
+                if service is not None:
+                    await _stop(service)
+                    self._services.discard(service)
                 self._one_session.release()
+            return websocket
+
+        async def on_shutdown(self, app) -> None:
+            await asyncio.gather(*(_stop(s) for s in list(self._services)))
 
         async def on_startup(self, app) -> None:
             ask = " — open it with ?token=YOUR_TOKEN" if expected else ""
@@ -250,6 +273,18 @@ def make_server(command: str, *, host: str, port: int, token: str | None):
                   flush=True)
 
     return CockpitServer()
+
+
+async def _stop(service, grace_s: float = 10.0) -> None:
+    """Ask the cockpit to quit (textual-serve's quit message); end it if it will not."""
+    try:
+        await asyncio.wait_for(service.stop(), grace_s)
+    except Exception:  # a timeout, or a pipe already closed: the kill below ends it
+        pass
+    proc = service._process  # textual-serve keeps no public handle on it
+    if proc is not None and proc.returncode is None:
+        proc.kill()
+        await proc.wait()
 
 
 def _url_host(host: str) -> str:

@@ -13,7 +13,7 @@ import re
 import pytest
 
 from tests.serve.browser import Browser, find_browser
-from tests.serve.server import TOKEN, served
+from tests.serve.server import TOKEN, cockpit_processes, served
 
 BROWSER = find_browser()
 pytestmark = pytest.mark.skipif(
@@ -23,9 +23,10 @@ PRICE = re.compile(r"\d{1,3}(?:,\d{3})+(?:\.\d+)?")  # 91,234.5: a price as the 
 
 
 async def test_the_served_cockpit_renders_live_panels_and_takes_keys(tmp_path):
-    with served(tmp_path, "--seed", "11", token=TOKEN) as base:
-        browser = Browser(BROWSER, tmp_path / "profile")
-        try:
+    app_args = ("--seed", "9137", "--acceleration", "60")
+    browser = Browser(BROWSER, tmp_path / "profile")
+    try:
+        with served(tmp_path, *app_args, token=TOKEN) as base:
             await browser.start()
             await browser.navigate(f"{base}/?token={TOKEN}")
             text = await browser.wait_for(
@@ -45,6 +46,12 @@ async def test_the_served_cockpit_renders_live_panels_and_takes_keys(tmp_path):
             seen = len(await browser.frames())
             await browser.press("?")
             await browser.wait_for(lambda t: "Cockpit keys" in t, "the help screen", since=seen)
-        finally:
-            await browser.close()
+
+            # one cockpit behind the page, started with the app's flags only: no token
+            children = cockpit_processes(*app_args)
+            assert len(children) == 1 and not any(TOKEN in a for a in children[0])
+        # the server stopped with the page still open: its cockpit stopped too
+        assert cockpit_processes(*app_args) == []
+    finally:
+        await browser.close()
 

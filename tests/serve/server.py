@@ -54,3 +54,16 @@ def served(tmp_path: Path, *app_args: str, token: str | None = None):
             proc.kill()
             proc.wait()
         log.close()
+
+
+def cockpit_processes(*app_args: str) -> list[list[str]]:
+    """Command lines of running ``python -m cockpit <app_args>`` processes (from /proc)."""
+    found = []
+    for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
+        try:
+            argv = cmdline.read_bytes().decode(errors="replace").split("\0")[:-1]
+        except OSError:
+            continue
+        if argv[1:3] == ["-m", "cockpit"] and argv[3:] == list(app_args):
+            found.append(argv)
+    return found
