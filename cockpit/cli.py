@@ -171,6 +171,10 @@ def _main(argv: list[str]) -> int:
         return journal_cmd.run(argv[1:])
     if argv[:1] == ["record"]:
         return _record(argv[1:])
+    if argv[:1] == ["serve"]:
+        from cockpit import serve
+
+        return serve.run(argv[1:])
     args = build_parser().parse_args(argv)
     try:
         config = load_config(args.config)
