@@ -121,6 +121,7 @@ class Desk:
         self._journaled: set[str] = set()  # suggestion ids written to the journal
         self._fills_seen: set[str] = set()  # fill ids journaled (or found there) this session
         self.executor = Executor(self, config.execution)
+        self._track_peak_equity()
         for r in journal.tail(200):  # the event log survives a restart
             self.log.append(LogEntry(r.ts_ms, r.kind, r.text))
 
@@ -566,6 +567,29 @@ class Desk:
         return text
 
     # -- the account's own events, reconciliation ------------------------------------
+    def _track_peak_equity(self) -> None:
+        """The account's peak equity survives restarts (journal meta), so the
+        drawdown tiers act on a live account too. A rise is written when it beats
+        the saved peak by 0.05 % (a write per tick would be an fsync per tick): the
+        saved peak trails the true one by at most that, far inside any tier."""
+        try:
+            saved = float(self.journal.get_meta("peak_equity_usd") or 0.0)
+        except (TypeError, ValueError):
+            saved = 0.0
+        if math.isfinite(saved) and saved > self.store.peak_equity_usd:
+            self.store.peak_equity_usd = saved
+        written = [self.store.peak_equity_usd]
+
+        def save(peak: float) -> None:
+            if peak > written[0] * 1.0005:
+                written[0] = peak
+                try:
+                    self.journal.set_meta("peak_equity_usd", repr(peak))
+                except Exception as exc:
+                    log.error("saving the peak equity failed: %s", exc)
+
+        self.store.on_new_peak = save
+
     def sync_account(self) -> None:
         """Journal fills, funding, expiries and liquidations the broker reports
         (each once: the journal is idempotent by fill id)."""
