@@ -113,6 +113,7 @@ class CcxtBroker(Broker):
             self._limiter = rate_limiter_for(key_id, rate, max(rate, 5.0))
         self._positions: dict[str, Position] = {}
         self._balances: list[Balance] = []
+        self._venue_margin: tuple[float, float] | None = None  # (IM, MM) USD, account-level
         self._open: dict[str, Order] = {}
         self._fills: deque[Fill] = deque(maxlen=500)
         self._ts_ms = 0
@@ -392,6 +393,9 @@ class CcxtBroker(Broker):
             if price is not None:
                 prices[coin] = price
         self._balances = to_balances(raw, prices)
+        from cockpit.venues.account_margin import account_margin_usd
+
+        self._venue_margin = account_margin_usd(self.venue, raw.get("info"), prices)
         return self._balances
 
     async def _usd_price(self, coin: str) -> float | None:
@@ -430,6 +434,11 @@ class CcxtBroker(Broker):
         upnl = sum(p.unrealised_pnl_usd for p in positions)
         wallet = sum(b.usd_value for b in self._balances)
         equity = wallet if self.venue in _TOTAL_IS_EQUITY else wallet + upnl
+        # The venue's account-level figure holds open-order margin and its offsets;
+        # the positions' sum is a floor: never show less than either.
+        im = sum(p.initial_margin_usd for p in positions)
+        mm = sum(p.maintenance_margin_usd for p in positions)
+        venue_im, venue_mm = self._venue_margin or (0.0, 0.0)
         return Account(
             venue=self.venue,
             ts_ms=self._ts_ms,
@@ -438,8 +447,8 @@ class CcxtBroker(Broker):
             open_orders=tuple(self._open.values()),
             fills=tuple(self._fills)[-200:],
             equity_usd=equity,
-            initial_margin_usd=sum(p.initial_margin_usd for p in positions),
-            maintenance_margin_usd=sum(p.maintenance_margin_usd for p in positions),
+            initial_margin_usd=max(im, venue_im),
+            maintenance_margin_usd=max(mm, venue_mm),
             unrealised_pnl_usd=upnl,
         )
 
