@@ -22,6 +22,7 @@ from textual.message import Message
 from textual.worker import Worker, WorkerState
 
 from cockpit import theming, views
+from cockpit.alerts import Alerts
 from cockpit.desk import Desk, policy_settings
 from cockpit.engine import EngineResult, EngineRunner
 from cockpit.keys import redact
@@ -83,6 +84,7 @@ class CockpitApp(TradingActions, App):
         self.config = runtime.config
         self.desk = Desk(runtime.config, runtime.store, runtime.broker, runtime.journal,
                          live=runtime.mode == "live", on_entry=self._show_entry)
+        self.alerts = Alerts(runtime.config, self.notify)  # on screen and to [alerts]
         self.monotonic = monotonic  # injectable: snapshot tests freeze the clock
         self.runner = EngineRunner(partial(policy_settings, runtime.config), timer=engine_timer)
         self.runner.quick_first_run = quick_first_run
@@ -126,6 +128,8 @@ class CockpitApp(TradingActions, App):
         logging.getLogger("cockpit").addHandler(self._bridge)
         for note in self.runtime.notes:
             self.desk.note("info", note, who="start")
+        self.run_worker(self.alerts.run(), name="alerts", group="alerts", exit_on_error=False,
+                        description="alerts webhook")
         if self.start_feed:
             self.run_worker(self.runtime.feed.run(self.store), name="feed", group="feed",
                             exit_on_error=False, description="market feed")
@@ -232,6 +236,8 @@ class CockpitApp(TradingActions, App):
             if self.first_paint_s is None and snap.account is not None:
                 self.first_paint_s = time.perf_counter() - self._t0
         screen.query_one(StatusBar).show(self._status(snap))
+        self.alerts.observe(snap, self.desk.states.state, self.desk.states.reason,
+                            self._breakers())
 
     def repaint_all(self) -> None:
         """Rebuild every panel now (not one account panel per frame)."""
@@ -347,6 +353,7 @@ class CockpitApp(TradingActions, App):
         self._show_entry(entry)
 
     def _show_entry(self, entry: LogEntry) -> None:
+        self.alerts.entry(entry)  # a liquidation, an expiry, an execution's end
         if not self._started:
             return  # _start fills the panel from desk.log
         try:
