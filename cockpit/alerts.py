@@ -16,6 +16,8 @@ line does not alert on every tick.
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import math
 import re
 import time
@@ -197,6 +199,7 @@ class Alerts:
         self.poster = WebhookPoster.from_config(cfg, on_status=self._webhook_status) \
             if cfg.webhook_url else None
         self.shown: list[Alert] = []
+        self._task: asyncio.Task | None = None
 
     def show(self, alerts: Iterable[Alert]) -> None:
         for a in alerts:
@@ -224,10 +227,25 @@ class Alerts:
         """For a desk that ends an execution without an "execution" journal line."""
         self.show([execution_ended(symbol, state, detail, ts_ms, execution_id=execution_id)])
 
-    async def run(self) -> None:
-        """The webhook poster's loop (an App worker); returns at once without one."""
-        if self.poster is not None:
-            await self.poster.run()
+    def start(self) -> None:
+        """Start the webhook poster as a task on the running loop (not an App worker:
+        it runs for the whole session, and a worker would hold every wait for workers)."""
+        if self.poster is not None and self._task is None:
+            self._task = asyncio.get_running_loop().create_task(self.poster.run(),
+                                                                name="alerts webhook")
+            self._task.add_done_callback(_report_crash)
+
+    def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            self._task = None
 
     def _webhook_status(self, ok: bool, line: str) -> None:
         self.notify(line, title="Alerts webhook", severity="information" if ok else "warning")
+
+
+def _report_crash(task: asyncio.Task) -> None:
+    """A poster that stopped on an error says so in the event log (via logging)."""
+    if not task.cancelled() and task.exception() is not None:
+        logging.getLogger("cockpit.alerts").warning(
+            "alerts webhook stopped: %s; alerts stay on screen only", task.exception())

@@ -128,8 +128,7 @@ class CockpitApp(TradingActions, App):
         logging.getLogger("cockpit").addHandler(self._bridge)
         for note in self.runtime.notes:
             self.desk.note("info", note, who="start")
-        self.run_worker(self.alerts.run(), name="alerts", group="alerts", exit_on_error=False,
-                        description="alerts webhook")
+        self.alerts.start()  # the webhook poster's task, when [alerts] names one
         if self.start_feed:
             self.run_worker(self.runtime.feed.run(self.store), name="feed", group="feed",
                             exit_on_error=False, description="market feed")
@@ -179,6 +178,7 @@ class CockpitApp(TradingActions, App):
 
     def on_unmount(self) -> None:
         logging.getLogger("cockpit").removeHandler(self._bridge)
+        self.alerts.stop()
         if not self._broker_closed:
             self._broker_closed = True
             self.runtime.broker.close()
