@@ -163,6 +163,8 @@ class WebhookPoster:
             return f"no answer from {self.where} within {self.timeout_s:g} s", True
         except httpx.TransportError as exc:
             return f"cannot reach {self.where} ({type(exc).__name__})", True
+        except Exception as exc:  # a bad URL or payload: one line, the loop goes on
+            return f"cannot post to {self.where} ({type(exc).__name__})", False
         if 200 <= r.status_code < 300:
             return "", False
         retry = r.status_code == 429 or r.status_code >= 500

@@ -198,3 +198,17 @@ def test_a_bad_alerts_value_is_one_line_naming_the_key(tmp_path, body, must):
     for part in must:
         assert part in line
     assert "secret-token-xyz" not in line  # the URL may hold a token: never echoed
+
+
+def test_the_readme_example_names_every_alert_kind_and_loads(tmp_path):
+    import re
+    from pathlib import Path
+
+    from cockpit.alerts import ALERT_KINDS
+
+    readme = (Path(__file__).parents[1] / "README.md").read_text()
+    cfg = _load(tmp_path, re.search(r"```toml\n(.*?)```", readme, re.S).group(1))
+    assert cfg.alerts.events == ALERT_KINDS and cfg.alerts.webhook_url == ""
+    section = readme.split("## Alerts", 1)[1].split("\n## ", 1)[0]
+    for kind in ALERT_KINDS:
+        assert f"`{kind}`" in section
