@@ -111,3 +111,19 @@ async def test_the_webhook_gets_the_chosen_events_and_a_failure_shows_once():
     finally:
         await runner.cleanup()
     await asyncio.sleep(0)
+
+
+async def test_an_execution_ending_in_the_desks_journal_is_a_notification():
+    """The desk's executor journals an execution's end through ``desk.note`` (kind
+    "execution"); the app's event-log hook turns it into an alert."""
+    app = make_app()
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await settle(app, pilot)
+        app.desk.note("execution", "execution given up: passive sell 0.5/2 "
+                      "BTC/USD:BTC-261225-100000-C, avg 0.0235 — given up: timeout", who="key")
+        app.desk.note("execution", "execution started: twap buy 1 BTC/USDT:USDT", who="key")
+        await pilot.pause()
+        (n,) = [n for n in notes(app) if "execution" in n.message]
+        assert n.severity == "error"
+        assert n.message.startswith("execution given up: passive sell 0.5/2 "
+                                    "BTC-261225-100000-C")
