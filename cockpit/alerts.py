@@ -70,10 +70,10 @@ class Alert:
 
 def execution_ended(symbol: str, state: str, detail: str, ts_ms: int, *,
                     execution_id: str = "") -> Alert:
-    """The alert for an execution that finished: ``state`` "done" (warning) or
-    anything else — "given up", "cancelled" — (error). ``detail`` is its progress line
+    """The alert for an execution that finished: ``state`` "given up" is an error,
+    "done" or "cancelled" a warning. ``detail`` is its progress line
     ("passive buy 1.2/2.5, avg 0.0235 ...")."""
-    severity = "warning" if state == "done" else "error"
+    severity = "error" if state == "given up" else "warning"
     name = screen_names(symbol)
     text = f"execution {state}: {name} — {screen_names(detail)}" if detail else \
         f"execution {state}: {name}"
@@ -173,7 +173,7 @@ class AlertDetector:
         if kind == "execution":
             m = re.match(r"execution (done|given up|cancelled)\b", text)
             if m:
-                sev = "warning" if m.group(1) == "done" else "error"
+                sev = "error" if m.group(1) == "given up" else "warning"
                 return Alert("execution", sev, f"{line}{when}", ts_ms, f"execution:{text}")
         return None
 
