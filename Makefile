@@ -16,11 +16,12 @@ run: $(STAMP)
 	$(VENV)/bin/cockpit $(ARGS)
 
 test: $(STAMP)
+	@sh .ci/chromium.sh
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/python -m pytest -q $(PYTEST_ARGS)
 
 bench: $(STAMP)
-	@for f in benchmarks/bench_*.py; do echo "== $$f"; $(VENV)/bin/python $$f; done
+	$(VENV)/bin/python benchmarks/run_all.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache

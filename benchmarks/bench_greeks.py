@@ -124,6 +124,17 @@ def main():
         "speedup_cpu": {"greeks": round(vg_cpu * scale / greeks_cpu, 1),
                         "implied_vol": round(vi_cpu * scale / iv_cpu, 1)},
         "aim_ms": {"greeks": "within 1.3x of the numba loop", "implied_vol": 40},
+        "summary": [
+            {"name": "Black-76 price + 5 Greeks", "work": f"{N:,} options", "unit": "ms",
+             "median": (yardstick or {}).get("ours", {}).get("median_ms", round(greeks_wall, 2)),
+             "worst": (yardstick or {}).get("ours", {}).get("worst_ms"),
+             "baseline": "numba loop" if yardstick else "vollib (scaled)",
+             "ratio": yardstick["ours_over_numba"] if yardstick
+             else round(greeks_cpu / (vg_cpu * scale), 4)},
+            {"name": "implied vol (reprice <= 1e-10 F)", "work": f"{N:,} options", "unit": "ms",
+             "median": round(iv_wall, 2), "worst": None, "baseline": "vollib LBR (scaled)",
+             "ratio": round(iv_cpu / (vi_cpu * scale), 4)},
+        ],
     }, indent=2))
 
 

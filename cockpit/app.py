@@ -13,6 +13,7 @@ import gc
 import logging
 import time
 from collections import deque
+from dataclasses import replace
 from functools import partial
 
 from textual import work
@@ -21,7 +22,7 @@ from textual.binding import Binding
 from textual.message import Message
 from textual.worker import Worker, WorkerState
 
-from cockpit import theming, views
+from cockpit import serve, theming, views
 from cockpit.alerts import Alerts
 from cockpit.desk import Desk, policy_settings
 from cockpit.engine import EngineResult, EngineRunner
@@ -69,6 +70,9 @@ class CockpitApp(TradingActions, App):
         Binding("k", "kill", "Kill switch", id="kill"),
         Binding("T", "raise_state", "Raise state", id="raise_state"),
         Binding("o", "order", "Order", id="order"),
+        Binding("s", "switch_style", "Style", id="switch_style"),
+        Binding("c", "cancel_order", "Cancel order", id="cancel_order"),
+        Binding("S", "stress", "Stress", id="stress"),
         Binding("question_mark", "help", "Help", id="help"),
         Binding("q", "quit", "Quit", id="quit"),
     ]
@@ -76,7 +80,8 @@ class CockpitApp(TradingActions, App):
     def __init__(self, runtime: Runtime, *, start_feed: bool = True,
                  engine_interval_s: float | None = None, remember_theme: bool = True,
                  monotonic=time.monotonic, engine_timer=time.perf_counter,
-                 theme: str | None = None, quick_first_run: bool = True) -> None:
+                 theme: str | None = None, quick_first_run: bool = True,
+                 forecast_process: bool | None = None) -> None:
         super().__init__()
         self.theme_arg = theme
         self.runtime = runtime
@@ -86,7 +91,10 @@ class CockpitApp(TradingActions, App):
                          live=runtime.mode == "live", on_entry=self._show_entry)
         self.alerts = Alerts(runtime.config, self.notify)  # on screen and to [alerts]
         self.monotonic = monotonic  # injectable: snapshot tests freeze the clock
-        self.runner = EngineRunner(partial(policy_settings, runtime.config), timer=engine_timer)
+        if forecast_process is None:
+            forecast_process = runtime.config.engine.forecast_process
+        self.runner = EngineRunner(partial(policy_settings, runtime.config), timer=engine_timer,
+                                   forecast_process=forecast_process)
         self.runner.quick_first_run = quick_first_run
         self.start_feed = start_feed
         self.engine_interval_s = engine_interval_s or runtime.config.engine.interval_s
@@ -125,6 +133,7 @@ class CockpitApp(TradingActions, App):
         self.theme = theming.theme_name(wanted, self.available_themes) or theming.DEFAULT_THEME
         if self.config.keymap:
             self.set_keymap(self.config.keymap)
+        serve.ask_token_if_served_live(self)  # live in a browser: the token again, first
         logging.getLogger("cockpit").addHandler(self._bridge)
         for note in self.runtime.notes:
             self.desk.note("info", note, who="start")
@@ -145,6 +154,7 @@ class CockpitApp(TradingActions, App):
             log_widget.add(entry)
         self.set_interval(1.0 / self.config.display.refresh_hz, self.repaint)
         self.set_interval(self.engine_interval_s, self._cadence)
+        self.set_interval(0.25, self._step_executions)  # executions: on the market clock
         self.repaint()
         self.reconcile()
         self.kick_engine("start")
@@ -176,12 +186,27 @@ class CockpitApp(TradingActions, App):
         except Exception as exc:
             logging.getLogger("cockpit").warning("broker close failed: %s", exc)
 
+    # Set by the CLI (None under --debug): an unexpected error ends the app with this
+    # one line, the traceback going to the log file, never to the trader's terminal.
+    crash_line = None
+
+    def _handle_exception(self, error: Exception) -> None:
+        if self.crash_line is None:
+            return super()._handle_exception(error)
+        logging.getLogger("cockpit").error("unexpected error in the app", exc_info=error)
+        self._return_code = 1
+        if self._exception is None:  # what Textual's test harness re-raises
+            self._exception = error
+            self._exception_event.set()
+        self.exit(return_code=1, message=self.crash_line(error))
+
     def on_unmount(self) -> None:
         logging.getLogger("cockpit").removeHandler(self._bridge)
         self.alerts.stop()
         if not self._broker_closed:
             self._broker_closed = True
             self.runtime.broker.close()
+        self.runner.close()
         self.runtime.journal.close()
 
     # -- repaint -------------------------------------------------------------------
@@ -220,8 +245,13 @@ class CockpitApp(TradingActions, App):
             sugg = views.suggestions_view(self.desk.book, snap,
                                           max_age_s=eng.suggestion_max_age_s,
                                           max_move_bps=eng.suggestion_max_move_bps)
-            if self.desk.last_result is None:  # not "inside its limits": not judged yet
+            result = self.desk.last_result
+            if result is None:  # not "inside its limits": not judged yet
                 sugg = SuggestionsView(empty_reason="waiting for the first engine run")
+            elif result.error and not sugg.rows:  # a failing engine judged nothing
+                sugg = SuggestionsView(empty_reason=f"engine failing: {result.error} — "
+                                       "no suggestions until it runs again; see the log")
+            sugg = replace(sugg, working=self.desk.execution_lines())
             row = next((r for r in sugg.rows if r.id == self.selected_suggestion), None)
             if forced:
                 which = SLOW_PANELS
@@ -327,6 +357,16 @@ class CockpitApp(TradingActions, App):
 
     def action_help(self) -> None:
         self.push_screen(HelpScreen.for_app(self))
+
+    def action_stress(self) -> None:
+        """The stress grid and portfolio VaR/CVaR of the account as it is now."""
+        from cockpit.views import stress_view
+        from widgets.panel import app_palette
+        from widgets.stress import StressScreen
+
+        result = self.desk.last_result
+        view = stress_view(self.store.snapshot(), result.forecasts if result else None)
+        self.push_screen(StressScreen(view, app_palette(self)))
 
     def get_system_commands(self, screen):
         yield from super().get_system_commands(screen)

@@ -79,6 +79,7 @@ class SizingConfig(_Section):
     )
     # expected return used by Kelly (0 = Kelly does not bind), a fraction a year
     drift_annual: Annotated[Real, Field(ge=-10, le=10)] = 0.0
+    vol_model: Literal["garch", "gjr", "ewma"] = "garch"  # the engine's forecast model
 
     @field_validator("drawdown_tiers")
     @classmethod
@@ -104,6 +105,9 @@ class EngineConfig(_Section):
     suggestion_max_move_bps: Annotated[Real, Field(gt=0, le=10_000)] = 50.0
     # a move this big since the last run triggers a run
     big_move_bps: Annotated[Real, Field(gt=0, le=10_000)] = 100.0
+    # GARCH refits in a child process: arch's optimiser holds the GIL, which in a
+    # thread stalls the screen (cockpit/forecast_worker.py)
+    forecast_process: StrictBool = True
 
 
 class RiskConfig(_Section):
@@ -135,6 +139,33 @@ class RiskConfig(_Section):
     option_price_band_bps: Positive = 2_000.0
     max_orders_per_second: Annotated[int, Field(ge=1)] = 10
     max_orders_per_minute: Annotated[int, Field(ge=1)] = 120
+
+
+class ExecutionConfig(_Section):
+    """[execution]: how an approved order is worked (``cockpit.executions``). Times are
+    market seconds (the demo's --acceleration shortens them); bps of the reference
+    price (mid, or an option's mark).
+
+    default_style: "auto" picks per instrument (``cockpit.execution_style``), or one of
+        market, passive, twap, ladder for every order.
+    passive_step_bps, passive_step_s: a passive limit steps this far toward the far side
+        this often; never beyond max_worse_bps from the arrival price; it gives up after
+        passive_timeout_s.
+    twap_slices, twap_duration_s: slices at duration / slices apart.
+    ladder_count, ladder_bps, ladder_timeout_s: rungs from the reference to ladder_bps
+        away; what has not filled by the timeout is cancelled.
+    """
+
+    default_style: Literal["auto", "market", "passive", "twap", "ladder"] = "auto"
+    passive_step_bps: Positive = 50.0
+    passive_step_s: Positive = 10.0
+    max_worse_bps: Annotated[float, Field(ge=0)] = 250.0
+    passive_timeout_s: Positive = 120.0
+    twap_slices: Annotated[int, Field(ge=1, le=100)] = 3
+    twap_duration_s: Positive = 60.0
+    ladder_count: Annotated[int, Field(ge=1, le=50)] = 5
+    ladder_bps: Positive = 50.0
+    ladder_timeout_s: Positive = 600.0
 
 
 class DisplayConfig(_Section):
@@ -236,6 +267,7 @@ class Config(_Section):
     sizing: SizingConfig = SizingConfig()
     engine: EngineConfig = EngineConfig()
     risk: RiskConfig = RiskConfig()
+    execution: ExecutionConfig = ExecutionConfig()
     display: DisplayConfig = DisplayConfig()
     demo: DemoConfig = DemoConfig()
     data: DataConfig = DataConfig()

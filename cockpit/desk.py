@@ -29,10 +29,13 @@ from cockpit.engine import EngineResult
 from cockpit.execution import (
     ExecutionReport,
     client_order_id,
+    execution_of,
     new_execution_id,
     requests_for,
     venue_error_line,
 )
+from cockpit.execution_style import STYLES, choose_style, expected_slippage, plan_for_style
+from cockpit.executions import Executor
 from cockpit.journal import Journal, JournalError
 from cockpit.keys import redact
 from cockpit.model import Order, OrderRequest, Snapshot
@@ -117,6 +120,8 @@ class Desk:
         self._sent: set[str] = set()  # execution ids already sent: approving twice sends once
         self._journaled: set[str] = set()  # suggestion ids written to the journal
         self._fills_seen: set[str] = set()  # fill ids journaled (or found there) this session
+        self.executor = Executor(self, config.execution)
+        self._track_peak_equity()
         for r in journal.tail(200):  # the event log survives a restart
             self.log.append(LogEntry(r.ts_ms, r.kind, r.text))
 
@@ -212,17 +217,49 @@ class Desk:
             self.lower_state(to, reason)
 
     def _suggestions(self, result: EngineResult, snapshot: Snapshot) -> list[Suggestion]:
+        """Non-hold decisions as suggestions, each with the style it would be worked in
+        and why; none for an instrument an execution is still working on."""
         out = []
+        cfg = self.config.execution
         for d in result.decisions:
             if d.kind == "hold" or not math.isfinite(d.order) or d.order == 0:
                 continue
+            if self.executor.for_symbol(d.symbol) is not None:
+                continue
             ticker = snapshot.tickers.get(d.symbol)
+            side = "buy" if d.order > 0 else "sell"
+            if not d.forced and any(o.symbol == d.symbol and o.side != side
+                                    for o in self._resting(snapshot)):
+                continue  # never trade against our own resting order (cancel it with c)
+            style, why = choose_style(snapshot, d.symbol, side, abs(d.order),
+                                      budget_bps=self.config.sizing.slippage_budget_bps,
+                                      default=cfg.default_style, twap_slices=cfg.twap_slices,
+                                      twap_duration_s=cfg.twap_duration_s)
+            slip, usd = expected_slippage(snapshot, d.symbol, side, abs(d.order))
             out.append(Suggestion(
                 id=new_execution_id(), symbol=d.symbol, decision=d,
-                orders=plan_for(d, snapshot), created_ms=result.snapshot_ts_ms,
+                orders=plan_for_style(d.symbol, d.current, d.target, snapshot, style, cfg),
+                created_ms=result.snapshot_ts_ms,
                 ref_price=float(ticker.mark) if ticker else math.nan, engine_seq=result.seq,
+                style=style, style_why=why, slippage_bps=slip, slippage_usd=usd,
             ))
         return out
+
+    def switch_style(self, suggestion_id: str) -> Suggestion | None:
+        """The next style (market → passive → twap → ladder) for one suggestion, replanned
+        from the current snapshot; None when the suggestion is gone."""
+        s = self.book.get(suggestion_id)
+        if s is None:
+            return None
+        style = STYLES[(STYLES.index(s.style) + 1) % len(STYLES)] if s.style in STYLES \
+            else STYLES[0]
+        d = s.decision
+        orders = plan_for_style(s.symbol, d.current, d.target, self.store.snapshot(), style,
+                                self.config.execution)
+        new = dataclasses.replace(s, style=style, style_why=f"{style}: chosen by the trader",
+                                  orders=orders)
+        self.book._items[s.id] = new
+        return new
 
     def _note_suggestion(self, s: Suggestion) -> None:
         d = s.decision
@@ -232,7 +269,9 @@ class Desk:
                       "target": d.target, "order": d.order,
                       "binding_constraint": d.binding_constraint, "caps": dict(d.caps),
                       "inputs": dict(d.inputs), "reason": d.reason,
-                      "reduces_risk": d.reduces_risk,
+                      "reduces_risk": d.reduces_risk, "style": s.style, "style_why": s.style_why,
+                      "expected_slippage_bps": s.slippage_bps,
+                      "expected_slippage_usd": s.slippage_usd,
                       "orders": [dataclasses.asdict(o) for o in s.orders]
                       if s.orders and dataclasses.is_dataclass(s.orders[0]) else []}))
         self._journaled.add(s.id)
@@ -245,6 +284,8 @@ class Desk:
             return f"stale: {reason}"
         if not s.orders:
             return "nothing to send: the planned order is below the venue's minimum"
+        if (ex := self.executor.for_symbol(s.symbol)) is not None:
+            return f"an execution is still working on {s.symbol} ({ex.id}): cancel it first"
         if auto and not self.config.engine.auto_execute_increases and \
                 not self.verified_reducing(s, snapshot):
             return "auto-execute sends only verified risk-reducing orders; approve it with a key"
@@ -342,9 +383,64 @@ class Desk:
         self._sent.add(s.id)
         self.book.remove(s.id)
         verb = "auto-execute" if who == "auto" else "approved"
-        self.note(kind, f"{verb}: {s.decision.reason}", who=who, execution_id=s.id,
-                  symbol=s.symbol)
-        return await self._send(s.id, s.symbol, requests_for(s.id, s.orders), who=who)
+        self.note(kind, f"{verb} ({s.style_why or s.style}): {s.decision.reason}", who=who,
+                  execution_id=s.id, symbol=s.symbol)
+        ex = self.executor.new(s.id, s.symbol, s.style, s.orders, s.decision.target, who=who,
+                               expected_slippage_bps=s.slippage_bps
+                               if s.style == "market" else None)
+        if isinstance(ex, str):
+            return ExecutionReport(s.id, s.symbol, (), ex, who, refused=True)
+        return await self.executor.start(ex)
+
+    async def send_child(self, execution_id: str, index: int, request: OrderRequest, *,
+                         who: str) -> ExecutionReport:
+        """One child of an execution (``cockpit.executions``), through the one send path:
+        the gate, the journal, the broker; its client id carries ``index``."""
+        req = dataclasses.replace(request, client_order_id=client_order_id(execution_id, index))
+        return await self._send(execution_id, req.symbol, [req], who=who)
+
+    async def cancel_order(self, order_id: str, symbol: str, *, client_order_id: str = "",
+                           who: str = "trader") -> tuple[Order | None, str | None]:
+        """Cancel one order at the broker and journal it: (the order as it ended, or None;
+        why not, or None). An order that filled first comes back filled, not cancelled."""
+        try:
+            order = await self.broker.cancel_order(order_id, symbol)
+        except Exception as exc:
+            return None, venue_error_line(exc)
+        cid = order.client_order_id or client_order_id
+        if cid:
+            self.journal.order_update(cid, self.now_ms(), status=order.status,
+                                      venue_order_id=order.id or None, filled=order.filled,
+                                      average=order.average, reason=f"cancelled ({who})")
+        self.sync_account()
+        return order, None
+
+    async def cancel_selected_order(self, order: Order, *, who: str = "key") -> str:
+        """``c`` on an order row: a child of a working execution cancels the execution
+        (else the next step would replace it); any other order is cancelled alone."""
+        exid = execution_of(order.client_order_id)
+        if exid is not None and exid in {e.id for e in self.executor.working()}:
+            await self.executor.cancel(exid, who="trader")
+            return f"execution {exid} cancelled with its resting orders"
+        done, error = await self.cancel_order(order.id, order.symbol,
+                                              client_order_id=order.client_order_id, who=who)
+        if error:
+            self.note("error", f"{order.symbol}: cancel failed — {error}", who=who,
+                      symbol=order.symbol, client_order_id=order.client_order_id)
+            return f"not cancelled: {error}"
+        self.note("cancel", f"cancelled {order.side} {order.remaining:g} {order.symbol}"
+                  + (f" @ {order.price:g}" if order.price is not None else "")
+                  + (" (it had filled first)" if done.status == "closed" else ""), who=who,
+                  symbol=order.symbol, execution_id=exid)
+        return "cancelled" if done.status == "canceled" else f"order {done.status}"
+
+    async def step_executions(self) -> None:
+        """Advance the working executions to the market clock's now (the App's timer)."""
+        if self.executor.working():
+            await self.executor.step()
+
+    def execution_lines(self) -> tuple[str, ...]:
+        return self.executor.lines(self.now_ms())
 
     def reducing_candidates(self) -> list[Suggestion]:
         snap = self.store.snapshot()
@@ -372,9 +468,13 @@ class Desk:
                       execution_id=s.id, symbol=s.symbol)
         return s
 
-    async def send_ticket(self, request: OrderRequest) -> ExecutionReport:
-        """The trader's own order, through the same gate and journal."""
+    async def send_ticket(self, request: OrderRequest, *, style: str = "market"
+                          ) -> ExecutionReport:
+        """The trader's own order, through the same gate and journal; a worked ``style``
+        (passive, twap, ladder) becomes a tracked execution of ``request.amount``."""
         eid = new_execution_id()
+        if style != "market":
+            return await self._worked_ticket(eid, request, style)
         req = dataclasses.replace(request, client_order_id=client_order_id(eid, 0))
         price = "market" if req.price is None else f"limit @ {req.price:g}"
         self.note("approval", f"order ticket: {req.side} {req.amount:g} {req.symbol} {price}"
@@ -382,6 +482,22 @@ class Desk:
                   execution_id=eid, symbol=req.symbol, side=req.side, amount=req.amount,
                   price=req.price)
         return await self._send(eid, req.symbol, [req], who="ticket")
+
+    async def _worked_ticket(self, eid: str, request: OrderRequest, style: str
+                             ) -> ExecutionReport:
+        snap = self.store.snapshot()
+        pos = snap.account.position(request.symbol) if snap.account else None
+        current = pos.contracts if pos is not None else 0.0
+        target = current + (request.amount if request.side == "buy" else -request.amount)
+        plan = plan_for_style(request.symbol, current, target, snap, style,
+                              self.config.execution)
+        self.note("approval", f"order ticket: {style} {request.side} {request.amount:g} "
+                  f"{request.symbol}", who="ticket", execution_id=eid, symbol=request.symbol,
+                  side=request.side, amount=request.amount)
+        ex = self.executor.new(eid, request.symbol, style, plan, target, who="ticket")
+        if isinstance(ex, str):
+            return ExecutionReport(eid, request.symbol, (), ex, "ticket", refused=True)
+        return await self.executor.start(ex)
 
     # -- auto-execute, kill switch ------------------------------------------------------
     def set_auto(self, on: bool, *, who: str = "trader") -> str | None:
@@ -404,6 +520,8 @@ class Desk:
         try:
             cancelled = list(await self.broker.cancel_all_orders())
         except Exception as exc:  # e.g. ccxt has no cancelAllOrders for OKX: one by one
+            # CancelIncomplete carries what it did cancel: journal those too
+            cancelled = list(getattr(exc, "cancelled", None) or [])
             log.warning("cancel-all failed (%s); cancelling one by one", venue_error_line(exc))
         for _ in range(2):  # cancel, then check that none is left
             try:
@@ -435,6 +553,10 @@ class Desk:
         self.auto_execute = False
         self.auto_confirmed = False  # turning auto back on asks again
         self.lower_state(TradingState.REDUCING, "kill switch", who="kill")
+        # Working executions end first: left working, a passive or TWAP execution
+        # would place its next child right after the cancel (or after a restart).
+        for ex in self.executor.working():
+            await self.executor.cancel(ex.id, who="kill switch")
         cancelled, problems = await self.cancel_all(who="kill")
         text = (f"KILL SWITCH: {len(cancelled)} order(s) cancelled, auto-execute OFF, "
                 f"state {self.state.value.upper()}")
@@ -445,6 +567,29 @@ class Desk:
         return text
 
     # -- the account's own events, reconciliation ------------------------------------
+    def _track_peak_equity(self) -> None:
+        """The account's peak equity survives restarts (journal meta), so the
+        drawdown tiers act on a live account too. A rise is written when it beats
+        the saved peak by 0.05 % (a write per tick would be an fsync per tick): the
+        saved peak trails the true one by at most that, far inside any tier."""
+        try:
+            saved = float(self.journal.get_meta("peak_equity_usd") or 0.0)
+        except (TypeError, ValueError):
+            saved = 0.0
+        if math.isfinite(saved) and saved > self.store.peak_equity_usd:
+            self.store.peak_equity_usd = saved
+        written = [self.store.peak_equity_usd]
+
+        def save(peak: float) -> None:
+            if peak > written[0] * 1.0005:
+                written[0] = peak
+                try:
+                    self.journal.set_meta("peak_equity_usd", repr(peak))
+                except Exception as exc:
+                    log.error("saving the peak equity failed: %s", exc)
+
+        self.store.on_new_peak = save
+
     def sync_account(self) -> None:
         """Journal fills, funding, expiries and liquidations the broker reports
         (each once: the journal is idempotent by fill id)."""
@@ -466,6 +611,8 @@ class Desk:
             self.reconciled = True
             self._restore_gate_windows()
             self.sync_account()
+            for line in await self.executor.resume():
+                self._show("execution", line)
         return ok
 
     def _restore_gate_windows(self, *, now_wall_ms: int | None = None) -> None:
@@ -508,6 +655,9 @@ class Desk:
         """Cancel resting orders if asked; returns whether the dead-man switch may
         be disarmed (never while orders of ours rest that the trader meant to cancel)."""
         self.auto_execute = False
+        if cancel_resting:  # the trader asked for nothing of ours to outlive the session
+            for ex in self.executor.working():
+                await self.executor.cancel(ex.id, who="quit")
         if not cancel_resting:
             if self._resting(self.store.snapshot()):
                 self.note("info", "quit: resting orders left at the venue by the trader",

@@ -87,9 +87,12 @@ class EngineRunner:
         self._settings = value
 
     def forecasts(self, snapshot: Snapshot) -> tuple[dict, int]:
-        """GARCH forecasts per bar series; refit only where a new bar closed."""
+        """Forecasts per bar series with ``[sizing] vol_model`` (garch, gjr or ewma);
+        refit only where a new bar closed or the model changed."""
         from cockpit.engine_input import log_returns
-        from sizing.volatility import garch_forecast
+        from sizing.volatility import vol_forecast
+
+        model = self.settings.vol_model
 
         due: dict[str, tuple] = {}  # symbol -> (log returns, previous fit), last bar time
         closed: dict[str, int] = {}
@@ -97,16 +100,20 @@ class EngineRunner:
             if not len(bars):
                 continue
             last = int(bars.ts_ms[-1])
-            if self._fitted_at.get(symbol) == last and symbol in self._forecasts:
+            prev = self._forecasts.get(symbol)
+            if prev is not None and getattr(prev, "model", model) != model:
+                prev = None  # another model's fit neither warm-starts nor stands
+            elif self._fitted_at.get(symbol) == last and prev is not None:
                 continue
-            due[symbol] = (log_returns(bars, 2000), self._forecasts.get(symbol))
+            due[symbol] = (log_returns(bars, 2000), prev, model)
             closed[symbol] = last
         if self._worker is not None and due:
             fitted = self._worker.fit(due)
         else:
             fitted = {
-                symbol: garch_forecast(rets, HOURS_PER_YEAR, horizon=self.horizon, previous=prev)
-                for symbol, (rets, prev) in due.items()
+                symbol: vol_forecast(rets, HOURS_PER_YEAR, horizon=self.horizon, previous=prev,
+                                     model=m)
+                for symbol, (rets, prev, m) in due.items()
             }
         self._forecasts.update(fitted)
         self._fitted_at.update(closed)

@@ -2,7 +2,8 @@
 
 What goes in
 ------------
-* Every open position of ``snapshot.account``, plus every perpetual in
+* Every open position of ``snapshot.account`` (its size counting the resting
+  orders as filled), plus every perpetual in
   ``snapshot.instruments`` on the same underlying (any venue) so the policy
   can propose a delta hedge there.
 * Prices from the ticker (mark; ``underlying_price`` or index for options),
@@ -157,11 +158,20 @@ def _age_s(snapshot: Snapshot, *stamps: int | None) -> float:
     return snapshot.wall_age_s(min(known)) if known else math.inf
 
 
+def _resting_net(snapshot: Snapshot, symbol: str) -> float:
+    """Contracts the resting orders on ``symbol`` would add if they filled (buys +,
+    sells -): the policy sizes the position they would make, so it does not propose
+    the same trade again while a limit rests."""
+    acct = snapshot.account
+    return sum((o.remaining if o.side == "buy" else -o.remaining)
+               for o in (acct.open_orders if acct else ()) if o.symbol == symbol)
+
+
 def _one(snapshot: Snapshot, symbol: str, pos: Position | None, forecasts: Mapping,
          drift_annual: float | None, max_returns: int, returns: dict) -> InstrumentState:
     inst = snapshot.instruments.get(symbol)
     t = snapshot.tickers.get(symbol)
-    contracts = pos.contracts if pos is not None else 0.0
+    contracts = (pos.contracts if pos is not None else 0.0) + _resting_net(snapshot, symbol)
     if inst is None or t is None:
         kind = inst.kind if inst is not None else "perp"
         return InstrumentState(symbol, "perp" if kind == "option" else kind, contracts,
@@ -209,11 +219,14 @@ def state_from_snapshot(
     forecasts: Mapping[str, object] | None = None,
     drift_annual: float | None = None,
     max_returns: int = 2000,
+    with_book: bool = True,
 ) -> PortfolioState:
     """The policy's input for ``snapshot`` (see the module docstring for what goes in).
 
     ``drift_annual`` overrides the settings' Kelly drift for every instrument
     (None: use the settings). An account-less snapshot gives an empty state.
+    ``with_book`` adds the account book (``book_from_snapshot``), so the policy's
+    liquidation buffer and what-if revalue the whole account as the margin panel does.
     """
     acct = snapshot.account
     if acct is None:
@@ -234,8 +247,9 @@ def state_from_snapshot(
     rows += [_one(snapshot, s, None, forecasts, drift_annual, max_returns, cache)
              for s in hedges]
     peak = acct.peak_equity_usd if acct.peak_equity_usd > 0 else acct.equity_usd
+    book = book_from_snapshot(snapshot) if with_book else None
     return PortfolioState(
         equity_usd=acct.equity_usd, peak_equity_usd=max(peak, acct.equity_usd),
         maintenance_margin_usd=acct.maintenance_margin_usd, instruments=tuple(rows),
-        initial_margin_usd=acct.initial_margin_usd,
+        initial_margin_usd=acct.initial_margin_usd, book=book,
     )

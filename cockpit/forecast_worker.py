@@ -90,7 +90,7 @@ class ForecastWorker:
 
     # -- requests ----------------------------------------------------------------------
     def fit(self, series: dict) -> dict:
-        """Fit each ``symbol: (log_returns, previous_forecast_or_None)``; one restart
+        """Fit each ``symbol: (log_returns, previous_forecast_or_None[, model])``; one restart
         and retry if the child crashed. Raises the fit's own exception if it failed,
         :class:`WorkerCrashed` if the child died twice."""
         try:
@@ -135,7 +135,7 @@ class ForecastWorker:
 
 def serve(horizon: int, requests, replies) -> None:
     """The child's loop: one reply per request until ``requests`` ends."""
-    from sizing.volatility import garch_forecast
+    from sizing.volatility import vol_forecast
 
     while True:
         try:
@@ -144,8 +144,9 @@ def serve(horizon: int, requests, replies) -> None:
             return
         try:
             reply = ("ok", {
-                symbol: garch_forecast(rets, HOURS_PER_YEAR, horizon=horizon, previous=previous)
-                for symbol, (rets, previous) in series.items()
+                symbol: vol_forecast(rets, HOURS_PER_YEAR, horizon=horizon, previous=previous,
+                                     model=model[0] if model else "garch")
+                for symbol, (rets, previous, *model) in series.items()
             })
         except Exception as exc:  # the engine run reports it, as it would in-thread
             reply = ("error", exc)

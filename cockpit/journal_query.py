@@ -11,7 +11,7 @@ from dataclasses import dataclass, field, fields
 from typing import Any
 
 KINDS = ("engine_run", "suggestion", "approval", "rejection", "auto", "refusal", "state", "order",
-         "cancel", "fill", "funding", "expiry", "liquidation", "kill", "reconcile", "info", "error")
+         "cancel", "fill", "execution", "funding", "expiry", "liquidation", "kill", "reconcile", "info", "error")
 ORDER_STATUSES = ("intent", "sent", "open", "closed", "canceled", "rejected", "unknown")
 UNFINISHED = ("intent", "sent", "open", "unknown")
 COLUMNS = ("seq", "ts_ms", "wall_ms", "kind", "text", "execution_id", "symbol", "client_order_id",

@@ -29,7 +29,8 @@ __all__ = ["BINDING_SCOPES", "RESERVED_KEYS", "check_keymap", "normalise_key"]
 BINDING_SCOPES: dict[str, dict[str, str]] = {
     "app": {
         "approve": "a", "reject": "x", "approve_reducing": "R", "toggle_auto": "A",
-        "kill": "k", "order": "o", "help": "question_mark", "quit": "q",
+        "kill": "k", "raise_state": "T", "order": "o", "switch_style": "s",
+        "cancel_order": "c", "stress": "S", "help": "question_mark", "quit": "q",
     },
     "confirm": {"confirm.yes": "y", "confirm.no": "n,escape"},
     "help": {"help.close": "escape,q,question_mark"},
@@ -66,9 +67,12 @@ def normalise_key(key: str) -> str | None:
         return None
     if len(key) == 1:
         return _character_to_key(key) if key.isprintable() and not key.isspace() else None
-    *mods, base = key.split("+")
-    if not base and mods:  # "ctrl++": the plus key
-        mods, base = mods[:-1], "+"
+    if key.endswith("++"):  # "ctrl++": the plus key
+        mods, base = key[:-2].split("+"), "+"
+    else:
+        *mods, base = key.split("+")
+    if not base:
+        return None
     mods = [m.lower() for m in mods]
     if any(m not in _MODIFIERS for m in mods) or len(set(mods)) != len(mods):
         return None

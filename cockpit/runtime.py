@@ -67,6 +67,7 @@ def open_journal(mode: str, venue: str, state_path: Path | None) -> Journal:
     if state_path is None and mode != "live":
         path = None
     else:
+        state_path = None if state_path is None else Path(state_path)
         path = journal_path(mode=mode, venue=venue, state_path=state_path,
                             data_dir=data_dir() if state_path is None else state_path.parent)
     try:
@@ -76,7 +77,9 @@ def open_journal(mode: str, venue: str, state_path: Path | None) -> Journal:
 
 
 def _paper_broker(store: Store, feed: MarketFeed, state_path: Path | None, instruments=(),
-                  config: Config | None = None):
+                  config: Config | None = None, age_scale: float = 1.0):
+    """``age_scale``: data seconds per wall second (the demo's acceleration), so
+    ``[data] max_book_age_s`` means the same silence however fast the market runs."""
     from cockpit.paper import PaperBroker
 
     data = (config or Config()).data
@@ -84,7 +87,8 @@ def _paper_broker(store: Store, feed: MarketFeed, state_path: Path | None, instr
     try:
         broker = PaperBroker(
             instruments, state_path=state_path, clock=feed.now_ms, on_account=store.on_account,
-            max_book_age_s=data.max_book_age_s, max_jump_pct=data.max_jump_pct,
+            max_book_age_s=data.max_book_age_s * max(age_scale, 1.0),
+            max_jump_pct=data.max_jump_pct,
         )
     except ValueError as exc:  # the storage's one line names --state and the fix
         raise RuntimeError_(str(exc)) from None
@@ -129,7 +133,8 @@ def build_demo(config: Config, *, seed=None, tick_hz=None, acceleration=None,
                   max_jump_pct=config.data.max_jump_pct)
     if reset:
         _reset(state_path)
-    broker = _paper_broker(store, feed, state_path, market.instruments(), config)
+    broker = _paper_broker(store, feed, state_path, market.instruments(), config,
+                           age_scale=market.acceleration)
     # Prime the store so the first frame has prices, books and history.
     store.on_instruments(market.instruments())
     for bars in market.bars():
@@ -163,7 +168,7 @@ def _build_runtime(args, config: Config) -> Runtime:
         try:
             feed = ReplayFeed(args.replay, speed=args.speed)
         except (ValueError, OSError) as exc:
-            raise RuntimeError_(f"--replay {args.replay}: {exc}") from None
+            raise RuntimeError_(f"--replay: {exc}") from None
         store = Store(mode="replay", clock=feed.now_ms, max_jump_pct=config.data.max_jump_pct,
                       time_scale=args.speed if args.speed and args.speed > 0 else 1.0)
         state = args.state  # replay is throwaway unless asked

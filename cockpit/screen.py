@@ -23,8 +23,8 @@ SLOW_PANELS = ("margin", "greeks", "positions", "volatility", "suggestions")
 LEFT = (  # the wide tables get the wide column
     (MarginPanel, "margin", "Margin health"),
     (GreeksPanel, "greeks", "Greeks"),
-    (PositionsPanel, "positions", "Positions & orders"),
-    (SuggestionsPanel, "suggestions", "Suggestions  a approve · x reject · R approve reducing"),
+    (PositionsPanel, "positions", "Positions & orders  c cancel order"),
+    (SuggestionsPanel, "suggestions", "Suggestions  a approve · x reject · s style · R approve reducing"),
 )
 RIGHT = (
     (DepthPanel, "depth", "Depth"),
@@ -58,7 +58,7 @@ class MainScreen(Screen):
         depth = self.query_one(DepthPanel)
         _show(depth, views.depth_view(snap, selected, suggestion_row,
                                       stale_after_s=sizing.stale_after_s))
-        depth.border_title = f"Depth {selected or ''}".strip()
+        _title(depth, f"Depth {selected or ''}".strip())
         if "margin" in which:
             _show(self.query_one(MarginPanel),
                   views.margin_view(snap, forecasts, (disp.margin_amber, disp.margin_red),
@@ -70,9 +70,16 @@ class MainScreen(Screen):
         if "volatility" in which:
             vol = self.query_one(VolatilityPanel)
             _show(vol, views.vol_view(snap, underlying, forecasts))
-            vol.border_title = f"Volatility {underlying}".strip()
+            _title(vol, f"Volatility {underlying}".strip())
         if "suggestions" in which:
             _show(self.query_one(SuggestionsPanel), suggestions)
+
+
+def _title(panel, title: str) -> None:
+    """Setting a border title refreshes the widget even when it is the same: set it
+    only when it changed (measured: demo CPU 34 % -> 26 % at 50 ticks/s)."""
+    if panel.border_title != title:
+        panel.border_title = title
 
 
 def _show(panel, view) -> None:

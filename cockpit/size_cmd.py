@@ -210,10 +210,10 @@ def load_input(path: Path):
     try:
         raw = json.loads(Path(path).read_text(encoding="utf-8"))
     except OSError as exc:
-        raise InputError(f"input {path}: {exc.strerror or exc}") from None
+        raise InputError(f"input {path}: {exc.strerror or exc}; check the path") from None
     except json.JSONDecodeError as exc:
-        raise InputError(f"input {path}: not valid JSON ({exc.msg} at line {exc.lineno})") \
-            from None
+        raise InputError(f"input {path}: not valid JSON ({exc.msg} at line {exc.lineno}); "
+                         "fix that line") from None
     if not isinstance(raw, dict):
         raise InputError(f"input {path}: expected a JSON object with account and instruments")
     acct = raw.get("account")
@@ -378,6 +378,10 @@ def _demo_state(args, config, settings):
         raise InputError(f"state {args.state}: no such file; run the cockpit with --state first")
     if args.state is not None and (problem := account_file_problem(args.state)):
         raise InputError(problem)
+    from cockpit.cli import demo_flag_problem
+
+    if problem := demo_flag_problem(args, config):  # --seed within [demo] limits
+        raise InputError(problem)
     try:
         rt = build_demo(config, seed=args.seed, state_path=args.state)
     except RuntimeError_ as exc:  # e.g. the account is held by a running cockpit
@@ -404,7 +408,7 @@ def run(argv: list[str]) -> int:
             settings, _ = _settings(args.config, overrides)
             from sizing.policy import fit_forecasts
 
-            forecasts = fit_forecasts(state)
+            forecasts = fit_forecasts(state, model=settings.vol_model)
         else:
             settings, config = _settings(args.config, {})
             state, forecasts, snapshot = _demo_state(args, config, settings)

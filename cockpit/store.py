@@ -39,6 +39,7 @@ from cockpit.model import (
 log = logging.getLogger("cockpit.store")
 
 TRADES_KEPT = 200  # per symbol
+CLOCK_REFRESH_MS = 1000  # a cached snapshot older than this on the clock is restamped
 
 
 def _bad_price(value: float | None, name: str) -> str | None:
@@ -72,13 +73,17 @@ class Store:
         self._bars: dict[str, Bars] = {}
         self._venues: dict[str, VenueStatus] = {}
         self._account: Account | None = None
+        # A venue's account has no high-water mark: the store keeps it (the desk seeds
+        # it from the journal and persists rises through ``on_new_peak``).
+        self.peak_equity_usd = 0.0
+        self.on_new_peak: Callable[[float], None] | None = None
         self._venue_data_ms: dict[str, int] = {}  # newest market data per venue
         self._seq = 0
         self._snap: Snapshot | None = None
         self._listeners: list[object] = []
         self.tally = RejectionTally(log)
         self.jumps = JumpGuard(max_jump_pct)
-        self.suspect: dict[str, str] = {}  # symbol -> why its newest data was refused
+        self._suspects: dict[tuple[str, str], str] = {}  # (symbol, kind) -> why refused
         self.rejected = 0
 
     # -- wiring ---------------------------------------------------------------
@@ -106,16 +111,27 @@ class Store:
     def _reject(self, symbol: str, kind: str, reason: str) -> None:
         self.rejected += 1
         self.tally.add(f"{kind}s rejected (last good kept)", symbol, reason)
-        if kind in ("ticker", "book") and self.suspect.get(symbol) != reason:
-            first = symbol not in self.suspect
-            self.suspect[symbol] = f"{kind} {reason}"
-            self._forward("on_data_suspect", (symbol, self.suspect[symbol]))
-            if first:
-                self._changed()
+        if kind not in ("ticker", "book"):
+            return
+        first = symbol not in self.suspect
+        self._suspects[(symbol, kind)] = f"{kind} {reason}"
+        self._forward("on_data_suspect", (symbol, self.suspect[symbol]))
+        if first:
+            self._changed()
 
-    def _accepted(self, symbol: str) -> None:
-        if self.suspect.pop(symbol, None) is not None:
-            self._forward("on_data_suspect", (symbol, None))
+    def _accepted(self, symbol: str, kind: str) -> None:
+        """Good data of ``kind`` clears that kind only: a good ticker says nothing
+        about a book that keeps coming crossed."""
+        if self._suspects.pop((symbol, kind), None) is not None:
+            self._forward("on_data_suspect", (symbol, self.suspect.get(symbol)))
+
+    @property
+    def suspect(self) -> dict[str, str]:
+        """symbol -> why its newest ticker or book was refused (while it is)."""
+        out: dict[str, str] = {}
+        for (symbol, _), reason in self._suspects.items():
+            out.setdefault(symbol, reason)
+        return out
 
     def _jump(self, symbol: str, price: float, ts_ms: int) -> str | None:
         """One reference price per symbol, moved by marks and book mids alike: a book
@@ -137,7 +153,7 @@ class Store:
                 self._jump(ticker.symbol, ticker.mark, ticker.ts_ms):
             self._reject(ticker.symbol, "ticker", reason)
             return
-        self._accepted(ticker.symbol)
+        self._accepted(ticker.symbol, "ticker")
         self._tickers[ticker.symbol] = ticker
         self._saw_data(ticker.symbol, ticker.ts_ms)
         self._forward("on_ticker", ticker)
@@ -151,7 +167,7 @@ class Store:
         if reason:
             self._reject(book.symbol, "book", reason)
             return
-        self._accepted(book.symbol)
+        self._accepted(book.symbol, "book")
         if book.bids.flags.writeable or book.asks.flags.writeable:
             book = replace(book, bids=_frozen(book.bids), asks=_frozen(book.asks))
         self._books[book.symbol] = book
@@ -193,6 +209,13 @@ class Store:
 
     # -- AccountSink --------------------------------------------------------------
     def on_account(self, account: Account) -> None:
+        equity = account.equity_usd
+        if account.peak_equity_usd <= 0 and math.isfinite(equity) and equity > 0:
+            if equity > self.peak_equity_usd:
+                self.peak_equity_usd = equity
+                if self.on_new_peak is not None:
+                    self.on_new_peak(equity)
+            account = replace(account, peak_equity_usd=self.peak_equity_usd)
         self._account = account
         self._changed()
 
@@ -202,39 +225,41 @@ class Store:
         return self._seq
 
     def snapshot(self) -> Snapshot:
-        """The latest state; the same ``seq`` until something changes. Its ``ts_ms``
-        follows the clock even when nothing arrives, so a silent feed ages."""
+        """The latest state; the same object is returned until something changes, or
+        until the clock has moved ``CLOCK_REFRESH_MS`` past it: then the same state
+        (same ``seq``) is restamped, so a feed that went silent shows its data AGE
+        growing in the status bar instead of reading fresh forever."""
         if self._snap is not None:
             now = self.clock()
-            if now != self._snap.ts_ms:
+            if now - self._snap.ts_ms >= CLOCK_REFRESH_MS:
                 self._snap = replace(self._snap, ts_ms=now)
-        if self._snap is None:
-            self._snap = Snapshot(
-                ts_ms=self.clock(), time_scale=self.time_scale,
-                seq=self._seq,
-                mode=self.mode,
-                instruments=MappingProxyType(dict(self._instruments)),
-                tickers=MappingProxyType(dict(self._tickers)),
-                books=MappingProxyType(dict(self._books)),
-                trades=MappingProxyType({k: tuple(v) for k, v in self._trades.items()}),
-                bars=MappingProxyType(dict(self._bars)),
-                account=self._account,
-                venues=MappingProxyType({
-                    name: replace(v, last_data_ms=max(v.last_data_ms,
-                                                      self._venue_data_ms.get(name, 0)),
-                                  message=self._suspect_note(name) or v.message)
-                    for name, v in self._venues.items()
-                }),
-            )
+            return self._snap
+        self._snap = Snapshot(
+            ts_ms=self.clock(), time_scale=self.time_scale,
+            seq=self._seq,
+            mode=self.mode,
+            instruments=MappingProxyType(dict(self._instruments)),
+            tickers=MappingProxyType(dict(self._tickers)),
+            books=MappingProxyType(dict(self._books)),
+            trades=MappingProxyType({k: tuple(v) for k, v in self._trades.items()}),
+            bars=MappingProxyType(dict(self._bars)),
+            account=self._account,
+            venues=MappingProxyType({
+                name: replace(v, last_data_ms=max(v.last_data_ms,
+                                                  self._venue_data_ms.get(name, 0)),
+                              message=self._suspect_note(name) or v.message)
+                for name, v in self._venues.items()
+            }),
+        )
         return self._snap
-
 
     def _suspect_note(self, venue: str) -> str:
         """"SUSPECT BTC/USDT:USDT: book crossed ..." for the venue's status line."""
-        for sym, reason in self.suspect.items():
+        suspect = self.suspect
+        for sym, reason in suspect.items():
             inst = self._instruments.get(sym)
             if inst is not None and inst.venue == venue:
-                more = sum(1 for s in self.suspect if s != sym)
+                more = sum(1 for s in suspect if s != sym)
                 return f"SUSPECT {sym}: {reason}" + (f" (+{more} more)" if more else "")
         return ""
 

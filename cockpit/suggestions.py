@@ -30,6 +30,10 @@ class Suggestion:
     ref_price: float
     engine_error: str | None = None  # set when a later run failed
     engine_seq: int = -1  # the engine run that made it (ties it to that run in the journal)
+    style: str = "market"  # how it will be worked (cockpit.execution_style)
+    style_why: str = ""  # "passive: spread 1,058 bp > 20 bp budget"
+    slippage_bps: float = math.nan  # expected, against mid (an option's mark), market style
+    slippage_usd: float = math.nan
 
     @property
     def reduces_risk(self) -> bool:

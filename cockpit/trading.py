@@ -20,6 +20,7 @@ from widgets.messages import (
     SuggestionSelected,
 )
 from widgets.order_entry import OrderTicket
+from widgets.positions import PositionsPanel
 from widgets.quit import QuitScreen
 from widgets.suggestions import SuggestionsPanel
 
@@ -112,6 +113,47 @@ class TradingActions:
             self._show_report(r)
         self._orders_done()
 
+    # -- executions and the trader's orders ------------------------------------------------
+    def _step_executions(self) -> None:
+        """The executions' timer: step them on the market clock (the desk skips one
+        that is busy, so a slow venue never runs two steps of it at once)."""
+        if self.desk.executor.working():
+            self._run_executions()
+
+    @work(group="executions", exit_on_error=False)
+    async def _run_executions(self) -> None:
+        await self.desk.step_executions()
+        self._painted_seq = -1  # progress lines and orders changed
+
+    def action_switch_style(self) -> None:
+        """``s``: the selected suggestion's next execution style, before approving."""
+        row = self.main.query_one(SuggestionsPanel).selected()
+        s = self.desk.switch_style(row.id) if row is not None else None
+        if s is None:
+            self.notify("select a suggestion first", title="Execution style")
+            return
+        self.notify(f"{s.symbol}: {s.style}" + ("" if s.orders else " (nothing placeable)"),
+                    title="Execution style")
+        self.repaint_all()
+
+    def action_cancel_order(self) -> None:
+        """``c`` on the orders table: cancel that order (a child of a working
+        execution cancels the whole execution)."""
+        oid = self.main.query_one(PositionsPanel).selected_order_id()
+        snap = self.store.snapshot()
+        order = next((o for o in (snap.account.open_orders if snap.account else ())
+                      if o.id == oid), None)
+        if order is None:
+            self.notify("focus the orders table (tab) and select an open order",
+                        title="Cancel order")
+            return
+        self._cancel(order)
+
+    @work(group="orders", exit_on_error=False)
+    async def _cancel(self, order) -> None:
+        self.notify(await self.desk.cancel_selected_order(order), title="Cancel order")
+        self._orders_done()
+
     # -- auto-execute, kill switch, trading state --------------------------------------
     def action_toggle_auto(self) -> None:
         if self.desk.auto_execute:
@@ -201,16 +243,24 @@ class TradingActions:
         self.push_screen(OrderTicket(symbol, mark=ticker.mark if ticker else None,
                                      position=pos.contracts if pos else 0.0), self._review_order)
 
-    def _review_order(self, request) -> None:
-        if request is None or self._quitting:
+    def _review_order(self, chosen) -> None:
+        if chosen is None or self._quitting:
             return
         from cockpit.risk_gate import what_if
 
+        request, style = chosen
         snap = self.store.snapshot()
         price = "market" if request.price is None else f"limit @ {request.price:,.4f}"
-        flags = ", reduce-only" if request.reduce_only else ""
+        if style != "market":
+            price = f"{style} (worked by the executor, [execution])"
+        flags = (", reduce-only" if request.reduce_only else "") + \
+            (", post-only" if request.post_only else "")
         w = what_if(request, snap)
-        after = (f"notional ${w.notional_usd:,.0f}; after: leverage {w.gross_leverage_after:.2f}x, "
+        inst = snap.instruments.get(request.symbol)
+        coin = (f" = {request.amount * inst.contract_size:g} {inst.base}"
+                if inst is not None and inst.linear else "")
+        after = (f"{request.amount:g} contracts{coin}, notional ${w.notional_usd:,.0f}; after: "
+                 f"leverage {w.gross_leverage_after:.2f}x, "
                  f"margin ratio {w.margin_ratio_after:.1%}")
         verdict = self.desk.gate.check(request, snap, self.desk.state,
                                        resting=self.desk._resting(snap))
@@ -219,15 +269,15 @@ class TradingActions:
             detail=f"{price}{flags} — {after} — sent to the {self.runtime.mode} broker"
             + (f"\nWILL BE REFUSED: {verdict}" if verdict else ""), yes="Send",
             danger=self.runtime.mode == "live",
-        ), partial(self._order_confirmed, request))
+        ), partial(self._order_confirmed, request, style))
 
-    def _order_confirmed(self, request, yes: bool | None) -> None:
+    def _order_confirmed(self, request, style: str, yes: bool | None) -> None:
         if yes:
-            self.send_manual(request)
+            self.send_manual(request, style)
 
     @work(group="orders", exit_on_error=False)
-    async def send_manual(self, request) -> None:
-        self._show_report(await self.desk.send_ticket(request))
+    async def send_manual(self, request, style: str = "market") -> None:
+        self._show_report(await self.desk.send_ticket(request, style=style))
         self._orders_done()
 
     # -- quit --------------------------------------------------------------------------------

@@ -42,7 +42,11 @@ __all__ = [
     "calibrated",
     "joint_liquidation",
     "liquidation_levels",
+    "liquidation_move",
+    "max_contracts_within_buffer",
+    "resized",
     "revalue",
+    "with_position",
 ]
 
 MAX_MOVE = 0.95  # search +-95 % of today's price
@@ -146,20 +150,36 @@ class UnderlyingLiquidation:
     up: LiquidationLevel | None
 
 
-def _option_value_usd(p: BookPosition, spot: np.ndarray, vol_scale: float = 1.0) -> np.ndarray:
-    """USD value per coin of underlying at ``spot`` (array), sticky strike; ``vol_scale``
-    multiplies the implied vol (1.5 = IV up by half)."""
+def _option_values_usd(book: AccountBook, options: list[BookPosition], spots: list[np.ndarray],
+                       vol_scale: float) -> list[np.ndarray]:
+    """USD value per coin of underlying of each option at its ``spots`` (arrays of one
+    length), sticky strike: ``mark + BS(S', vol x scale) - BS(S, vol)``, all in one
+    Black-76 call (column 0 is today). NaN where a price or the vol is unknown."""
     from sizing.greeks import black76
 
-    c = p.contract
-    s0 = p.underlying_price
-    mark_usd = p.mark_price * s0 if not c.linear else p.mark_price
-    inputs = (s0, mark_usd, float(c.strike or math.nan), p.years, p.implied_vol)
-    if not all(math.isfinite(x) for x in inputs) or not np.isfinite(spot).all():
-        return np.full(np.shape(spot), math.nan)  # unknown vol or price: no revaluation
-    now = black76(s0, c.strike, p.years, p.implied_vol, bool(c.is_call)).price
-    then = black76(spot, c.strike, p.years, p.implied_vol * vol_scale, bool(c.is_call)).price
-    return np.maximum(mark_usd + then - now, 0.0)
+    if not options:
+        return []
+    s0 = np.array([p.underlying_price for p in options])[:, None]
+    f = np.concatenate([s0, np.vstack(spots)], axis=1)
+    iv = np.array([p.implied_vol for p in options])[:, None]
+    vol = np.concatenate([iv, np.broadcast_to(iv * vol_scale, (len(options), f.shape[1] - 1))],
+                         axis=1)
+    strike = np.array([float(p.contract.strike or math.nan) for p in options])[:, None]
+    years = np.array([p.years for p in options])[:, None]
+    calls = np.array([bool(p.contract.is_call) for p in options])[:, None]
+    ok = np.isfinite(f).all(axis=1) & np.isfinite(iv[:, 0]) & np.isfinite(strike[:, 0]) \
+        & np.isfinite(years[:, 0]) & (iv[:, 0] > 0) & (years[:, 0] > 0)
+    safe = np.where(ok[:, None], f, 1.0), np.where(ok[:, None], vol, 0.5)
+    price = black76(safe[0], np.where(ok[:, None], strike, 1.0),
+                    np.where(ok[:, None], years, 1.0), safe[1], calls).price
+    out = []
+    for i, p in enumerate(options):
+        mark_usd = p.mark_price * p.underlying_price if not p.contract.linear else p.mark_price
+        if not (ok[i] and math.isfinite(mark_usd)):
+            out.append(np.full(f.shape[1] - 1, math.nan))  # unknown vol or price
+        else:
+            out.append(np.maximum(mark_usd + price[i, 1:] - price[i, 0], 0.0))
+    return out
 
 
 def calibrated(book: AccountBook, equity_usd: float, maintenance_margin_usd: float,
@@ -200,6 +220,10 @@ def _revalue_many(book: AccountBook, moves: Mapping[str, np.ndarray], n: int,
     equity = wallet + book.fixed_equity_usd
     im_tot, mm_tot = np.zeros(n), np.zeros(n) + book.fixed_mm_usd
     per_position = []
+    options = [p for p in book.positions if p.is_option]
+    values = dict(zip((id(p) for p in options), _option_values_usd(
+        book, options, [p.underlying_price * k(p.underlying) for p in options], vol_scale),
+        strict=True))
     for p in book.positions:
         c = p.contract
         ku = k(p.underlying)
@@ -207,7 +231,7 @@ def _revalue_many(book: AccountBook, moves: Mapping[str, np.ndarray], n: int,
         coin_usd = book.price(c.base) * k(c.base)
         spot = p.underlying_price * ku
         if p.is_option:
-            value = _option_value_usd(p, spot, vol_scale)
+            value = values[id(p)]
             marks = value / spot if not c.linear else value
         else:
             marks = p.mark_price * ku
@@ -321,3 +345,70 @@ def account_liquidations(book: AccountBook,
                          max_move: float = MAX_MOVE) -> dict[str, UnderlyingLiquidation]:
     """Underlying -> its liquidation levels, for every underlying the book holds."""
     return {u: liquidation_levels(book, u, max_move) for u in book.underlyings()}
+
+
+# ------------------------------------------------------------------ the policy's questions
+
+
+def with_position(book: AccountBook, position: BookPosition) -> AccountBook:
+    """``book`` with ``position`` replacing the one of the same symbol (or added)."""
+    from dataclasses import replace
+
+    sym = position.contract.symbol
+    rest = tuple(p for p in book.positions if p.contract.symbol != sym)
+    return replace(book, positions=(*rest, position) if position.contracts else rest)
+
+
+def resized(book: AccountBook, position: BookPosition, contracts: float) -> AccountBook:
+    """``book`` with ``position`` held at ``contracts`` (a change trades at mark)."""
+    from dataclasses import replace
+
+    entry = position.entry_price
+    if position.contracts == 0 or (contracts > 0) != (position.contracts > 0):
+        entry = position.mark_price
+    elif abs(contracts) > abs(position.contracts):  # adds at mark: the average entry moves
+        added = abs(contracts) - abs(position.contracts)
+        entry = (abs(position.contracts) * entry + added * position.mark_price) / abs(contracts)
+    return with_position(book, replace(position, contracts=contracts, entry_price=entry))
+
+
+def liquidation_move(book: AccountBook, underlying: str, direction: int) -> float | None:
+    """Signed fraction of ``underlying``'s price to the account's liquidation in
+    ``direction`` (-1 down, +1 up); None when none within +-95 %."""
+    lv = _level(book, (underlying,), direction, book.price(underlying), MAX_MOVE)
+    return None if lv is None else lv.move_pct
+
+
+def max_contracts_within_buffer(book: AccountBook, position: BookPosition, buffer_move: float,
+                                upper: float, tolerance: float = 1e-9) -> float:
+    """Largest |contracts| of ``position`` (its side) for which the account does not
+    liquidate before ``underlying`` moves ``buffer_move`` (fraction > 0) against it.
+
+    Bisection on size; the account is revalued at eight points between today
+    and the buffer move (the 2.5 % grid of the solver is finer than any
+    buffer a trader sets in daily sigmas, and the surplus is smooth between).
+    ``upper`` bounds the search (contracts), ``tolerance`` the answer (contracts:
+    half the venue's step is enough); 0 when even flat the account liquidates
+    inside the buffer.
+    """
+    side = -1.0 if position.contracts < 0 else 1.0
+    falling = side > 0 if not position.is_option else (side > 0) == bool(position.contract.is_call)
+    direction = -1 if falling else 1
+    names = (position.underlying,)
+    ratios = 1.0 + direction * np.linspace(0.0, buffer_move, 9)[1:]
+
+    def safe(n: float) -> bool:
+        trial, fixed = _moving_part(resized(book, position, side * n), names)
+        return bool((_surplus(trial, names, ratios, fixed) > 0).all())
+
+    if not safe(0.0):
+        return 0.0
+    if safe(upper):
+        return upper
+    lo, hi = 0.0, upper
+    for _ in range(60):
+        if hi - lo <= max(tolerance, 1e-12 * hi):
+            break
+        mid = 0.5 * (lo + hi)
+        lo, hi = (mid, hi) if safe(mid) else (lo, mid)
+    return lo

@@ -64,7 +64,8 @@ def _side(levels, name: str) -> np.ndarray:
     return arr
 
 
-def walk_book(levels, amount: float) -> BookWalk:
+def walk_book(levels, amount: float, *, reference_price: float | None = None,
+              side: str = "") -> BookWalk:
     """Fill ``amount`` against one side of the book, best level first.
 
     Parameters
@@ -72,6 +73,10 @@ def walk_book(levels, amount: float) -> BookWalk:
     levels : (N, 2) ``[price, amount]`` rows, best first (asks for a buy,
         bids for a sell).
     amount : amount to fill (>= 0), same unit as the level amounts.
+    reference_price, side : measure slippage against this price (the mid, or
+        an option's mark) instead of the best level: ``s x (vwap - ref) / ref``
+        in bps with s = +1 for ``side="buy"``, -1 for ``"sell"``, so half the
+        spread counts; negative when the fill beats the reference.
 
     Notes
     -----
@@ -102,6 +107,11 @@ def walk_book(levels, amount: float) -> BookWalk:
     vwap = cost / filled
     best = float(prices[0])
     slippage = abs(vwap - best) / best * BPS
+    if reference_price is not None:
+        if side not in ("buy", "sell"):
+            raise ValueError(f"side: {side!r}; pass 'buy' or 'sell' with reference_price")
+        sign = 1.0 if side == "buy" else -1.0
+        slippage = sign * (vwap - reference_price) / reference_price * BPS
     return BookWalk(vwap, filled, slippage, int(used.sum()), cost, want)
 
 

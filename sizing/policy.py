@@ -48,7 +48,7 @@ import math
 from collections.abc import Mapping
 
 from sizing import constraints as cons
-from sizing import policy_checks, policy_hedge
+from sizing import policy_checks, policy_hedge, policy_var
 from sizing.contracts import round_toward
 from sizing.policy_exposure import exposure, is_option, maintenance_usd
 from sizing.policy_text import reason_for
@@ -143,6 +143,8 @@ def decide(
     drafts = [_draft(inst, state, settings, forecasts, account_nan or b, dd, spikes, gross)
               for inst, b in zip(state.instruments, bad, strict=True)]
     _greek_caps(drafts, settings)
+    if state.book is not None:  # the VaR limit on the whole book, by component
+        policy_var.apply(drafts, state, settings)
     # options first: the perps' hedge roles depend on the options' targets
     for d in drafts:
         if not d.nan and is_option(d.inst):
@@ -159,22 +161,25 @@ def decide(
 
 def fit_forecasts(
     state: PortfolioState, previous: Mapping[str, object] | None = None, horizon: int = 24,
+    model: str = "garch",
 ) -> dict[str, object]:
-    """GARCH forecasts keyed by underlying, one fit per underlying's return series.
+    """Vol forecasts keyed by underlying, one fit per underlying's return series.
 
     ``horizon`` in bars (24 hourly bars = the one-day horizon the caps use);
-    ``previous`` (same keys) warm-starts each fit. Slow (tens of ms per fit):
+    ``previous`` (same keys) warm-starts each fit; ``model`` as ``[sizing] vol_model``
+    (``sizing.volatility.vol_forecast``). Slow for GARCH (tens of ms per fit):
     cache the result and hand it to ``decide``.
     """
-    from sizing.volatility import garch_forecast
+    from sizing.volatility import vol_forecast
 
     previous = previous or {}
     out: dict[str, object] = {}
     for inst in state.instruments:
         if inst.group in out or len(inst.log_returns) == 0 or inst.forecast_vol is not None:
             continue
-        out[inst.group] = garch_forecast(inst.log_returns, inst.periods_per_year,
-                                         horizon=horizon, previous=previous.get(inst.group))
+        out[inst.group] = vol_forecast(inst.log_returns, inst.periods_per_year,
+                                       horizon=horizon, previous=previous.get(inst.group),
+                                       model=model)
     return out
 
 
@@ -214,8 +219,18 @@ def _draft(inst, state, settings, forecasts, account_nan, dd, spikes, gross) -> 
     budget = cons.margin_budget_usd(mm_i, state.maintenance_margin_usd,
                                     s.margin_ratio_cap * equity)
     caps["margin_ratio"] = cons.margin_cap(inst, sign, budget)
-    caps["liquidation_buffer"] = cons.liquidation_cap(
-        inst, equity, d.mm_other, d.vol, s.liquidation_buffer_sigmas, expo.delta_usd, sign)
+    if state.book is not None:  # the account revalued, as the margin panel shows it
+        from sizing import policy_liquidation as pl
+
+        caps["liquidation_buffer"] = pl.liquidation_cap(
+            state.book, inst, d.vol, s.liquidation_buffer_sigmas, equity, expo.notional_usd,
+            tolerance=0.5 * inst.amount_step)
+        liq_sigmas = pl.liquidation_sigmas(state.book, inst, cur, d.vol)
+    else:
+        caps["liquidation_buffer"] = cons.liquidation_cap(
+            inst, equity, d.mm_other, d.vol, s.liquidation_buffer_sigmas, expo.delta_usd, sign)
+        liq_pct = cons.liquidation_pct(equity, d.mm_other, d.mm_now, cur, expo.delta_usd)
+        liq_sigmas = INF if is_option(inst) else cons.pct_to_sigmas(liq_pct, d.vol, sign)
     d.inputs["drawdown_reduce_only"] = dd.reduce_only
     if dd.reduce_only:
         caps["drawdown"] = abs(cur)
@@ -232,21 +247,28 @@ def _draft(inst, state, settings, forecasts, account_nan, dd, spikes, gross) -> 
         caps["option_adds"] = abs(cur)
     for name, cap in caps.items():  # a negative cap (no equity) means "none at all"
         caps[name] = max(cap, 0.0)
-    liq_pct = cons.liquidation_pct(equity, d.mm_other, d.mm_now, cur, expo.delta_usd)
     d.inputs.update(
         forecast_vol=d.vol, forecast_model=d.model, var_method=var_method,
         var_usd=var_pc * abs(cur), var_limit_usd=s.var_limit * equity,
         kelly_fraction=s.kelly_fraction, kelly_leverage=kelly_lev, drift_annual=drift,
         drawdown=dd.drawdown, drawdown_scale=dd.scale, drawdown_tier=dd.tier_label,
         margin_ratio=state.maintenance_margin_usd / equity if equity > 0 else INF,
-        liquidation_sigmas=INF if is_option(inst) else cons.pct_to_sigmas(liq_pct, d.vol, sign),
+        liquidation_sigmas=liq_sigmas,
         delta_usd=cur * expo.delta_usd, data_age_s=inst.data_age_s, target_vol=s.target_vol,
-        equity_usd=equity, leverage=abs(cur) * expo.notional_usd / equity if equity > 0 else INF,
+        equity_usd=equity, leverage=_leverage(inst, cur, expo, equity),
     )
     if is_option(inst):
         d.inputs.update(implied_vol=inst.implied_vol, vega_usd=cur * expo.vega_usd,
                         gamma_1pct_usd=cur * expo.gamma_1pct_usd)
     return d
+
+
+def _leverage(inst, contracts: float, expo, equity: float) -> float:
+    """Notional over equity; options count their delta-notional (|delta| x underlying)."""
+    if equity <= 0:
+        return INF
+    per = abs(expo.delta_usd) if is_option(inst) else expo.notional_usd
+    return abs(contracts) * per / equity
 
 
 def _greek_caps(drafts: list[_Draft], s: PolicySettings) -> None:
@@ -322,7 +344,12 @@ def _finish(d: _Draft, state: PortfolioState, s: PolicySettings) -> Decision:
     equity = state.equity_usd
     mm_after = maintenance_usd(inst, target)
     ratio = (d.mm_other + mm_after) / equity if equity > 0 else INF
-    if is_option(inst) or target == 0:
+    if state.book is not None:
+        from sizing import policy_liquidation as pl
+
+        liq = d.inputs["liquidation_sigmas"] if target == cur else \
+            pl.liquidation_sigmas(state.book, inst, target, d.vol)
+    elif is_option(inst) or target == 0:
         liq = INF
     else:
         pct = cons.liquidation_pct(equity, d.mm_other, mm_after, target, d.expo.delta_usd)

@@ -28,8 +28,6 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from sizing.margin import maintenance_margin
-
 #: Maintenance margin as a fraction of notional when the venue gives neither
 #: tiers nor a current figure (Binance USD-M's first BTC tier is 0.4 %; we err high).
 FALLBACK_MM_RATE = 0.005
@@ -104,39 +102,37 @@ def exposure(inst) -> Exposure:
     return Exposure(value, value, 0.0, 0.0, 0.0)
 
 
-def maintenance_usd(inst, contracts: float) -> float:
-    """Maintenance margin in USD that ``|contracts|`` of ``inst`` would carry.
+def contract_spec(inst):
+    """``inst`` (an ``InstrumentState``) as the one book's ``sizing.contracts.ContractSpec``."""
+    from sizing.contracts import ContractSpec
 
-    Perps/futures: the tier table of ``sizing.margin`` on the notional in the
-    margin currency (USD for linear, coin for inverse, converted back at mark);
-    without tiers the current position's own rate, else ``FALLBACK_MM_RATE``.
-    Options: long positions carry none; short coin-settled options follow
-    Deribit's rule (0.075 BTC + mark per contract) via
-    ``sizing.margin.deribit_option_margin``; short linear options use the
-    fallback rate on the underlying notional.
+    return ContractSpec(inst.symbol, inst.kind, inst.linear, inst.contract_size,
+                        base=inst.group, settle="USDT" if inst.linear else inst.group,
+                        underlying=inst.group, venue=inst.venue, strike=inst.strike,
+                        is_call=bool(inst.is_call), margin_tiers=tuple(inst.margin_tiers))
+
+
+def maintenance_usd(inst, contracts: float) -> float:
+    """Maintenance margin in USD that ``contracts`` of ``inst`` would carry.
+
+    The one book's rule (``sizing.contracts.position_margin``, what the paper
+    broker charges): tiers on the notional in the margin currency, Deribit's
+    option and BTC-future rules, ``DEFAULT_TIERS`` without tiers. Only when a
+    perp/future has no tier table but the venue reports this position's own
+    margin is that rate scaled instead (the venue knows its rule; we do not).
     """
+    from sizing.contracts import position_margin
+
     n = abs(float(contracts))
     if n == 0.0:
         return 0.0
-    if is_option(inst):
-        if contracts > 0:
-            return 0.0
-        if not inst.linear:
-            from sizing.margin import deribit_option_margin
-
-            _, mm_coin = deribit_option_margin(
-                inst.mark_price, inst.underlying_price, inst.strike, bool(inst.is_call),
-                n * inst.contract_size, True,
-            )
-            return float(mm_coin) * inst.underlying_price
-        return FALLBACK_MM_RATE * n * inst.contract_size * inst.underlying_price
-    if inst.margin_tiers:
-        if is_inverse_future(inst):
-            coin = n * inst.contract_size / inst.mark_price
-            return maintenance_margin(coin, inst.margin_tiers) * inst.mark_price
-        return maintenance_margin(n * inst.contract_size * inst.mark_price, inst.margin_tiers)
-    notional = n * exposure(inst).notional_usd
-    return current_mm_rate(inst) * notional
+    if not is_option(inst) and not inst.margin_tiers and inst.maintenance_margin_usd:
+        return current_mm_rate(inst) * n * exposure(inst).notional_usd
+    s = inst.underlying_price
+    settle_usd = 1.0 if inst.linear else s
+    _, mm = position_margin(contract_spec(inst), float(contracts), inst.mark_price, s,
+                            settle_usd, s)
+    return float(mm)
 
 
 def linear_mm_per_contract(inst, direction: int) -> float | None:

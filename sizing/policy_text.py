@@ -50,6 +50,12 @@ def why(d, s) -> str:
     if b == "kelly":
         return (f"{s.kelly_fraction:g}x Kelly = {i['kelly_leverage']:.2f}x leverage at drift "
                 f"{i['drift_annual']:.0%}, vol {i['forecast_vol']:.0%}")
+    if b == "var" and "portfolio_var_usd" in i:
+        share = i["component_var_usd"]
+        role = "share" if share > 0 else "hedges it, not cut:"
+        return (f"book VaR{s.var_alpha * 100:.0f} {usd(i['portfolio_var_usd'])} vs limit "
+                f"{usd(i['var_limit_usd'])} ({s.var_limit:.0%} of equity), this position's "
+                f"{role} {signed_usd(share)} ({i['var_scenarios']} FHS days)")
     if b == "var":
         return (f"1-day VaR{s.var_alpha * 100:.0f} {usd(i['var_usd'])} vs limit "
                 f"{usd(i['var_limit_usd'])} ({s.var_limit:.0%} of equity, {i['var_method']})")

@@ -59,7 +59,8 @@ class PolicySettings:
     ``vol_spike_threshold`` short/long realised vol ratio (windows in bars)
     that trips the spike breaker; ``drift_annual`` expected return for Kelly
     (0 = no estimate: Kelly does not bind); ``allow_increases`` /
-    ``reduce_only`` the trader's own switches.
+    ``reduce_only`` the trader's own switches; ``vol_model`` the forecast the
+    engine fits ("garch", "gjr" or "ewma", ``sizing.volatility.vol_forecast``).
     """
 
     target_vol: float = 0.50
@@ -85,6 +86,7 @@ class PolicySettings:
     drift_annual: float = 0.0
     allow_increases: bool = True
     reduce_only: bool = False
+    vol_model: str = "garch"
 
     def __post_init__(self) -> None:
         positive = ("target_vol", "max_leverage", "liquidation_buffer_sigmas",
@@ -102,6 +104,8 @@ class PolicySettings:
         _check(0 <= self.no_trade_band < 1, "no_trade_band", "must be in [0, 1)")
         _check(0.5 < self.var_alpha < 1, "var_alpha", "must be in (0.5, 1), e.g. 0.99")
         _check(self.var_method in VAR_METHODS, "var_method", f"must be one of {VAR_METHODS}")
+        _check(self.vol_model in ("garch", "gjr", "ewma"), "vol_model",
+               "must be one of 'garch', 'gjr', 'ewma'")
         _check(self.vol_spike_threshold > 1, "vol_spike_threshold", "must be > 1 (a ratio)")
         _check(0 < self.vol_spike_short < self.vol_spike_long, "vol_spike_short",
                "must be positive and shorter than vol_spike_long")
@@ -177,7 +181,10 @@ class PortfolioState:
 
     ``maintenance_margin_usd`` / ``initial_margin_usd`` are the whole account's
     (positions outside ``instruments`` included); ``peak_equity_usd`` the
-    high-water mark the drawdown is measured from.
+    high-water mark the drawdown is measured from. ``book`` (a
+    ``sizing.account_risk.AccountBook``, optional) lets the liquidation buffer
+    and the what-if revalue the whole account as the margin panel does; without
+    it they linearise with margin held at today's value.
     """
 
     equity_usd: float
@@ -185,6 +192,7 @@ class PortfolioState:
     maintenance_margin_usd: float
     instruments: tuple[InstrumentState, ...] = ()
     initial_margin_usd: float = 0.0
+    book: object | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -157,6 +157,9 @@ def portfolio_var(book: AccountBook, scenarios: Mapping[str, np.ndarray],
     if n == 0:
         return PortfolioVaR(math.nan, math.nan, alpha, 0, "no scenarios", {}, {})
     total = pnl.sum(axis=1)
+    if not np.isfinite(total).all():  # a price or a vol missing: no honest number
+        return PortfolioVaR(math.nan, math.nan, alpha, n, "not computed: NaN in the book",
+                            {}, {})
     losses = -total
     from sizing.risk import var_cvar  # the one empirical estimator (Acerbi-Tasche ES)
 
@@ -167,7 +170,8 @@ def portfolio_var(book: AccountBook, scenarios: Mapping[str, np.ndarray],
     beyond = losses > var
     at = losses == var
     w = np.where(beyond, 1.0 / (n * tail_mass), 0.0)
-    w[at] = (tail_mass - beyond.sum() / n) / tail_mass / at.sum()
+    if at.any():
+        w[at] = (tail_mass - beyond.sum() / n) / tail_mass / at.sum()
     comp_cvar = -(w[:, None] * pnl).sum(axis=0)
     # kernel: the scenarios ranked nearest the VaR quantile (at least 3 a side)
     order = np.argsort(losses, kind="stable")

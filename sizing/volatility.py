@@ -349,3 +349,26 @@ def vol_spike(
     short_vol, long_vol = realised(short), realised(long)
     ratio = short_vol / long_vol if long_vol > 0 else math.nan
     return VolSpike(short_vol, long_vol, ratio, bool(ratio >= threshold))
+
+
+VOL_MODELS = ("garch", "gjr", "ewma")
+
+
+def vol_forecast(log_returns, periods_per_year, horizon: int = 1,
+                 previous: GarchForecast | None = None, model: str = "garch") -> GarchForecast:
+    """The forecast ``[sizing] vol_model`` names: "garch" or "gjr" (:func:`garch_forecast`,
+    Student-t shocks) or "ewma" (RiskMetrics, lambda 0.94 per bar: no fit, no arch import).
+
+    An EWMA forecast is flat in the horizon (``model="ewma"``, ``converged=True``: nothing
+    failed, it was asked for).
+    """
+    if model not in VOL_MODELS:
+        raise ValueError(f"model: {model!r}; use one of {VOL_MODELS}")
+    if model != "ewma":
+        return garch_forecast(log_returns, periods_per_year, horizon=horizon,
+                              previous=previous, model=model)
+    r = np.asarray(log_returns, float)
+    finite = r[np.isfinite(r)]
+    vol = ewma_vol(finite, periods_per_year) if finite.size >= 2 else math.nan
+    return GarchForecast(vol_annual=vol, model="ewma", converged=math.isfinite(vol),
+                         n_obs=int(finite.size), horizon=horizon)

@@ -88,3 +88,37 @@ def test_the_readme_config_example_is_a_valid_config(tmp_path):
     cfg = load_config(_write(tmp_path, block))
     assert cfg.sizing.target_vol == 0.50
     assert "deribit" in cfg.venues and cfg.venues["deribit"].live is False
+
+
+def test_a_utf8_bom_is_accepted(tmp_path):
+    p = tmp_path / "config.toml"
+    p.write_bytes("\ufeff[sizing]\ntarget_vol = 0.3\n".encode())
+    assert load_config(p).sizing.target_vol == 0.3
+
+
+def test_the_theme_is_judged_the_same_in_the_file_and_on_the_command_line(tmp_path):
+    from cockpit.config import check_theme
+
+    for name in ("dark", "light", "high-contrast", "hc", "nord", "neon", "Dark "):
+        in_file = True
+        try:
+            load_config(_write(tmp_path, f'[display]\ntheme = "{name}"\n'))
+        except ConfigError:
+            in_file = False
+        assert in_file == (check_theme(name) is None), name
+
+
+def test_a_keymap_comes_back_in_textuals_key_names():
+    cfg = Config(keymap={"help": "?", "approve": " enter ", "kill": "shift+ctrl+k"})
+    assert cfg.keymap == {"help": "question_mark", "approve": "enter", "kill": "ctrl+shift+k"}
+
+
+@pytest.mark.parametrize("text", [
+    "[venues.okx]\napi_key = 123456789012\n",
+    '[venues.okx]\nsecret = ["123456789012"]\n',
+    '[venues.okx]\napi_key = {x = "123456789012"}\n',
+])
+def test_a_secret_is_never_echoed_whatever_its_type(tmp_path, text):
+    with pytest.raises(ConfigError) as err:
+        load_config(_write(tmp_path, text))
+    assert "123456789012" not in str(err.value) and "venues.okx" in str(err.value)

@@ -67,14 +67,15 @@ def test_a_killed_worker_is_restarted_and_the_next_result_says_so(demo):
 def test_a_hung_worker_is_replaced_and_the_fit_still_comes_back(demo):
     _, snapshot = demo
     series = _series(snapshot)
-    worker = ForecastWorker(24, reply_timeout_s=3.0)
+    worker = ForecastWorker(24, reply_timeout_s=60.0)
     try:
-        expected = worker.fit(series)
+        expected = worker.fit(series)  # a cold child imports arch: seconds on a busy machine
+        worker.reply_timeout_s = 8.0
         os.kill(worker.pid, signal.SIGSTOP)  # alive but never answers
         again = worker.fit(series)
         notices = worker.take_notices()
     finally:
         worker.close()
     assert again == expected
-    assert len(notices) == 1 and "did not answer within 3 s" in notices[0]
+    assert len(notices) == 1 and "did not answer within 8 s" in notices[0]
     assert worker.restarts == 1

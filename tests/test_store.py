@@ -95,3 +95,20 @@ def test_store_and_paper_broker_share_one_rule_for_usable_data():
     crossed = Book("X", 2, np.array([[101.0, 1.0]]), np.array([[100.0, 1.0]]))
     store.on_book(crossed)
     assert "X" not in store.snapshot().books and store.rejected == 1
+
+
+def test_a_silent_feed_shows_its_data_ageing():
+    """Nothing arrives for 22 s: the snapshot is restamped (same seq, same data), so
+    the venue's age in the status bar grows instead of staying fresh."""
+    from cockpit.model import VenueStatus
+
+    now = [1_000]
+    store = Store(clock=lambda: now[0])
+    store.on_venue_status(VenueStatus(venue="okx", connected=True, last_data_ms=1_000))
+    a = store.snapshot()
+    now[0] = 1_500
+    assert store.snapshot() is a  # within a second: the same object
+    now[0] = 23_000
+    b = store.snapshot()
+    assert b.seq == a.seq and b.ts_ms == 23_000
+    assert b.age_ms(b.venues["okx"].last_data_ms) == 22_000

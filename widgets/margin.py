@@ -20,7 +20,7 @@ POSITION_COLUMNS = (
     ("Instrument", "left"),
     ("Side", "left"),
     ("Size", "right"),
-    ("Mark", "right"),
+    ("Price", "right"),  # the mark; an option's row shows its underlying (see its note)
     ("Liq price", "right"),
     ("Dist", "right"),
     ("Dist σ/d", "right"),

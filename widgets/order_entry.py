@@ -1,8 +1,9 @@
 """Order ticket: the trader's own order for the selected instrument.
 
-A modal form (side, amount in contracts, market or limit, price, reduce-only).
-It parses and checks what was typed and dismisses with a plain
-``cockpit.model.OrderRequest`` (or None when cancelled); sending, the risk
+A modal form (side, amount in contracts, market, limit, post-only or a worked
+style — passive, twap, ladder —, price, reduce-only). It parses and checks what
+was typed and dismisses with ``(cockpit.model.OrderRequest, style)`` (or None
+when cancelled; style "market" for a plain order); sending, the risk
 gate and the venue's minimums are the App's business. A bad field gets one
 line naming it and the fix, and the form keeps what was typed.
 """
@@ -30,6 +31,11 @@ def parse_ticket(symbol: str, side: str, order_type: str, amount: str, price: st
     if not math.isfinite(qty) or qty <= 0:
         return "amount: must be a positive number of contracts"
     px = None
+    post_only = order_type == "post-only"
+    if post_only:
+        order_type = "limit"
+    if order_type in WORKED:  # the executor prices its own children
+        order_type = "market"
     if order_type == "limit":
         try:
             px = float(price.replace(",", ""))
@@ -37,10 +43,15 @@ def parse_ticket(symbol: str, side: str, order_type: str, amount: str, price: st
             return f"price: {price!r} is not a number; a limit order needs a price"
         if not math.isfinite(px) or px <= 0:
             return "price: must be a positive price"
-    return OrderRequest(symbol, side, order_type, qty, px, reduce_only=reduce_only)
+    return OrderRequest(symbol, side, order_type, qty, px, reduce_only=reduce_only,
+                        post_only=post_only)
 
 
-class OrderTicket(ModalScreen[OrderRequest | None]):
+WORKED = ("passive", "twap", "ladder")  # styles an execution works over time
+TYPES = ("market", "limit", "post-only", *WORKED)
+
+
+class OrderTicket(ModalScreen[tuple[OrderRequest, str] | None]):
     BINDINGS = [Binding("escape", "cancel", "Cancel", id="ticket.cancel")]
 
     def __init__(self, symbol: str, *, mark: float | None = None, position: float = 0.0) -> None:
@@ -57,7 +68,7 @@ class OrderTicket(ModalScreen[OrderRequest | None]):
             with Horizontal(classes="ticket-row"):
                 yield Select([("buy", "buy"), ("sell", "sell")], value="buy", allow_blank=False,
                              id="ticket-side")
-                yield Select([("market", "market"), ("limit", "limit")], value="market",
+                yield Select([(t, t) for t in TYPES], value="market",
                              allow_blank=False, id="ticket-type")
             with Horizontal(classes="ticket-row"):
                 yield Input(placeholder="amount (contracts)", id="ticket-amount")
@@ -83,7 +94,8 @@ class OrderTicket(ModalScreen[OrderRequest | None]):
         if isinstance(result, str):
             self.query_one("#ticket-error", Static).update(result)
             return
-        self.dismiss(result)
+        chosen = str(self.query_one("#ticket-type", Select).value)
+        self.dismiss((result, chosen if chosen in WORKED else "market"))
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         event.stop()

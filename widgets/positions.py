@@ -106,9 +106,21 @@ class PositionsPanel(Vertical):
         # that is not the trader selecting: remember it so it posts nothing.
         self._last_selected = self._cursor_symbol(positions) or self._last_selected
         empty = self.query_one("#positions-empty", Static)
-        empty.update(view.empty_reason or "no open positions")
+        text = view.empty_reason or "no open positions"
+        if getattr(empty, "_cockpit_text", None) != text:  # update() re-lays the screen out
+            empty._cockpit_text = text
+            empty.update(text)
         empty.display = not view.positions
         self.query_one("#orders-empty", Static).display = not view.orders
+
+    def selected_order_id(self) -> str | None:
+        """The order id under the orders table's cursor while that table has focus
+        (a key that cancels must act only on a row the trader is looking at)."""
+        table = self.query_one("#orders-table", DataTable)
+        if not table.has_focus or not table.row_count or \
+                not table.is_valid_row_index(table.cursor_row):
+            return None
+        return table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
 
     def _cursor_symbol(self, table: DataTable) -> str:
         if not table.row_count or not table.is_valid_row_index(table.cursor_row):

@@ -40,11 +40,12 @@ def suggestion_cells(s: SuggestionRow) -> tuple[Cell, ...]:
     else:
         flag = Cell("▲ risk", "amber")
     reason = s.reason + (f" [stale: {s.stale_reason}]" if s.stale and s.stale_reason else "")
+    orders = f"{s.style}: {s.orders}" if s.style else s.orders
     return (
         flag,
         Cell(f.short_symbol(s.symbol)),
         Cell(change),
-        Cell(s.orders),
+        Cell(orders),
         Cell(s.binding),
         Cell(f.bps(s.slippage_bps)),
         Cell(f.pct(s.margin_ratio_after)),
@@ -73,6 +74,7 @@ class SuggestionsPanel(Vertical):
         yield DataTable(id="suggestions-table", cursor_type="row", zebra_stripes=False)
         yield Static("", id="suggestions-empty", classes="empty-reason")
         yield Static("", id="suggestions-why", classes="why")
+        yield Static("", id="suggestions-working", classes="why")
 
     def on_mount(self) -> None:
         setup_columns(self.table, COLUMNS)
@@ -107,6 +109,9 @@ class SuggestionsPanel(Vertical):
         empty = self.query_one("#suggestions-empty", Static)
         empty.update(view.empty_reason or "no resize proposed: every position is inside its limits")
         empty.display = not view.rows
+        working = self.query_one("#suggestions-working", Static)
+        working.update("\n".join(f"exec: {line}" for line in view.working))
+        working.display = bool(view.working)
         self._show_why()
 
     def _show_why(self) -> None:
@@ -117,7 +122,11 @@ class SuggestionsPanel(Vertical):
         why.display = s is not None
         if s is not None:
             stale = f"  STALE: {s.stale_reason}" if s.stale else ""
-            why.update(f"why: {s.reason}{stale}")
+            style = f"  ·  {s.style_why} (s switches)" if s.style_why else ""
+            usd = f" = ${s.slippage_usd:,.2f}" if s.slippage_usd is not None else ""
+            slip = (f"  ·  expected slippage vs mid/mark {f.bps(s.slippage_bps)}{usd}"
+                    if s.slippage_bps is not None else "")
+            why.update(f"why: {s.reason}{stale}{style}{slip}")
 
     def selected(self) -> SuggestionRow | None:
         """The suggestion under the cursor, or None."""

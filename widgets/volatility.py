@@ -20,7 +20,9 @@ def vol_rows(view: VolView) -> list[Row]:
     window = f"{view.realised_window}h" if view.realised_window else ""
     return [
         Row("realised", (Cell(f"Realised {window}".strip()), Cell(f.pct(view.realised_vol)),
-                         Cell(view.realised_note, "muted"))),
+                         Cell(view.realised_note or (f"Yang-Zhang {f.pct(view.range_vol)}"
+                                                     if view.range_vol is not None else ""),
+                              "muted"))),
         Row("forecast", (Cell("Forecast"), Cell(f.pct(view.forecast_vol)),
                          Cell(view.model or view.forecast_note, "muted"))),
         Row("atm", (Cell("ATM IV"), Cell(f.pct(view.atm_iv)),

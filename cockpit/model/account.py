@@ -81,7 +81,8 @@ class Position:
     """An open position with the broker's (or venue's) own valuation.
 
     ``unrealised_pnl_settle`` is in the settle currency; ``notional_usd`` is
-    |contracts| x contract value at mark, in USD; ``liquidation_price`` is
+    |contracts| x contract value at mark, in USD (options: delta-notional,
+    |Black delta| x underlying x size); ``liquidation_price`` is
     None when the position cannot be liquidated by price alone (or unknown).
     ``leverage`` = notional_usd / account equity_usd.
     """

@@ -28,6 +28,8 @@ __all__ = [
     "PositionRow",
     "PositionsView",
     "StatusView",
+    "StressView",
+    "FundingRow",
     "SuggestionRow",
     "SuggestionsView",
     "VenueRow",
@@ -302,6 +304,7 @@ class VolView:
     price_history: tuple[float, ...] = ()
     vol_history: tuple[float, ...] = ()
     empty_reason: str = ""
+    range_vol: float | None = None  # Yang-Zhang (OHLC) over the same window
 
 
 @dataclass(frozen=True, slots=True)
@@ -329,6 +332,9 @@ class SuggestionRow:
     order_side: str = ""
     order_amount: float = 0.0
     amount_decimals: int = 3
+    style: str = ""  # how it will be worked: market, passive, twap, ladder
+    style_why: str = ""  # "passive: spread 1,058 bp > 20 bp budget"
+    slippage_usd: float | None = None  # expected, against mid (an option's mark)
 
     @property
     def approvable(self) -> bool:
@@ -339,6 +345,7 @@ class SuggestionRow:
 class SuggestionsView:
     rows: tuple[SuggestionRow, ...] = ()
     empty_reason: str = ""
+    working: tuple[str, ...] = ()  # executions' progress lines (cockpit.executions)
 
 
 @dataclass(frozen=True, slots=True)
@@ -382,3 +389,47 @@ class LogEntry:
     ts_ms: int
     kind: str
     text: str
+
+
+@dataclass(frozen=True, slots=True)
+class FundingRow:
+    """One perpetual's funding: ``rate`` per interval (fraction, + longs pay),
+    ``next_ms`` the next funding time, ``payment_usd`` what the position pays at
+    that rate (negative = receives), ``paid_so_far`` the account's funding paid in
+    the perp's settle currency (``paid_currency``) since it opened."""
+
+    symbol: str
+    rate: float | None
+    next_ms: int | None
+    interval_h: float
+    payment_usd: float | None
+    paid_so_far: float | None = None
+    paid_currency: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class StressView:
+    """The stress grid and the portfolio VaR (see ``sizing.portfolio_risk``).
+
+    ``pnl_usd[i][j]`` the account's P&L with every underlying moved by
+    ``moves[i]`` (fraction) and every IV x (1 + ``vol_shifts[j]``);
+    ``margin_ratio`` MM / equity there; ``liquidated`` where equity <= MM.
+    ``var_usd`` / ``cvar_usd`` 1-day at ``alpha`` by full revaluation over
+    ``scenarios`` filtered historical days; ``components`` (item, component VaR
+    USD, stand-alone VaR USD) largest first.
+    """
+
+    moves: tuple[float, ...] = ()
+    vol_shifts: tuple[float, ...] = ()
+    pnl_usd: tuple[tuple[float, ...], ...] = ()
+    margin_ratio: tuple[tuple[float, ...], ...] = ()
+    liquidated: tuple[tuple[bool, ...], ...] = ()
+    equity_usd: float | None = None
+    var_usd: float | None = None
+    cvar_usd: float | None = None
+    alpha: float = 0.99
+    scenarios: int = 0
+    method: str = ""
+    components: tuple[tuple[str, float, float], ...] = ()
+    funding: tuple[FundingRow, ...] = ()
+    empty_reason: str = ""

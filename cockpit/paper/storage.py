@@ -273,6 +273,10 @@ class PaperStorage:
         # isolation_level=None: we issue BEGIN IMMEDIATE / COMMIT ourselves.
         self._db = sqlite3.connect(target, isolation_level=None, check_same_thread=False)
         try:
+            existing = self.path is not None and self.path.exists() and self.path.stat().st_size > 0
+            # read before any write: a damaged file is refused as it is, not "repaired"
+            if existing and self._db.execute("PRAGMA quick_check(1)").fetchone()[0] != "ok":
+                raise sqlite3.DatabaseError("quick_check failed: the file is damaged")
             # the id first, while the journal is still a rollback one: it lands in the
             # main file's header, where account_file_problem reads it
             self._db.execute(f"PRAGMA application_id={APPLICATION_ID}")

@@ -23,6 +23,7 @@ MS_PER_YEAR = 365.0 * 86_400_000.0
 __all__ = [
     "account_book",
     "build_account",
+    "option_delta_notionals",
     "option_implied_vols",
     "position_liquidation_prices",
     "margin_shortfall_usd",
@@ -152,6 +153,17 @@ def position_liquidation_prices(book: AccountBook) -> dict[str, float | None]:
     return out
 
 
+def option_delta_notionals(book: AccountBook) -> dict[str, float]:
+    """Option symbol -> |plain Black delta| x underlying x size, USD: the underlying an
+    option position moves like, so its notional and leverage compare with a perp's
+    (the premium would show a short call on $450k of BTC as "0.02x")."""
+    from sizing.book_greeks import position_greeks
+
+    return {g.symbol: abs(g.delta_usd) for p, g in zip(book.positions, position_greeks(book),
+                                                       strict=True)
+            if p.is_option and math.isfinite(g.delta_usd)}
+
+
 def _loses_when_falling(p: BookPosition) -> bool:
     if not p.is_option:
         return p.contracts > 0
@@ -204,13 +216,17 @@ def build_account(
     mm = sum(p.maintenance_margin_usd for p, _ in valued)
     equity = wallet_usd + upnl_usd
     liq: dict[str, float | None] = {}
+    delta_notional: dict[str, float] = {}
     if math.isfinite(equity):
         book = account_book(instruments, balances, positions, marks, price_usd, ts_ms)
         liq = position_liquidation_prices(book)
+        delta_notional = option_delta_notionals(book)
     out = []
     for pos, _inst in valued:
-        lev = pos.notional_usd / equity if equity > 0 else math.nan
-        out.append(replace(pos, liquidation_price=liq.get(pos.symbol), leverage=lev))
+        notional = delta_notional.get(pos.symbol, pos.notional_usd)
+        lev = notional / equity if equity > 0 else math.nan
+        out.append(replace(pos, liquidation_price=liq.get(pos.symbol), leverage=lev,
+                           notional_usd=notional))
     extra = dict(fields.pop("extra", None) or {})
     if missing:
         extra["missing"] = "; ".join(missing)

@@ -101,9 +101,10 @@ class Broker(ABC):
         """Release what the broker holds (files, connections); no I/O to the venue."""
         return None
 
-    async def aclose(self, *, disarm_dead_man: bool = True) -> None:
-        """Clean exit. A venue with a dead-man switch disarms it only when
-        ``disarm_dead_man``: left armed, the venue cancels our resting orders."""
+    async def aclose(self, *, disarm_dead_man: bool | None = None) -> None:
+        """Clean exit. A venue with a dead-man switch disarms it when
+        ``disarm_dead_man`` is True, leaves it armed (the venue then cancels our
+        resting orders) when False, and by default disarms only when none rest."""
         self.close()
 
     async def fetch_order_by_client_id(self, client_order_id: str, symbol: str) -> Order | None:
@@ -111,3 +112,8 @@ class Broker(ABC):
         has no such order. A broker that cannot look orders up by client id raises
         NotImplementedError (reconciliation then says the order's fate is unknown)."""
         raise NotImplementedError
+
+    def resting_orders(self) -> list[Order]:
+        """Our orders open at the venue, as last seen (no request): what a quit would
+        leave behind."""
+        return list(self.account().open_orders)

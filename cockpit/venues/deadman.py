@@ -154,16 +154,13 @@ class DeadManSwitch:
                 for t in (sleeper, waker):
                     t.cancel()
 
-    def stop_refreshing(self) -> None:
-        """Stop, leaving the venue timer armed: it fires and cancels our orders."""
+    async def close(self, *, disarm: bool = True) -> None:
+        """Clean exit: stop refreshing and disarm the venue timer (if armed).
+        ``disarm=False`` stops refreshing only: the venue's timer runs out and cancels
+        what rests (a quit with orders of ours still at the venue)."""
         self._closed = True
         self._wake.set()
-
-    async def close(self) -> None:
-        """Clean exit: stop refreshing and disarm the venue timer (if armed)."""
-        self._closed = True
-        self._wake.set()
-        if not self.armed:
+        if not self.armed or not disarm:
             return
         try:
             await self._disarm()

@@ -512,14 +512,23 @@ class CcxtBroker(Broker):
         """"armed 60s, refreshed 12:01:05 UTC" while the venue would fire, else None."""
         return self.dead_man.status() if self.dead_man is not None else None
 
-    async def aclose(self, *, disarm_dead_man: bool = True) -> None:
-        """Clean exit: disarm the dead-man switch (unless told to leave it armed, so
-        the venue cancels what we could not), then close connections."""
+    def resting_orders(self) -> list[Order]:
+        """Our orders the venue holds open, as last seen (no request)."""
+        return list(self._open.values())
+
+    async def aclose(self, *, disarm_dead_man: bool | None = None) -> None:
+        """Clean exit, then close connections. ``disarm_dead_man=None`` (a plain
+        close) disarms the dead-man switch only when no order of ours rests, so no
+        order outlives the session by accident; True is the trader choosing to leave
+        orders resting; False leaves the venue timer to cancel them."""
         if self.dead_man is not None:
-            if disarm_dead_man:
-                await self.dead_man.close()
-            else:
-                self.dead_man.stop_refreshing()
+            resting = bool(self._open)
+            disarm = (not resting) if disarm_dead_man is None else disarm_dead_man
+            if resting and not disarm:
+                log.warning("%s: %d order(s) rest; the dead-man switch is left armed and "
+                            "cancels them within %gs", self.venue, len(self._open),
+                            self.dead_man.timeout_s)
+            await self.dead_man.close(disarm=disarm)
         await self._ex.close()
         if self._pro is not None:
             await self._pro.close()

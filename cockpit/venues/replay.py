@@ -122,7 +122,7 @@ class ReplayFeed(MarketFeed):
         self.finished = False
 
     def _read_header(self) -> dict:
-        what = f"replay: {self.path} is not a cockpit recording"
+        what = f"{self.path} is not a cockpit recording; give a file written by cockpit record"
         try:
             with _open_text(self.path) as f:
                 head = json.loads(f.readline())

@@ -415,6 +415,15 @@ class SimFeed(MarketFeed):
     def now_ms(self) -> int:
         return self.market.now_ms()
 
+    def status_note(self) -> str:
+        """The venue line's note: "simulated market", or how slow it runs
+        ("RUNNING SLOW: 2,210x of 3,600x asked (61 %)") so an accelerated demo that
+        cannot keep up never passes for real time."""
+        if not self.running_slow:
+            return "simulated market"
+        return (f"RUNNING SLOW: {self.achieved_acceleration:,.0f}x of "
+                f"{self.market.acceleration:,.0f}x asked ({self.speed_ratio:.0%})")
+
     def timed_step(self) -> list[Update]:
         """One step of the wall time since the previous call times ``acceleration``
         (the first call: one nominal tick), and the achieved rate updated."""
@@ -444,9 +453,8 @@ class SimFeed(MarketFeed):
         sink.on_instruments(market.instruments())
         for bars in market.bars():
             sink.on_bars(bars)
-        sink.on_venue_status(
-            VenueStatus(self.venue, True, market.now_ms(), "simulated market")
-        )
+        note = "simulated market"
+        sink.on_venue_status(VenueStatus(self.venue, True, market.now_ms(), note))
         dispatch(sink, market.full_update())
         version = market.instruments_version
         self._samples.clear()
@@ -458,6 +466,9 @@ class SimFeed(MarketFeed):
                 version = market.instruments_version
                 sink.on_instruments(market.instruments())
             dispatch(sink, updates)
+            if self.status_note() != note:  # said once per change, not every tick
+                note = self.status_note()
+                sink.on_venue_status(VenueStatus(self.venue, True, market.now_ms(), note))
 
 
 def dispatch(sink: MarketSink, updates: list[Update]) -> None:

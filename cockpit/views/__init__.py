@@ -16,6 +16,7 @@ from cockpit.views.greeks import greeks_view
 from cockpit.views.margin import margin_view
 from cockpit.views.positions import positions_view
 from cockpit.views.status import status_view
+from cockpit.views.stress import funding_rows, stress_view
 from cockpit.views.suggestions import orders_text, suggestions_view
 from cockpit.views.volatility import vol_view
 
@@ -28,6 +29,8 @@ __all__ = [
     "orders_text",
     "positions_view",
     "status_view",
+    "stress_view",
+    "funding_rows",
     "suggestions_view",
     "vol_view",
 ]

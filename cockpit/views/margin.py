@@ -161,7 +161,9 @@ def _margin_row(snapshot: Snapshot, p, forecasts: Mapping | None,
     level = lv.down if falling else lv.up
     where = "down" if falling else "up"
     if option:
-        price, note = lv.price, f"{und} at account liq ({where})"
+        # an option's own mark is in coin and never "liquidates": its row shows the
+        # underlying's price now and where the whole account liquidates
+        price, note = lv.price, f"{und} price, liq {'↓' if where == 'down' else '↑'}"
     else:
         price, note = mark, ""
     if level is None:

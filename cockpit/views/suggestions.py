@@ -41,6 +41,9 @@ def suggestions_view(
         order = float(getattr(d, "order", d.target - d.current))
         inputs = getattr(d, "inputs", {}) or {}
         slip = inputs.get("expected_slippage_bps", inputs.get("slippage_bps"))
+        if _finite(_num(getattr(s, "slippage_bps", None))):  # the desk's: against mid
+            slip = s.slippage_bps
+        usd = getattr(s, "slippage_usd", None)
         after = getattr(d, "after", None)
         rows.append(SuggestionRow(
             id=s.id, symbol=s.symbol, current=d.current, target=d.target,
@@ -50,12 +53,19 @@ def suggestions_view(
             liq_sigmas_after=_opt(getattr(after, "liquidation_sigmas", None)),
             reason=d.reason, stale=why is not None, stale_reason=why or "",
             reduces_risk=bool(d.reduces_risk), order_side="buy" if order > 0 else "sell",
-            order_amount=abs(order), amount_decimals=ad,
+            order_amount=abs(order), amount_decimals=ad, style=getattr(s, "style", ""),
+            style_why=getattr(s, "style_why", ""),
+            slippage_usd=float(usd) if _finite(_num(usd)) else None,
         ))
     return SuggestionsView(tuple(rows), empty_reason="" if rows else
                            "no resize proposed: every position is inside its limits")
 
 
+
+
+def _price(p: float) -> str:
+    """Cents for prices of 1 and more; an option's 0.0235 keeps its digits."""
+    return f"{p:,.2f}" if abs(p) >= 1 else f"{p:.6g}"
 
 
 def orders_text(orders: Iterable, net: float, amount_decimals: int = 3) -> str:
@@ -67,8 +77,8 @@ def orders_text(orders: Iterable, net: float, amount_decimals: int = 3) -> str:
     flags = " RO" if all(getattr(o, "reduce_only", False) for o in orders) else ""
     total = math.fsum(o.amount for o in orders)
     if len(orders) == 1:
-        price = "" if first.price is None else f" @ {first.price:,.2f}"
+        price = "" if first.price is None else f" @ {_price(first.price)}"
         return f"{first.side} {total:.{amount_decimals}f} {first.type}{price}{flags}"
     prices = [o.price for o in orders if o.price is not None]
-    span = f" @ {min(prices):,.2f}–{max(prices):,.2f}" if prices else ""
+    span = f" @ {_price(min(prices))}–{_price(max(prices))}" if prices else ""
     return f"{len(orders)}× {first.side} {first.type} {total:.{amount_decimals}f}{span}{flags}"

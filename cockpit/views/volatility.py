@@ -26,7 +26,8 @@ def vol_view(
     snapshot: Snapshot, underlying: str, forecasts: Mapping | None = None,
     *, window: int = 168, vol_window: int = 24, history: int = 120,
 ) -> VolView:
-    """Realised close-to-close vol over the last ``window`` hourly bars, the
+    """Realised close-to-close vol over the last ``window`` hourly bars (and the
+    Yang-Zhang range estimator over the same bars, ``sizing.volatility.yang_zhang``), the
     engine's forecast, the nearest-expiry ATM implied vol, and histories:
     the last ``history`` closes and the rolling ``vol_window``-bar realised vol."""
     sym = bars_symbol(snapshot, underlying)
@@ -43,11 +44,14 @@ def vol_view(
         note = "NaN in price history"
     else:
         realised = sv.close_to_close(close[-window - 1:], ppy)
+    n = window + 1
+    yz = sv.yang_zhang(np.asarray(bars.open, float)[-n:], np.asarray(bars.high, float)[-n:],
+                       np.asarray(bars.low, float)[-n:], close[-n:], ppy)
     vol, model = forecast_for(forecasts, sym)
     atm_iv, atm_symbol, atm_note = _atm_iv(snapshot, underlying)
     return VolView(
         underlying, sym, realised_vol=realised, realised_window=len(rets), realised_note=note,
-        forecast_vol=vol, model=model,
+        forecast_vol=vol, model=model, range_vol=yz if math.isfinite(yz) else None,
         forecast_note="" if vol is not None else "waiting for the first engine run",
         atm_iv=atm_iv, atm_symbol=atm_symbol, atm_note=atm_note,
         price_history=tuple(float(c) for c in close[-history:]),

@@ -57,3 +57,33 @@ def test_after_R_the_short_options_still_liquidate_the_account_both_ways():
     assert btc["down"].liquidation_price is not None
     # the short strangle is still on: the account's own level, not "no liquidation price"
     assert found >= 1
+
+
+def test_a_suggestions_liquidation_what_if_is_what_the_panel_shows_after_approval():
+    """The policy's what-if (Liq σ→) and the liquidation-buffer cap use the account solver:
+    approve the BTC perp's suggestion and the margin panel shows the sigmas it promised."""
+    from cockpit.desk import policy_settings
+    from cockpit.engine import EngineRunner
+    from cockpit.engine_input import state_from_snapshot
+    from cockpit.model import OrderRequest
+    from sizing.policy import decide
+
+    rt = demo_runtime()
+    settings = policy_settings(rt.config)
+    snap = rt.store.snapshot()
+    forecasts, _ = EngineRunner(settings).forecasts(snap)
+    state = state_from_snapshot(snap, forecasts=forecasts)
+    decisions = {d.symbol: d for d in decide(state, settings, forecasts)}
+    before = views.margin_view(snap, forecasts)
+    perp = decisions["BTC/USDT:USDT"]
+    row = next(r for r in before.rows if r.symbol == perp.symbol)
+    assert perp.inputs["liquidation_sigmas"] == pytest.approx(row.distance_sigmas, rel=1e-6)
+    assert perp.caps["liquidation_buffer"] > 0
+    inst = snap.instruments[perp.symbol]
+    amount = round(abs(perp.order) // inst.amount_step * inst.amount_step, 6)
+    rt.broker.place_order(OrderRequest(perp.symbol, "sell" if perp.order < 0 else "buy",
+                                       "market", amount))
+    rt.store.on_account(rt.broker.account())
+    after = views.margin_view(rt.store.snapshot(), forecasts)
+    shown = next(r for r in after.rows if r.symbol == perp.symbol).distance_sigmas
+    assert shown == pytest.approx(perp.after.liquidation_sigmas, rel=0.02)

@@ -65,10 +65,14 @@ def test_a_stalled_loop_makes_the_market_slow_and_says_by_how_much():
     assert feed.speed_ratio == pytest.approx(MAX_STEP_S / 10.0)
     assert feed.achieved_acceleration == pytest.approx(3600.0 * MAX_STEP_S / 10.0)
     assert feed.running_slow
+    ratio = MAX_STEP_S / 10.0  # the status bar's venue line says so, with both rates
+    assert feed.status_note() == (f"RUNNING SLOW: {3600 * ratio:,.0f}x of 3,600x asked "
+                                  f"({ratio:.0%})")
     for _ in range(60):  # back to normal for more than the measuring window
         wall.now += 0.1
         feed.timed_step()
     assert feed.speed_ratio == pytest.approx(1.0) and not feed.running_slow
+    assert feed.status_note() == "simulated market"
 
 
 def test_rate_is_unknown_until_a_second_has_passed():

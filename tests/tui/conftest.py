@@ -22,6 +22,7 @@ def make_app(config=None, **kw):
     kw.setdefault("start_feed", False)
     kw.setdefault("engine_interval_s", 3600.0)  # runs only when the test asks
     kw.setdefault("remember_theme", False)
+    kw.setdefault("forecast_process", False)  # one child per test app is slow; tested on its own
     return CockpitApp(runtime, **kw)
 
 

@@ -51,6 +51,8 @@ async def test_suggestion_appears_and_a_approves_it_and_the_position_changes(dem
         assert row is not None and not row.stale
         before = app.runtime.broker.account().position(row.symbol).contracts
         panel.table.focus()
+        while app.desk.book.get(row.id).style != "market":  # the option would rest passively
+            await pilot.press("s")
         await pilot.press("a")
         await settle(app, pilot)
         after_pos = app.runtime.broker.account().position(row.symbol)
@@ -189,12 +191,17 @@ async def test_R_approves_every_fresh_risk_reducing_suggestion(demo_app):
     async with app.run_test(size=SIZE) as pilot:
         await settle(app, pilot)
         reducing = {s.symbol: s.decision.target for s in app.desk.book if s.reduces_risk}
+        passive = {s.symbol for s in app.desk.book if s.style == "passive"}
         assert reducing
         before = {p.symbol: p.contracts for p in app.runtime.broker.account().positions}
         await pilot.press("R")
         await settle(app, pilot)
         after = {p.symbol: p.contracts for p in app.runtime.broker.account().positions}
+        resting = {o.symbol: o for o in app.runtime.broker.account().open_orders}
         for sym, target in reducing.items():  # each position moved to (or toward) its target
+            if sym in passive:  # an option cut rests at its mark instead of paying the spread
+                assert resting[sym].reduce_only and after[sym] == before[sym]
+                continue
             assert abs(after.get(sym, 0.0)) < abs(before[sym])
             assert abs(after.get(sym, 0.0) - target) < abs(before[sym] - target)
         assert sum(e.kind == "approval" and e.text.startswith("approved") for e in app.desk.log) \
@@ -257,3 +264,52 @@ async def test_an_engine_run_never_moves_the_selection_and_the_ticket_follows_th
         await pilot.pause()
         row = app.main.query_one(SuggestionsPanel).selected()
         assert row is not None and app.selected == row.symbol
+
+
+async def test_an_engine_failing_from_the_start_says_so_instead_of_inside_its_limits():
+    """No suggestion because the engine fails is not "every position is inside its
+    limits": the panel names the failure."""
+    app = make_app(quick_first_run=False)
+
+    def broken(snapshot):
+        raise ValueError("forecast cache corrupted")
+
+    app.runner.forecasts = broken
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        panel = app.main.query_one(SuggestionsPanel)
+        assert not panel.view.rows
+        assert panel.view.empty_reason.startswith("engine failing: ValueError: forecast cache")
+        assert "inside its limits" not in panel.view.empty_reason
+
+
+async def test_an_unexpected_error_in_the_app_ends_it_with_one_line_not_a_traceback(capfd):
+    """Outside --debug the trader sees one line naming the error and the log; the
+    traceback goes to the log file only, and a secret in the message is redacted."""
+    from functools import partial
+    from pathlib import Path
+
+    import pytest
+
+    from cockpit.cli import _crash_line
+    from cockpit.keys import install_redaction
+
+    install_redaction(["s3cr3t-key-123"])
+    app = make_app()
+    app.crash_line = partial(_crash_line, where=Path("/logs/cockpit.log"))
+
+    def boom():
+        raise ValueError("venue said no for s3cr3t-key-123")
+
+    with pytest.raises(ValueError):  # the test harness re-raises what ended the app
+        async with app.run_test(size=SIZE) as pilot:
+            await settle(app, pilot)
+            app.call_later(boom)
+            await pilot.pause()
+            await pilot.pause()
+    out = capfd.readouterr()
+    text = " ".join((out.out + out.err).split())
+    assert app.return_code == 1
+    assert "cockpit: unexpected error ValueError: venue said no for" in text
+    assert "details in /logs/cockpit.log; run with --debug for the traceback" in text
+    assert "Traceback" not in text and "s3cr3t-key-123" not in text

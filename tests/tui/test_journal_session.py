@@ -26,7 +26,8 @@ def _journal(state: Path, *args: str) -> subprocess.CompletedProcess:
 
 async def test_approve_quit_then_the_journal_tells_the_whole_story(tmp_path):
     state = tmp_path / "demo.sqlite"
-    runtime = build_demo(Config(), seed=7, start_ms=START_MS, state_path=state)
+    market = Config.model_validate({"execution": {"default_style": "market"}})  # fills at once
+    runtime = build_demo(market, seed=7, start_ms=START_MS, state_path=state)
     app = CockpitApp(runtime, start_feed=False, engine_interval_s=3600.0, remember_theme=False)
     async with app.run_test(size=(160, 48)) as pilot:
         await settle(app, pilot)

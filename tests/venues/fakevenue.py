@@ -22,6 +22,10 @@ The server binds 127.0.0.1 on an ephemeral port and nothing else. Knobs:
   subscription): that push sends the raw text instead of a ticker.
 * ``plain_429``: answer 429 with a plain-text body (no OKX code), the case ccxt
   maps to ``ExchangeNotAvailable``.
+* ``paused``: while True, every stream stays connected but sends nothing (a feed
+  silent for 22 s); ``cross_books``: books come with the bids above the asks;
+  ``empty_asks``: books come with no asks; ``zero_levels``: each book carries a level
+  priced 0 and one priced -5 (a venue's bad levels); set ``_price`` to make the market jump.
 * ``uncancellable``: order ids whose ``cancel-order`` OKX refuses (sCode 51400); OKX
   has no cancel-all endpoint (ccxt ``has['cancelAllOrders']`` is False), so a kill
   switch must cancel order by order.
@@ -66,6 +70,10 @@ class FakeOkx:
         # [(sCode, sMsg), ...]: refuse every order, taking the refusals in turn
         self.refuse_orders: list[tuple[str, str]] = []
         self.uncancellable: set[str] = set()
+        self.paused = False
+        self.cross_books = False
+        self.empty_asks = False
+        self.zero_levels = False
         self.cancel_posts = 0
         # what happened
         self.requests: list[tuple[str, str]] = []
@@ -253,8 +261,13 @@ class FakeOkx:
 
     def _book(self, seq: int = 1, prev: int = -1) -> dict:
         p = self._price
-        return {"asks": [[f"{p + 0.1 * (i + 1):.1f}", str(10 + i), "0", "1"] for i in range(3)],
-                "bids": [[f"{p - 0.1 * i:.1f}", str(5 + i), "0", "1"] for i in range(3)],
+        asks = [[f"{p + 0.1 * (i + 1):.1f}", str(10 + i), "0", "1"] for i in range(3)]
+        bids = [[f"{p - 0.1 * i:.1f}", str(5 + i), "0", "1"] for i in range(3)]
+        if self.cross_books:  # bids 100-200 above the asks
+            bids = [[f"{p + 100 + 50 * (2 - i):.1f}", "5", "0", "1"] for i in range(3)]
+        if self.zero_levels:
+            bids += [["0", "5", "0", "1"], ["-5", "1", "0", "1"]]
+        return {"asks": [] if self.empty_asks else asks, "bids": bids,
                 "ts": str(_ms()), "seqId": seq, "prevSeqId": prev}
 
     def _trade(self, inst_id: str) -> dict:
@@ -314,6 +327,9 @@ class FakeOkx:
         seq = 0
         with contextlib.suppress(ConnectionError, RuntimeError):
             while not ws.closed:
+                if self.paused:
+                    await asyncio.sleep(self.push_s)
+                    continue
                 count += 1
                 self.pushes += 1
                 if channel == "tickers":

@@ -181,7 +181,7 @@ async def test_broker_arms_once_an_order_rests_refreshes_and_disarms_on_clean_ex
         switch.cancel()  # a crash: cancelling alone leaves the venue switch armed
         await asyncio.gather(switch, return_exceptions=True)
         assert all(t != "0" for _, t in srv.cancel_all_after)
-        await broker.aclose()  # the clean exit
+        await broker.aclose(disarm_dead_man=True)  # the clean exit, choosing to leave it
     first_post = srv.requests.index(("POST", "/api/v5/trade/batch-orders"))
     first_arm = srv.requests.index(("POST", "/api/v5/trade/cancel-all-after"))
     assert first_arm > first_post  # armed only once an order rested

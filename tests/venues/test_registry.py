@@ -258,7 +258,7 @@ async def test_resting_order_arms_the_switch_and_clean_close_disarms():
     assert order.status == "open"
     assert await broker.dead_man.step() == 15.0  # refresh at a quarter of 60 s
     assert broker.dead_man_status() == "armed 60s, refreshed 22:13:20 UTC"
-    await broker.aclose()  # clean exit
+    await broker.aclose(disarm_dead_man=True)  # clean exit, the trader leaving the order
     assert [p["timeOut"] for p in http.params_of("cancel-all-after")] == [60, 0]
 
 

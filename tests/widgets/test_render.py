@@ -151,7 +151,7 @@ def test_margin_cells_alignment_decimals_and_missing():
     assert position_rows(near)[0].style == "breach"  # inside the liquidation buffer: red
     table = render_margin(view).renderables[2]
     justify = dict(table.columns)  # (header, justify) pairs
-    for header in ("Size", "Mark", "Liq price", "Dist", "Dist σ/d", "Time to liq"):
+    for header in ("Size", "Price", "Liq price", "Dist", "Dist σ/d", "Time to liq"):
         assert justify[header] == "right"
     out = text_of(render_margin(view))
     assert "-$1,500" in out and "Margin ratio   30.0%" in out

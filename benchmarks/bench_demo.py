@@ -1,0 +1,196 @@
+"""The demo as a trader leaves it running: CPU at the default tick rate, the sim's
+kept rate at --acceleration 3600, and resident memory over an accelerated soak.
+
+Prints one JSON object. All phases run the real App headless at 160x48 on the
+built-in market, with the engine on its default cadence (refits in the
+forecast process, as ``EngineRunner(forecast_process=True)``).
+
+* ``cpu``: process CPU time over a fixed wall interval after the first GARCH
+  run, as % of one core (plus the forecast child's). Baseline in the same run:
+  a bare Textual app of the same size showing one static line.
+* ``acceleration_3600``: the sim asked for 3600x; ``SimFeed.achieved_acceleration``
+  over the phase and what the old fixed-step feed would have kept (ticks done x
+  the nominal step, i.e. the rate at which it fell behind).
+* ``soak``: --acceleration 36000 (10 simulated hours a second) for at least 30
+  simulated days; resident set size sampled each second, growth after warm-up.
+
+    .venv/bin/python benchmarks/bench_demo.py [--seconds 10] [--soak-days 30]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import time
+
+from textual.app import App
+from textual.widgets import Static
+
+from cockpit.app import CockpitApp
+from cockpit.config import Config
+from cockpit.engine import EngineRunner
+from cockpit.runtime import build_demo
+
+SIZE = (160, 48)
+DAY_MS = 86_400_000
+
+
+def rss_mb() -> float:
+    with open("/proc/self/status") as fh:
+        for line in fh:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def child_cpu_s(pid: int | None) -> float:
+    try:
+        with open(f"/proc/{pid}/stat") as fh:
+            fields = fh.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError, TypeError):
+        return 0.0
+
+
+def make_app(acceleration: float | None = None) -> CockpitApp:
+    runtime = build_demo(Config(), seed=7, acceleration=acceleration, state_path=None)
+    app = CockpitApp(runtime, remember_theme=False)
+    if app.runner.forecast_worker is None:  # until the App opts in itself
+        old = app.runner
+        app.runner = EngineRunner(old._settings, timer=old.timer, forecast_process=True)
+        app.runner.quick_first_run = old.quick_first_run
+    return app
+
+
+async def wait_for_garch(app: CockpitApp, limit_s: float = 60.0) -> float:
+    t0 = time.perf_counter()
+    while time.perf_counter() - t0 < limit_s:
+        r = app.session.last_result
+        if r is not None and not r.provisional and not app._engine_busy:
+            break
+        await asyncio.sleep(0.05)
+    return round(time.perf_counter() - t0, 2)
+
+
+async def cpu_phase(seconds: float) -> dict:
+    app = make_app()
+    async with app.run_test(size=SIZE):
+        first_garch = await wait_for_garch(app)
+        await asyncio.sleep(1.0)
+        pid = app.runner.forecast_worker.pid
+        c0, w0, k0 = time.process_time(), time.perf_counter(), child_cpu_s(pid)
+        await asyncio.sleep(seconds)
+        wall = time.perf_counter() - w0
+        out = {"cpu_percent_of_one_core": round(100 * (time.process_time() - c0) / wall, 1),
+               "forecast_child_cpu_percent": round(100 * (child_cpu_s(pid) - k0) / wall, 1),
+               "first_garch_run_s": first_garch, "tick_hz": app.runtime.feed.market.tick_hz}
+    app.runner.close()
+    return out
+
+
+async def baseline_phase(seconds: float) -> dict:
+    class Bare(App):
+        def compose(self):
+            yield Static("a bare Textual app, nothing changing")
+
+    app = Bare()
+    async with app.run_test(size=SIZE):
+        await asyncio.sleep(1.0)
+        c0, w0 = time.process_time(), time.perf_counter()
+        await asyncio.sleep(seconds)
+        wall = time.perf_counter() - w0
+    return {"cpu_percent_of_one_core": round(100 * (time.process_time() - c0) / wall, 1)}
+
+
+async def acceleration_phase(seconds: float) -> dict:
+    app = make_app(acceleration=3600.0)
+    async with app.run_test(size=SIZE):
+        await wait_for_garch(app)
+        feed = app.runtime.feed
+        market = feed.market
+        steps = [0]
+        timed_step = feed.timed_step
+
+        def counting_step():
+            steps[0] += 1
+            return timed_step()
+
+        feed.timed_step = counting_step
+        sim0, w0 = market.now_ms(), time.perf_counter()
+        await asyncio.sleep(seconds)
+        wall = time.perf_counter() - w0
+        kept = (market.now_ms() - sim0) / 1000 / wall
+        fixed_step = steps[0] * market.acceleration / market.tick_hz / wall
+        out = {"requested": 3600.0, "achieved_acceleration": round(kept, 1),
+               "old_fixed_step_feed_would_keep": round(fixed_step, 1),
+               "ticks_per_s": round(steps[0] / wall, 2), "tick_hz": market.tick_hz,
+               "feed_reports": round(feed.achieved_acceleration or 0.0, 1),
+               "feed_running_slow": feed.running_slow}
+    app.runner.close()
+    return out
+
+
+async def soak_phase(days: float) -> dict:
+    acceleration = 36_000.0
+    app = make_app(acceleration=acceleration)
+    samples: list[tuple[float, float, float]] = []  # wall s, simulated days, RSS MB
+    async with app.run_test(size=SIZE):
+        await wait_for_garch(app)
+        market = app.runtime.feed.market
+        start_ms, w0 = market.now_ms(), time.perf_counter()
+        while (market.now_ms() - start_ms) / DAY_MS < days:
+            await asyncio.sleep(1.0)
+            samples.append((time.perf_counter() - w0, (market.now_ms() - start_ms) / DAY_MS,
+                            rss_mb()))
+            if time.perf_counter() - w0 > 600:
+                break
+        runs = app.session.last_result.seq if app.session.last_result else None
+    app.runner.close()
+    warm = [s for s in samples if s[0] >= 10.0] or samples
+    return {
+        "acceleration": acceleration, "wall_s": round(samples[-1][0], 1),
+        "simulated_days": round(samples[-1][1], 1),
+        "rss_mb_after_warm_up": round(warm[0][2], 1), "rss_mb_end": round(samples[-1][2], 1),
+        "rss_growth_mb_after_warm_up": round(samples[-1][2] - warm[0][2], 1),
+        "rss_mb_max": round(max(s[2] for s in samples), 1), "last_engine_snapshot_seq": runs,
+    }
+
+
+async def main(seconds: float, soak_days: float) -> dict:
+    cpu = await cpu_phase(seconds)
+    bare = await baseline_phase(seconds)
+    accel = await acceleration_phase(seconds)
+    soak = await soak_phase(soak_days)
+    return {
+        "benchmark": "demo_steady_state",
+        "size": list(SIZE), "seconds": seconds,
+        "cpu": cpu, "baseline_bare_textual_app": bare,
+        "acceleration_3600": accel, "soak": soak,
+        "aims": {"cpu_percent_of_one_core": 15, "achieved_acceleration": 3600},
+        "load_avg_1m": round(os.getloadavg()[0], 2),
+        "summary": [
+            {"name": "demo CPU at default tick rate (% of a core)", "work": f"{seconds:g} s",
+             "unit": "%", "median": cpu["cpu_percent_of_one_core"], "worst": None,
+             "baseline": "bare Textual app",
+             "ratio": round(cpu["cpu_percent_of_one_core"]
+                            / max(bare["cpu_percent_of_one_core"], 0.1), 1)},
+            {"name": "sim kept rate at --acceleration 3600", "work": f"{seconds:g} s",
+             "unit": "x", "median": accel["achieved_acceleration"], "worst": None,
+             "baseline": "requested 3600", "ratio": round(accel["achieved_acceleration"] / 3600, 2)},
+            {"name": "RSS growth after warm-up (worst: peak RSS)", "work": f"{soak['simulated_days']} sim days",
+             "unit": "MB", "median": soak["rss_growth_mb_after_warm_up"],
+             "worst": soak["rss_mb_max"],
+             "baseline": "RSS after warm-up", "ratio": round(soak["rss_mb_end"]
+                                                            / soak["rss_mb_after_warm_up"], 2)},
+        ],
+    }
+
+
+if __name__ == "__main__":
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--seconds", type=float, default=10.0)
+    ap.add_argument("--soak-days", type=float, default=30.0)
+    args = ap.parse_args()
+    print(json.dumps(asyncio.run(main(args.seconds, args.soak_days)), indent=2))
