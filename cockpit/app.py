@@ -23,6 +23,7 @@ from textual.message import Message
 from textual.worker import Worker, WorkerState
 
 from cockpit import serve, theming, views
+from cockpit.alerts import Alerts
 from cockpit.desk import Desk, policy_settings
 from cockpit.engine import EngineResult, EngineRunner
 from cockpit.keys import redact
@@ -88,6 +89,7 @@ class CockpitApp(TradingActions, App):
         self.config = runtime.config
         self.desk = Desk(runtime.config, runtime.store, runtime.broker, runtime.journal,
                          live=runtime.mode == "live", on_entry=self._show_entry)
+        self.alerts = Alerts(runtime.config, self.notify)  # on screen and to [alerts]
         self.monotonic = monotonic  # injectable: snapshot tests freeze the clock
         if forecast_process is None:
             forecast_process = runtime.config.engine.forecast_process
@@ -135,6 +137,7 @@ class CockpitApp(TradingActions, App):
         logging.getLogger("cockpit").addHandler(self._bridge)
         for note in self.runtime.notes:
             self.desk.note("info", note, who="start")
+        self.alerts.start()  # the webhook poster's task, when [alerts] names one
         if self.start_feed:
             self.run_worker(self.runtime.feed.run(self.store), name="feed", group="feed",
                             exit_on_error=False, description="market feed")
@@ -199,6 +202,7 @@ class CockpitApp(TradingActions, App):
 
     def on_unmount(self) -> None:
         logging.getLogger("cockpit").removeHandler(self._bridge)
+        self.alerts.stop()
         if not self._broker_closed:
             self._broker_closed = True
             self.runtime.broker.close()
@@ -262,6 +266,8 @@ class CockpitApp(TradingActions, App):
             if self.first_paint_s is None and snap.account is not None:
                 self.first_paint_s = time.perf_counter() - self._t0
         screen.query_one(StatusBar).show(self._status(snap))
+        self.alerts.observe(snap, self.desk.states.state, self.desk.states.reason,
+                            self._breakers())
 
     def repaint_all(self) -> None:
         """Rebuild every panel now (not one account panel per frame)."""
@@ -387,6 +393,7 @@ class CockpitApp(TradingActions, App):
         self._show_entry(entry)
 
     def _show_entry(self, entry: LogEntry) -> None:
+        self.alerts.entry(entry)  # a liquidation, an expiry, an execution's end
         if not self._started:
             return  # _start fills the panel from desk.log
         try:
