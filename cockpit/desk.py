@@ -415,6 +415,43 @@ class Desk:
         self.sync_account()
         return order, None
 
+    async def amend_order(self, order: Order, *, price: float | None = None,
+                          amount: float | None = None, who: str = "trader") -> str:
+        """Amend one resting limit (new price and/or total amount) through the risk
+        gate, as if its remainder were sent anew; journaled before and after. One line:
+        what was done, or why not."""
+        new_amount = order.amount if amount is None else amount
+        new_price = order.price if price is None else price
+        request = OrderRequest(order.symbol, order.side, "limit",
+                               max(new_amount - order.filled, 0.0), new_price,
+                               reduce_only=order.reduce_only,
+                               client_order_id=order.client_order_id)
+        snapshot = self.store.snapshot()
+        others = [o for o in self._resting(snapshot) if o.id != order.id]
+        if why := self.gate.check(request, snapshot, self.state, resting=others):
+            self.note("refusal", f"amend refused: {order.symbol} — {why}", who=who,
+                      symbol=order.symbol, client_order_id=order.client_order_id)
+            return f"refused: {why}"
+        was = f"{order.remaining:g} @ {order.price:g}" if order.price else f"{order.remaining:g}"
+        self.note("order", f"amend {order.side} {order.symbol} {was} → "
+                  f"{new_amount - order.filled:g} @ {new_price:g}", who=who,
+                  symbol=order.symbol, client_order_id=order.client_order_id,
+                  data={"amend": {"from_price": order.price, "to_price": new_price,
+                                  "from_amount": order.amount, "to_amount": new_amount}})
+        try:
+            done = await self.broker.amend_order(order.id, order.symbol, price=price,
+                                                 amount=amount)
+        except Exception as exc:
+            line = venue_error_line(exc)
+            self.note("error", f"{order.symbol}: amend failed — {line}", who=who,
+                      symbol=order.symbol, client_order_id=order.client_order_id)
+            return f"not amended: {line}"
+        self.note("order", f"amended {done.side} {done.symbol} {done.remaining:g} @ "
+                  f"{done.price:g} ({done.status})", who="venue", symbol=done.symbol,
+                  client_order_id=done.client_order_id)
+        self.sync_account()
+        return f"amended: {done.side} {done.remaining:g} {done.symbol} @ {done.price:g}"
+
     async def cancel_selected_order(self, order: Order, *, who: str = "key") -> str:
         """``c`` on an order row: a child of a working execution cancels the execution
         (else the next step would replace it); any other order is cancelled alone."""

@@ -113,6 +113,12 @@ class Broker(ABC):
         NotImplementedError (reconciliation then says the order's fate is unknown)."""
         raise NotImplementedError
 
+    async def amend_order(self, order_id: str, symbol: str | None = None, *,
+                          price: float | None = None, amount: float | None = None) -> Order:
+        """Change a resting limit's price and/or total amount, keeping its ids."""
+        raise NotImplementedError("this broker cannot amend orders yet: cancel the order "
+                                  "(c) and send a new one")
+
     def resting_orders(self) -> list[Order]:
         """Our orders open at the venue, as last seen (no request): what a quit would
         leave behind."""
