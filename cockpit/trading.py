@@ -149,6 +149,27 @@ class TradingActions:
             return
         self._cancel(order)
 
+    def action_amend_order(self) -> None:
+        """``e`` on the orders table: amend that resting limit's price and amount."""
+        from widgets.amend import AmendScreen
+
+        oid = self.main.query_one(PositionsPanel).selected_order_id()
+        snap = self.store.snapshot()
+        order = next((o for o in (snap.account.open_orders if snap.account else ())
+                      if o.id == oid and o.type == "limit"), None)
+        if order is None:
+            self.notify("focus the orders table (tab) and select a resting limit",
+                        title="Amend order")
+            return
+        self.push_screen(AmendScreen(order),
+                         lambda got: None if got is None else self._amend(order, *got))
+
+    @work(group="orders", exit_on_error=False)
+    async def _amend(self, order, price: float, amount: float) -> None:
+        self.notify(await self.desk.amend_order(order, price=price, amount=amount, who="key"),
+                    title="Amend order")
+        self._orders_done()
+
     @work(group="orders", exit_on_error=False)
     async def _cancel(self, order) -> None:
         self.notify(await self.desk.cancel_selected_order(order), title="Cancel order")
