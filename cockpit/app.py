@@ -72,7 +72,8 @@ class CockpitApp(TradingActions, App):
         Binding("o", "order", "Order", id="order"),
         Binding("s", "switch_style", "Style", id="switch_style"),
         Binding("c", "cancel_order", "Cancel order", id="cancel_order"),
-        Binding("e", "amend_order", "Amend order", id="amend_order"),
+        # off the footer (it would push q Quit out at 160 columns): the panel title and ? say it
+        Binding("e", "amend_order", "Amend order", id="amend_order", show=False),
         Binding("S", "stress", "Stress", id="stress"),
         Binding("question_mark", "help", "Help", id="help"),
         Binding("q", "quit", "Quit", id="quit"),

@@ -23,7 +23,7 @@ SLOW_PANELS = ("margin", "greeks", "positions", "volatility", "suggestions")
 LEFT = (  # the wide tables get the wide column
     (MarginPanel, "margin", "Margin health"),
     (GreeksPanel, "greeks", "Greeks"),
-    (PositionsPanel, "positions", "Positions & orders  c cancel order"),
+    (PositionsPanel, "positions", "Positions & orders  c cancel · e amend order"),
     (SuggestionsPanel, "suggestions", "Suggestions  a approve · x reject · s style · R approve reducing"),
 )
 RIGHT = (
