@@ -49,6 +49,7 @@ from cockpit.model import (
     Trade,
 )
 from cockpit.paper.accounting import position_margin
+from cockpit.paper.amend import check_amend
 from cockpit.paper.events import EXPIRY_GRACE_MS, FundingClock, expiry_legs, liquidation_legs
 from cockpit.paper.ledger import Ledger, updated
 from cockpit.paper.market import MarketView
@@ -475,6 +476,34 @@ class PaperBroker(Broker):
         self._emit(account)
         return done
 
+    def amend(self, order_id: str, *, price: float | None = None,
+              amount: float | None = None) -> Order:
+        """Synchronous ``amend_order`` (rules in ``cockpit.paper.amend``): the resting
+        limit re-priced and/or re-sized in place, same id and client id, committed."""
+        with self._lock:
+            order = self.ledger.orders.get(order_id)
+            if order is None:
+                raise OrderRejected(f"order {order_id!r} unknown: check the id")
+            inst = self.instrument(order.symbol)
+            bids = self.market.levels(inst.symbol, "sell")
+            asks = self.market.levels(inst.symbol, "buy")
+            new_amount, new_price = check_amend(
+                inst, order, price, amount, float(bids[0, 0]) if len(bids) else math.nan,
+                float(asks[0, 0]) if len(asks) else math.nan)
+            grows = (new_amount - order.filled) - order.remaining
+            if grows > 1e-12 and not order.reduce_only and (
+                    problem := self._margin_problem(inst, order.side, grows, [], new_price)):
+                raise OrderRejected(problem)
+            # a new price re-queues the order (time priority lost), a new size alone does not
+            ts = self._now() if new_price != order.price else order.ts_ms
+            amended = updated(order, price=new_price, amount=new_amount, ts_ms=ts,
+                              reason="amended")
+            if self._book([], [amended]) is None:
+                raise OrderRejected(f"amend of {order_id} could not be booked: retry it")
+            account = self.account()
+        self._emit(account)
+        return amended
+
     def cancel_all(self, symbol: str | None = None) -> list[Order]:
         """Cancel every open order (of ``symbol``) in one transaction."""
         with self._lock:
@@ -506,6 +535,10 @@ class PaperBroker(Broker):
 
     async def cancel_all_orders(self, symbol: str | None = None) -> list[Order]:
         return self.cancel_all(symbol)
+
+    async def amend_order(self, order_id: str, symbol: str, *, price: float | None = None,
+                          amount: float | None = None) -> Order:
+        return self.amend(order_id, price=price, amount=amount)
 
     async def fetch_open_orders(self, symbol: str | None = None) -> list[Order]:
         with self._lock:

@@ -78,6 +78,14 @@ class Broker(ABC):
     @abstractmethod
     async def cancel_order(self, order_id: str, symbol: str | None = None) -> Order: ...
 
+    async def amend_order(self, order_id: str, symbol: str, *, price: float | None = None,
+                          amount: float | None = None) -> Order:
+        """Change the price and/or total amount (filled part included) of a resting limit,
+        keeping its client id; returns the order as amended. Raises ValueError naming
+        the field when the venue would refuse it."""
+        raise NotImplementedError(f"{self.venue or 'this broker'}: amending orders is not "
+                                  "supported here; cancel the order and send a new one")
+
     @abstractmethod
     async def cancel_all_orders(self, symbol: str | None = None) -> list[Order]: ...
 
