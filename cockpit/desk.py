@@ -433,6 +433,62 @@ class Desk:
                   symbol=order.symbol, execution_id=exid)
         return "cancelled" if done.status == "canceled" else f"order {done.status}"
 
+    async def amend_order(self, order_id: str, symbol: str, *, price: float | None = None,
+                          amount: float | None = None, who: str = "trader") -> ExecutionReport:
+        """Re-price and/or re-size one resting limit (``amount``: the new TOTAL, the filled
+        part included), keeping its client id. The order as it would be after the amend
+        (its remainder at the new price) passes the risk gate first; the journal has the
+        intent before the broker is asked and the result after. ``error`` is one line."""
+        snap = self.store.snapshot()
+        resting = self._resting(snap)
+        old = next((o for o in resting if o.id == order_id), None)
+        if old is None or old.status != "open":
+            return self._amend_refused(order_id, symbol, f"order {order_id} on {symbol} is not "
+                                       "resting any more: nothing to amend", who)
+        exid = execution_of(old.client_order_id) or ""
+        if exid and exid in {e.id for e in self.executor.working()}:
+            return self._amend_refused(exid, symbol, f"order belongs to working execution {exid}"
+                                       ", which re-prices it: cancel the execution (c) first",
+                                       who)
+        new_price = old.price if price is None else price
+        new_amount = old.amount if amount is None else amount
+        if not (new_amount > old.filled):
+            return self._amend_refused(exid, symbol, f"amount {new_amount:g}: {old.filled:g} "
+                                       "has already filled; the new total must be larger", who)
+        after = OrderRequest(symbol, old.side, "limit", new_amount - old.filled, new_price,
+                             reduce_only=old.reduce_only, post_only=old.post_only,
+                             client_order_id=old.client_order_id)
+        others = tuple(o for o in resting if o.id != old.id)
+        if reason := self.gate.check(after, snap, self.state, resting=others):
+            return self._amend_refused(exid, symbol, reason, who, cid=old.client_order_id)
+        change = (f"{old.side} {old.client_order_id} {old.amount:g} @ {old.price:g}"
+                  f" -> {new_amount:g} @ {new_price:g}")
+        self.note("order", f"amend intent: {change}", who=who, execution_id=exid or None,
+                  symbol=symbol, client_order_id=old.client_order_id, side=old.side,
+                  amount=new_amount, price=new_price)
+        try:
+            order = await self.broker.amend_order(order_id, symbol, price=price, amount=amount)
+        except Exception as exc:  # the venue's refusal is one line, the order unchanged
+            return self._amend_refused(exid, symbol, venue_error_line(exc), who,
+                                       cid=old.client_order_id, kind="error")
+        self.journal.order_update(old.client_order_id, self.now_ms(), status=order.status,
+                                  venue_order_id=order.id or None, filled=order.filled,
+                                  average=order.average, reason=f"amended ({who})")
+        self.note("order", f"amended {change}" + ("" if order.status == "open"
+                                                  else f" ({order.status})"),
+                  who=who, execution_id=exid or None, symbol=symbol,
+                  client_order_id=old.client_order_id, side=old.side, amount=order.amount,
+                  price=order.price)
+        self.sync_account()
+        return ExecutionReport(exid, symbol, (order,), None, who)
+
+    def _amend_refused(self, exid: str, symbol: str, reason: str, who: str, *, cid: str = "",
+                       kind: str = "refusal") -> ExecutionReport:
+        self.note(kind, f"{symbol}: amend refused — {reason}", who=who,
+                  execution_id=exid or None, symbol=symbol, reason=reason,
+                  client_order_id=cid or None)
+        return ExecutionReport(exid, symbol, (), reason, who, refused=kind == "refusal")
+
     async def step_executions(self) -> None:
         """Advance the working executions to the market clock's now (the App's timer)."""
         if self.executor.working():
