@@ -71,6 +71,7 @@ class CockpitApp(TradingActions, App):
         Binding("o", "order", "Order", id="order"),
         Binding("s", "switch_style", "Style", id="switch_style"),
         Binding("c", "cancel_order", "Cancel order", id="cancel_order"),
+        Binding("e", "amend_order", "Amend order", id="amend_order"),
         Binding("S", "stress", "Stress", id="stress"),
         Binding("question_mark", "help", "Help", id="help"),
         Binding("q", "quit", "Quit", id="quit"),
