@@ -16,6 +16,7 @@ run: $(STAMP)
 	$(VENV)/bin/cockpit $(ARGS)
 
 test: $(STAMP)
+	@sh .ci/chromium.sh
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/python -m pytest -q $(PYTEST_ARGS)
 

@@ -30,7 +30,6 @@ import numpy as np  # noqa: E402
 
 from cockpit.app import CockpitApp  # noqa: E402
 from cockpit.config import Config  # noqa: E402
-from cockpit.engine import EngineRunner  # noqa: E402
 from cockpit.runtime import build_demo  # noqa: E402
 
 PROBE_S = 0.005
@@ -54,18 +53,12 @@ def child_cpu_s(pid: int | None) -> float:
         return 0.0
 
 
-def use_forecast_process(app: CockpitApp) -> None:
-    """Give the app an EngineRunner with its refits in a child process (same settings)."""
-    old = app.runner
-    app.runner = EngineRunner(old._settings, timer=old.timer, forecast_process=True)
-    app.runner.quick_first_run = old.quick_first_run
-
-
 async def phase(seconds: float, *, refit: bool, first: bool, in_process: bool = False) -> dict:
     runtime = build_demo(Config(), seed=7, tick_hz=50.0, state_path=None)
-    app = CockpitApp(runtime, engine_interval_s=1.0 if refit else 3600.0, remember_theme=False)
-    if in_process and app.runner.forecast_worker is None:
-        use_forecast_process(app)
+    # the App refits in a child process by default ([engine] forecast_process): the
+    # in-thread phase asks for the old way explicitly
+    app = CockpitApp(runtime, engine_interval_s=1.0 if refit else 3600.0, remember_theme=False,
+                     forecast_process=in_process)
     paints = 0
     original = app.repaint
 

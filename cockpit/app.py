@@ -22,7 +22,8 @@ from textual.binding import Binding
 from textual.message import Message
 from textual.worker import Worker, WorkerState
 
-from cockpit import theming, views
+from cockpit import serve, theming, views
+from cockpit.alerts import Alerts
 from cockpit.desk import Desk, policy_settings
 from cockpit.engine import EngineResult, EngineRunner
 from cockpit.keys import redact
@@ -89,6 +90,7 @@ class CockpitApp(TradingActions, App):
         self.config = runtime.config
         self.desk = Desk(runtime.config, runtime.store, runtime.broker, runtime.journal,
                          live=runtime.mode == "live", on_entry=self._show_entry)
+        self.alerts = Alerts(runtime.config, self.notify)  # on screen and to [alerts]
         self.monotonic = monotonic  # injectable: snapshot tests freeze the clock
         if forecast_process is None:
             forecast_process = runtime.config.engine.forecast_process
@@ -132,9 +134,11 @@ class CockpitApp(TradingActions, App):
         self.theme = theming.theme_name(wanted, self.available_themes) or theming.DEFAULT_THEME
         if self.config.keymap:
             self.set_keymap(self.config.keymap)
+        serve.ask_token_if_served_live(self)  # live in a browser: the token again, first
         logging.getLogger("cockpit").addHandler(self._bridge)
         for note in self.runtime.notes:
             self.desk.note("info", note, who="start")
+        self.alerts.start()  # the webhook poster's task, when [alerts] names one
         if self.start_feed:
             self.run_worker(self.runtime.feed.run(self.store), name="feed", group="feed",
                             exit_on_error=False, description="market feed")
@@ -183,8 +187,23 @@ class CockpitApp(TradingActions, App):
         except Exception as exc:
             logging.getLogger("cockpit").warning("broker close failed: %s", exc)
 
+    # Set by the CLI (None under --debug): an unexpected error ends the app with this
+    # one line, the traceback going to the log file, never to the trader's terminal.
+    crash_line = None
+
+    def _handle_exception(self, error: Exception) -> None:
+        if self.crash_line is None:
+            return super()._handle_exception(error)
+        logging.getLogger("cockpit").error("unexpected error in the app", exc_info=error)
+        self._return_code = 1
+        if self._exception is None:  # what Textual's test harness re-raises
+            self._exception = error
+            self._exception_event.set()
+        self.exit(return_code=1, message=self.crash_line(error))
+
     def on_unmount(self) -> None:
         logging.getLogger("cockpit").removeHandler(self._bridge)
+        self.alerts.stop()
         if not self._broker_closed:
             self._broker_closed = True
             self.runtime.broker.close()
@@ -248,6 +267,8 @@ class CockpitApp(TradingActions, App):
             if self.first_paint_s is None and snap.account is not None:
                 self.first_paint_s = time.perf_counter() - self._t0
         screen.query_one(StatusBar).show(self._status(snap))
+        self.alerts.observe(snap, self.desk.states.state, self.desk.states.reason,
+                            self._breakers())
 
     def repaint_all(self) -> None:
         """Rebuild every panel now (not one account panel per frame)."""
@@ -373,6 +394,7 @@ class CockpitApp(TradingActions, App):
         self._show_entry(entry)
 
     def _show_entry(self, entry: LogEntry) -> None:
+        self.alerts.entry(entry)  # a liquidation, an expiry, an execution's end
         if not self._started:
             return  # _start fills the panel from desk.log
         try:

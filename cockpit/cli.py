@@ -15,6 +15,7 @@ import argparse
 import math
 import os
 import sys
+from functools import partial
 from pathlib import Path
 
 from cockpit.config import ConfigError, DemoConfig, check_theme, load_config
@@ -144,11 +145,18 @@ def main(argv: list[str] | None = None) -> int:
         return _unexpected(exc, where)
 
 
-def _unexpected(exc: Exception, where: Path | None) -> int:
-    text = str(exc).splitlines()[0][:200] if str(exc) else ""
+def _crash_line(exc: BaseException, where: Path | None) -> str:
+    """One line for an unexpected error: its type and first line, where the log is."""
+    from cockpit.keys import redact
+
+    text = redact(str(exc).splitlines()[0][:200]) if str(exc) else ""
     log = f"; details in {where}" if where else ""
-    _error(f"unexpected error {type(exc).__name__}{': ' + text if text else ''}{log}"
-           "; run with --debug for the traceback")
+    return (f"cockpit: unexpected error {type(exc).__name__}{': ' + text if text else ''}"
+            f"{log}; run with --debug for the traceback")
+
+
+def _unexpected(exc: Exception, where: Path | None) -> int:
+    print(_crash_line(exc, where), file=sys.stderr)
     return 1  # a bug, not the trader's input: not the usage code 2
 
 
@@ -163,6 +171,10 @@ def _main(argv: list[str]) -> int:
         return journal_cmd.run(argv[1:])
     if argv[:1] == ["record"]:
         return _record(argv[1:])
+    if argv[:1] == ["serve"]:
+        from cockpit import serve
+
+        return serve.run(argv[1:])
     args = build_parser().parse_args(argv)
     try:
         config = load_config(args.config)
@@ -172,7 +184,7 @@ def _main(argv: list[str]) -> int:
         return _error(problem)
     from cockpit.runtime import RuntimeError_, build_runtime
 
-    setup_logging()  # before anything logs: Python's last-resort handler prints to stderr
+    log_path = setup_logging()  # before anything logs: the last-resort handler prints to stderr
     try:
         runtime = build_runtime(args, config)
     except RuntimeError_ as exc:
@@ -180,6 +192,7 @@ def _main(argv: list[str]) -> int:
     from cockpit.app import CockpitApp
 
     app = CockpitApp(runtime, theme=args.theme)
+    app.crash_line = None if args.debug else partial(_crash_line, where=log_path)
     app.run()
     return app.return_code or 0
 

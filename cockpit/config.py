@@ -22,9 +22,11 @@ from pydantic import (
     model_validator,
 )
 
+from cockpit.alerts import ALERT_KINDS
 from cockpit.keymap import check_keymap
 
 __all__ = [
+    "AlertsConfig",
     "Config",
     "ConfigError",
     "DataConfig",
@@ -44,7 +46,7 @@ Usd = Annotated[Real, Field(gt=0, le=1e12)]
 Count = Annotated[int, Field(strict=True)]
 
 # the names of secrets: their values are never echoed in an error, whatever their type
-_SECRET_WORDS = ("key", "secret", "password", "passphrase", "token")
+_SECRET_WORDS = ("key", "secret", "password", "passphrase", "token", "webhook")
 
 
 class _Section(BaseModel):
@@ -226,6 +228,41 @@ class VenueConfig(_Section):
     live: StrictBool = False
 
 
+class AlertsConfig(_Section):
+    """[alerts]: alerts posted off screen (every alert is shown on screen anyway).
+
+    webhook_url: where alerts are POSTed as JSON; empty = on screen only. It may hold
+        a token: it is never shown beyond its scheme and host.
+    events: which alert kinds are posted (``cockpit.alerts.ALERT_KINDS``; default all).
+    timeout_s: seconds to connect and to answer, per try.
+    max_per_minute: alerts posted in any rolling minute; the rest stay on screen only.
+    dedup_window_s: an alert with the same key posted within this window is not again.
+    """
+
+    webhook_url: str = Field(default="", repr=False)
+    events: tuple[str, ...] = ALERT_KINDS
+    timeout_s: Annotated[Real, Field(gt=0, le=60)] = 5.0
+    max_per_minute: Annotated[Count, Field(ge=1, le=600)] = 10
+    dedup_window_s: Annotated[Real, Field(ge=0, le=86_400)] = 300.0
+
+    @field_validator("webhook_url")
+    @classmethod
+    def _postable(cls, url: str) -> str:
+        from cockpit.alerts_webhook import check_webhook_url
+
+        if problem := check_webhook_url(url):
+            raise ValueError(problem)
+        return url
+
+    @field_validator("events")
+    @classmethod
+    def _known_events(cls, events: tuple[str, ...]) -> tuple[str, ...]:
+        for e in events:
+            if e not in ALERT_KINDS:
+                raise ValueError(f"unknown event {e!r}: use any of {', '.join(ALERT_KINDS)}")
+        return events
+
+
 class Config(_Section):
     sizing: SizingConfig = SizingConfig()
     engine: EngineConfig = EngineConfig()
@@ -234,6 +271,7 @@ class Config(_Section):
     display: DisplayConfig = DisplayConfig()
     demo: DemoConfig = DemoConfig()
     data: DataConfig = DataConfig()
+    alerts: AlertsConfig = AlertsConfig()
     venues: dict[Literal["deribit", "binanceusdm", "bybit", "okx"], VenueConfig] = {}
     keymap: dict[str, str] = {}  # binding id -> keys, e.g. approve = "enter"
     path: Path | None = Field(default=None, exclude=True)

@@ -121,6 +121,7 @@ class Desk:
         self._journaled: set[str] = set()  # suggestion ids written to the journal
         self._fills_seen: set[str] = set()  # fill ids journaled (or found there) this session
         self.executor = Executor(self, config.execution)
+        self._track_peak_equity()
         for r in journal.tail(200):  # the event log survives a restart
             self.log.append(LogEntry(r.ts_ms, r.kind, r.text))
 
@@ -414,6 +415,43 @@ class Desk:
         self.sync_account()
         return order, None
 
+    async def amend_order(self, order: Order, *, price: float | None = None,
+                          amount: float | None = None, who: str = "trader") -> str:
+        """Amend one resting limit (new price and/or total amount) through the risk
+        gate, as if its remainder were sent anew; journaled before and after. One line:
+        what was done, or why not."""
+        new_amount = order.amount if amount is None else amount
+        new_price = order.price if price is None else price
+        request = OrderRequest(order.symbol, order.side, "limit",
+                               max(new_amount - order.filled, 0.0), new_price,
+                               reduce_only=order.reduce_only,
+                               client_order_id=order.client_order_id)
+        snapshot = self.store.snapshot()
+        others = [o for o in self._resting(snapshot) if o.id != order.id]
+        if why := self.gate.check(request, snapshot, self.state, resting=others):
+            self.note("refusal", f"amend refused: {order.symbol} — {why}", who=who,
+                      symbol=order.symbol, client_order_id=order.client_order_id)
+            return f"refused: {why}"
+        was = f"{order.remaining:g} @ {order.price:g}" if order.price else f"{order.remaining:g}"
+        self.note("order", f"amend {order.side} {order.symbol} {was} → "
+                  f"{new_amount - order.filled:g} @ {new_price:g}", who=who,
+                  symbol=order.symbol, client_order_id=order.client_order_id,
+                  data={"amend": {"from_price": order.price, "to_price": new_price,
+                                  "from_amount": order.amount, "to_amount": new_amount}})
+        try:
+            done = await self.broker.amend_order(order.id, order.symbol, price=price,
+                                                 amount=amount)
+        except Exception as exc:
+            line = venue_error_line(exc)
+            self.note("error", f"{order.symbol}: amend failed — {line}", who=who,
+                      symbol=order.symbol, client_order_id=order.client_order_id)
+            return f"not amended: {line}"
+        self.note("order", f"amended {done.side} {done.symbol} {done.remaining:g} @ "
+                  f"{done.price:g} ({done.status})", who="venue", symbol=done.symbol,
+                  client_order_id=done.client_order_id)
+        self.sync_account()
+        return f"amended: {done.side} {done.remaining:g} {done.symbol} @ {done.price:g}"
+
     async def cancel_selected_order(self, order: Order, *, who: str = "key") -> str:
         """``c`` on an order row: a child of a working execution cancels the execution
         (else the next step would replace it); any other order is cancelled alone."""
@@ -432,62 +470,6 @@ class Desk:
                   + (" (it had filled first)" if done.status == "closed" else ""), who=who,
                   symbol=order.symbol, execution_id=exid)
         return "cancelled" if done.status == "canceled" else f"order {done.status}"
-
-    async def amend_order(self, order_id: str, symbol: str, *, price: float | None = None,
-                          amount: float | None = None, who: str = "trader") -> ExecutionReport:
-        """Re-price and/or re-size one resting limit (``amount``: the new TOTAL, the filled
-        part included), keeping its client id. The order as it would be after the amend
-        (its remainder at the new price) passes the risk gate first; the journal has the
-        intent before the broker is asked and the result after. ``error`` is one line."""
-        snap = self.store.snapshot()
-        resting = self._resting(snap)
-        old = next((o for o in resting if o.id == order_id), None)
-        if old is None or old.status != "open":
-            return self._amend_refused(order_id, symbol, f"order {order_id} on {symbol} is not "
-                                       "resting any more: nothing to amend", who)
-        exid = execution_of(old.client_order_id) or ""
-        if exid and exid in {e.id for e in self.executor.working()}:
-            return self._amend_refused(exid, symbol, f"order belongs to working execution {exid}"
-                                       ", which re-prices it: cancel the execution (c) first",
-                                       who)
-        new_price = old.price if price is None else price
-        new_amount = old.amount if amount is None else amount
-        if not (new_amount > old.filled):
-            return self._amend_refused(exid, symbol, f"amount {new_amount:g}: {old.filled:g} "
-                                       "has already filled; the new total must be larger", who)
-        after = OrderRequest(symbol, old.side, "limit", new_amount - old.filled, new_price,
-                             reduce_only=old.reduce_only, post_only=old.post_only,
-                             client_order_id=old.client_order_id)
-        others = tuple(o for o in resting if o.id != old.id)
-        if reason := self.gate.check(after, snap, self.state, resting=others):
-            return self._amend_refused(exid, symbol, reason, who, cid=old.client_order_id)
-        change = (f"{old.side} {old.client_order_id} {old.amount:g} @ {old.price:g}"
-                  f" -> {new_amount:g} @ {new_price:g}")
-        self.note("order", f"amend intent: {change}", who=who, execution_id=exid or None,
-                  symbol=symbol, client_order_id=old.client_order_id, side=old.side,
-                  amount=new_amount, price=new_price)
-        try:
-            order = await self.broker.amend_order(order_id, symbol, price=price, amount=amount)
-        except Exception as exc:  # the venue's refusal is one line, the order unchanged
-            return self._amend_refused(exid, symbol, venue_error_line(exc), who,
-                                       cid=old.client_order_id, kind="error")
-        self.journal.order_update(old.client_order_id, self.now_ms(), status=order.status,
-                                  venue_order_id=order.id or None, filled=order.filled,
-                                  average=order.average, reason=f"amended ({who})")
-        self.note("order", f"amended {change}" + ("" if order.status == "open"
-                                                  else f" ({order.status})"),
-                  who=who, execution_id=exid or None, symbol=symbol,
-                  client_order_id=old.client_order_id, side=old.side, amount=order.amount,
-                  price=order.price)
-        self.sync_account()
-        return ExecutionReport(exid, symbol, (order,), None, who)
-
-    def _amend_refused(self, exid: str, symbol: str, reason: str, who: str, *, cid: str = "",
-                       kind: str = "refusal") -> ExecutionReport:
-        self.note(kind, f"{symbol}: amend refused — {reason}", who=who,
-                  execution_id=exid or None, symbol=symbol, reason=reason,
-                  client_order_id=cid or None)
-        return ExecutionReport(exid, symbol, (), reason, who, refused=kind == "refusal")
 
     async def step_executions(self) -> None:
         """Advance the working executions to the market clock's now (the App's timer)."""
@@ -608,6 +590,10 @@ class Desk:
         self.auto_execute = False
         self.auto_confirmed = False  # turning auto back on asks again
         self.lower_state(TradingState.REDUCING, "kill switch", who="kill")
+        # Working executions end first: left working, a passive or TWAP execution
+        # would place its next child right after the cancel (or after a restart).
+        for ex in self.executor.working():
+            await self.executor.cancel(ex.id, who="kill switch")
         cancelled, problems = await self.cancel_all(who="kill")
         text = (f"KILL SWITCH: {len(cancelled)} order(s) cancelled, auto-execute OFF, "
                 f"state {self.state.value.upper()}")
@@ -618,6 +604,29 @@ class Desk:
         return text
 
     # -- the account's own events, reconciliation ------------------------------------
+    def _track_peak_equity(self) -> None:
+        """The account's peak equity survives restarts (journal meta), so the
+        drawdown tiers act on a live account too. A rise is written when it beats
+        the saved peak by 0.05 % (a write per tick would be an fsync per tick): the
+        saved peak trails the true one by at most that, far inside any tier."""
+        try:
+            saved = float(self.journal.get_meta("peak_equity_usd") or 0.0)
+        except (TypeError, ValueError):
+            saved = 0.0
+        if math.isfinite(saved) and saved > self.store.peak_equity_usd:
+            self.store.peak_equity_usd = saved
+        written = [self.store.peak_equity_usd]
+
+        def save(peak: float) -> None:
+            if peak > written[0] * 1.0005:
+                written[0] = peak
+                try:
+                    self.journal.set_meta("peak_equity_usd", repr(peak))
+                except Exception as exc:
+                    log.error("saving the peak equity failed: %s", exc)
+
+        self.store.on_new_peak = save
+
     def sync_account(self) -> None:
         """Journal fills, funding, expiries and liquidations the broker reports
         (each once: the journal is idempotent by fill id)."""
@@ -683,6 +692,9 @@ class Desk:
         """Cancel resting orders if asked; returns whether the dead-man switch may
         be disarmed (never while orders of ours rest that the trader meant to cancel)."""
         self.auto_execute = False
+        if cancel_resting:  # the trader asked for nothing of ours to outlive the session
+            for ex in self.executor.working():
+                await self.executor.cancel(ex.id, who="quit")
         if not cancel_resting:
             if self._resting(self.store.snapshot()):
                 self.note("info", "quit: resting orders left at the venue by the trader",

@@ -64,7 +64,8 @@ def expected_slippage(snapshot: Snapshot, symbol: str, side: str, amount: float
                       ) -> tuple[float, float]:
     """(bps, USD) a market order of ``amount`` contracts would pay against the
     reference price, walking the visible book; NaN when there is no book or price.
-    USD = bps / 10,000 x the order's notional in USD (``cockpit.whatif``)."""
+    USD = bps / 10,000 x the value traded at the reference, in USD
+    (``sizing.contracts.notional_usd``: an option's premium, a perp's notional)."""
     from sizing.liquidity import walk_book
 
     book = snapshot.books.get(symbol)
@@ -75,15 +76,21 @@ def expected_slippage(snapshot: Snapshot, symbol: str, side: str, amount: float
                      side=side)
     if not math.isfinite(walk.slippage_bps):
         return math.nan, math.nan
-    from cockpit.model import OrderRequest
-    from cockpit.whatif import what_if
+    from cockpit.whatif import coin_prices
+    from sizing.contracts import notional_usd
 
-    try:
-        notional = what_if(OrderRequest(symbol, side, "market", float(amount)),
-                           snapshot).notional_usd
-    except Exception:  # an instrument the what-if cannot value: bps only
-        notional = math.nan
+    # the money the order trades at the reference: an option's premium, not its
+    # underlying's notional (3.3 puts at 0.0137 BTC are ~$4k, not ~$300k)
+    inst = snapshot.instruments.get(symbol)
+    settle = 1.0 if inst is None else _settle_usd(coin_prices(snapshot), inst.settle)
+    notional = math.nan if inst is None else notional_usd(inst, amount, ref, settle)
     return float(walk.slippage_bps), float(walk.slippage_bps) / BPS * notional
+
+
+def _settle_usd(prices: dict, currency: str) -> float:
+    from sizing.contracts import STABLE
+
+    return 1.0 if currency in STABLE else prices.get(currency, math.nan)
 
 
 def choose_style(snapshot: Snapshot, symbol: str, side: str, amount: float, *,

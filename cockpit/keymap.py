@@ -35,6 +35,7 @@ BINDING_SCOPES: dict[str, dict[str, str]] = {
     "confirm": {"confirm.yes": "y", "confirm.no": "n,escape"},
     "help": {"help.close": "escape,q,question_mark"},
     "ticket": {"ticket.cancel": "escape"},
+    "amend": {"amend.cancel": "escape"},
 }
 
 RESERVED_KEYS = {

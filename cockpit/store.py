@@ -73,6 +73,10 @@ class Store:
         self._bars: dict[str, Bars] = {}
         self._venues: dict[str, VenueStatus] = {}
         self._account: Account | None = None
+        # A venue's account has no high-water mark: the store keeps it (the desk seeds
+        # it from the journal and persists rises through ``on_new_peak``).
+        self.peak_equity_usd = 0.0
+        self.on_new_peak: Callable[[float], None] | None = None
         self._venue_data_ms: dict[str, int] = {}  # newest market data per venue
         self._seq = 0
         self._snap: Snapshot | None = None
@@ -205,6 +209,13 @@ class Store:
 
     # -- AccountSink --------------------------------------------------------------
     def on_account(self, account: Account) -> None:
+        equity = account.equity_usd
+        if account.peak_equity_usd <= 0 and math.isfinite(equity) and equity > 0:
+            if equity > self.peak_equity_usd:
+                self.peak_equity_usd = equity
+                if self.on_new_peak is not None:
+                    self.on_new_peak(equity)
+            account = replace(account, peak_equity_usd=self.peak_equity_usd)
         self._account = account
         self._changed()
 

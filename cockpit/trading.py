@@ -150,40 +150,24 @@ class TradingActions:
         self._cancel(order)
 
     def action_amend_order(self) -> None:
-        """``e`` on the orders table: the ticket prefilled with that resting limit;
-        Enter sends the amend (new price and/or total amount) through the desk."""
+        """``e`` on the orders table: amend that resting limit's price and amount."""
+        from widgets.amend import AmendScreen
+
         oid = self.main.query_one(PositionsPanel).selected_order_id()
         snap = self.store.snapshot()
         order = next((o for o in (snap.account.open_orders if snap.account else ())
-                      if o.id == oid), None)
-        if order is None or order.type != "limit":
-            self.notify("focus the orders table (tab) and select a resting limit order",
+                      if o.id == oid and o.type == "limit"), None)
+        if order is None:
+            self.notify("focus the orders table (tab) and select a resting limit",
                         title="Amend order")
             return
-        ticker = snap.tickers.get(order.symbol)
-        pos = snap.account.position(order.symbol) if snap.account else None
-        self.push_screen(OrderTicket(order.symbol, mark=ticker.mark if ticker else None,
-                                     position=pos.contracts if pos else 0.0, amend=order),
-                         partial(self._amend_chosen, order))
-
-    def _amend_chosen(self, order, chosen) -> None:
-        if chosen is None or self._quitting:
-            return
-        request, _ = chosen
-        price = request.price if request.price != order.price else None
-        amount = request.amount if request.amount != order.amount else None
-        self._amend(order, price, amount)
+        self.push_screen(AmendScreen(order),
+                         lambda got: None if got is None else self._amend(order, *got))
 
     @work(group="orders", exit_on_error=False)
-    async def _amend(self, order, price, amount) -> None:
-        report = await self.desk.amend_order(order.id, order.symbol, price=price,
-                                             amount=amount, who="key")
-        if report.error:
-            self.notify(f"not amended: {report.error}", title="Amend order", severity="error")
-        else:
-            [done] = report.orders
-            self.notify(f"{done.side} {done.amount:g} {done.symbol} @ {done.price:g}",
-                        title="Order amended")
+    async def _amend(self, order, price: float, amount: float) -> None:
+        self.notify(await self.desk.amend_order(order, price=price, amount=amount, who="key"),
+                    title="Amend order")
         self._orders_done()
 
     @work(group="orders", exit_on_error=False)

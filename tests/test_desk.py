@@ -317,3 +317,33 @@ async def test_nothing_is_sent_that_the_journal_could_not_record_first():
     report = await desk.send_ticket(OrderRequest(BTC, "buy", "market", 0.1))
     assert report.refused and "disk full" in report.error and not report.orders
     assert position(rt, BTC) == before
+
+
+async def test_a_live_accounts_peak_equity_survives_a_restart_so_the_drawdown_tiers_act(
+        tmp_path):
+    """A venue's account carries no peak equity: the desk keeps the high-water mark in
+    the account's journal, so after a restart a 16.7 % drawdown from it still trips the
+    reduce-only tier (15 % by default), as it would on the paper account."""
+    from cockpit.journal import Journal
+    from cockpit.model import Account
+    from cockpit.store import Store
+
+    path = tmp_path / "okx.journal.sqlite"
+    journal = Journal(path)
+    store = Store(mode="live")
+    Desk(Config(), store, None, journal, live=True)
+    for equity in (100_000.0, 120_000.0, 118_000.0):
+        store.on_account(Account("okx", 0, equity_usd=equity))
+    assert store.snapshot().account.peak_equity_usd == 120_000.0
+    journal.close()
+
+    journal = Journal(path)  # the restart: a fresh store, the same journal
+    store = Store(mode="live")
+    desk = Desk(Config(), store, None, journal, live=True)
+    store.on_account(Account("okx", 0, equity_usd=100_000.0))
+    snap = store.snapshot()
+    assert snap.account.peak_equity_usd == 120_000.0
+    moves = desk.states.triggers(snap, None)
+    assert [to for to, _ in moves] == [TradingState.REDUCING]
+    assert "drawdown 16.7%" in moves[0][1]
+    journal.close()

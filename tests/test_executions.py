@@ -337,3 +337,53 @@ def test_the_ticket_parses_post_only_and_worked_styles():
     assert post == OrderRequest(ETH, "buy", "limit", 1.0, 2900.0, post_only=True)
     worked = parse_ticket(ETH, "sell", "twap", "2", "", False)
     assert worked.type == "market" and worked.price is None  # the executor prices children
+
+
+async def test_expected_slippage_in_usd_is_on_the_premium_for_an_option():
+    """An option's expected slippage in USD is the premium paid above the reference
+    (coin per contract x contracts x the coin's USD price), walked level by level
+    here by hand: never bps of the underlying's notional."""
+    from cockpit.execution_style import expected_slippage, reference_price
+
+    rt, desk = make(cfg())
+    await ready(rt, desk)
+    snap = rt.store.snapshot()
+    amount = 3.0
+    bps, usd = expected_slippage(snap, CALL, "buy", amount)
+    ref, _ = reference_price(snap, CALL)
+    left, paid = amount, 0.0
+    for price, size in snap.books[CALL].asks:  # buy: walk the asks from the best
+        take = min(left, size)
+        paid, left = paid + take * price, left - take
+        if left <= 0:
+            break
+    assert left <= 0
+    btc_usd = snap.tickers[CALL].underlying_price
+    cs = snap.instruments[CALL].contract_size
+    by_hand = (paid - amount * ref) * cs * btc_usd  # coin above the reference, in USD
+    assert bps == pytest.approx((paid / amount - ref) / ref * 1e4, rel=1e-9)
+    assert usd == pytest.approx(by_hand, rel=0.02)  # index vs the option's underlying
+    assert usd < amount * cs * ref * btc_usd  # less than the whole premium
+
+
+async def test_the_kill_switch_ends_working_executions_and_a_restart_does_not_revive_them(
+        tmp_path):
+    """After `k` no child is placed again: not at the next execution step, not after
+    the passive step time, not after a restart on the same account."""
+    state = tmp_path / "demo.sqlite"
+    rt, desk, s = await started(symbol=CALL, state_path=state)
+    await desk.approve(s.id)
+    assert rt.broker.account().open_orders
+    await desk.kill()
+    ex = desk.executor.executions[s.id]
+    assert ex.state == "cancelled" and "kill" in ex.note
+    await step(rt, desk, 5)  # 30 s of market time: past the passive step
+    assert not rt.broker.account().open_orders
+    rt.broker.close()
+    rt.journal.close()
+    rt2, desk2 = make(cfg(), state_path=state, acceleration=60)
+    await ready(rt2, desk2)
+    await step(rt2, desk2, 5)
+    assert not rt2.broker.account().open_orders
+    assert desk2.executor.executions.get(s.id) is None or desk2.executor.executions[
+        s.id].state == "cancelled"

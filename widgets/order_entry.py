@@ -6,10 +6,6 @@ was typed and dismisses with ``(cockpit.model.OrderRequest, style)`` (or None
 when cancelled; style "market" for a plain order); sending, the risk
 gate and the venue's minimums are the App's business. A bad field gets one
 line naming it and the fix, and the form keeps what was typed.
-
-Amend mode (``amend=`` a resting limit ``Order``): the form is prefilled with the
-order's side, amount (the total, filled part included) and price; side, type and
-reduce-only are fixed, and it dismisses with ``(request, "amend")``.
 """
 
 from __future__ import annotations
@@ -22,7 +18,7 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Checkbox, Input, Select, Static
 
-from cockpit.model import Order, OrderRequest
+from cockpit.model import OrderRequest
 
 
 def parse_ticket(symbol: str, side: str, order_type: str, amount: str, price: str,
@@ -58,35 +54,26 @@ TYPES = ("market", "limit", "post-only", *WORKED)
 class OrderTicket(ModalScreen[tuple[OrderRequest, str] | None]):
     BINDINGS = [Binding("escape", "cancel", "Cancel", id="ticket.cancel")]
 
-    def __init__(self, symbol: str, *, mark: float | None = None, position: float = 0.0,
-                 amend: Order | None = None) -> None:
+    def __init__(self, symbol: str, *, mark: float | None = None, position: float = 0.0) -> None:
         super().__init__()
         self.symbol = symbol
         self.mark = mark
         self.position = position
-        self.amend = amend
 
     def compose(self) -> ComposeResult:
-        o = self.amend
         with Vertical(id="ticket-dialog"):
-            title = "Order" if o is None else f"Amend {o.side} limit, filled {o.filled:g} of"
-            yield Static(f"{title}  {self.symbol}", id="ticket-title")
+            yield Static(f"Order  {self.symbol}", id="ticket-title")
             mark = "—" if self.mark is None else f"{self.mark:,.4f}"
             yield Static(f"mark {mark}   position {self.position:+g}", id="ticket-info")
             with Horizontal(classes="ticket-row"):
-                yield Select([("buy", "buy"), ("sell", "sell")], allow_blank=False,
-                             value="buy" if o is None else o.side, id="ticket-side",
-                             disabled=o is not None)
-                yield Select([(t, t) for t in TYPES], allow_blank=False,
-                             value="market" if o is None else "limit", id="ticket-type",
-                             disabled=o is not None)
+                yield Select([("buy", "buy"), ("sell", "sell")], value="buy", allow_blank=False,
+                             id="ticket-side")
+                yield Select([(t, t) for t in TYPES], value="market",
+                             allow_blank=False, id="ticket-type")
             with Horizontal(classes="ticket-row"):
-                yield Input("" if o is None else f"{o.amount:g}",
-                            placeholder="amount (contracts)", id="ticket-amount")
-                yield Input("" if o is None or o.price is None else f"{o.price:.10g}",
-                            placeholder="limit price", id="ticket-price")
-            yield Checkbox("reduce-only", o is not None and o.reduce_only, id="ticket-reduce",
-                           disabled=o is not None)
+                yield Input(placeholder="amount (contracts)", id="ticket-amount")
+                yield Input(placeholder="limit price", id="ticket-price")
+            yield Checkbox("reduce-only", id="ticket-reduce")
             yield Static("", id="ticket-error")
             with Horizontal(id="ticket-buttons"):
                 yield Button("Review (enter)", id="ticket-send", variant="primary")
@@ -108,11 +95,7 @@ class OrderTicket(ModalScreen[tuple[OrderRequest, str] | None]):
             self.query_one("#ticket-error", Static).update(result)
             return
         chosen = str(self.query_one("#ticket-type", Select).value)
-        if self.amend is not None:
-            chosen = "amend"
-        elif chosen not in WORKED:
-            chosen = "market"
-        self.dismiss((result, chosen))
+        self.dismiss((result, chosen if chosen in WORKED else "market"))
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         event.stop()

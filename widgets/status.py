@@ -25,51 +25,70 @@ def clip(text: str, limit: int) -> str:
     return line if len(line) <= limit else line[: limit - 1] + "…"
 
 
-def render_status(view: StatusView, palette: Palette = DEFAULT_PALETTE, previous=None) -> Text:
+def _segments(view: StatusView, palette: Palette) -> list[tuple[int, Text]]:
+    """(priority, piece) in screen order; 0 is never dropped. When the bar is too
+    narrow the highest numbers go first, so the trading state, each venue's data
+    age and the clock are the last things on screen."""
+    out: list[tuple[int, Text]] = []
+
+    def seg(priority: int, *parts: tuple[str, str | None]) -> None:
+        t = Text()
+        for s, cls in parts:
+            t.append(s, style=style(palette, cls) if cls else "")
+        out.append((priority, t))
+
     mode = view.mode.upper()
-    text = Text()
-    text.append(f" {mode} ", style=style(palette, "live" if mode == "LIVE" else "header"))
+    seg(0, (f" {mode} ", "live" if mode == "LIVE" else "header"))
     state = view.trading_state.upper()
-    text.append(f" {state}", style=style(palette, "ok" if state == "ACTIVE" else "breach"))
+    seg(0, (f" {state}", "ok" if state == "ACTIVE" else "breach"))
     if view.trading_reason and state != "ACTIVE":
-        reason = view.trading_reason
-        text.append(f": {reason if len(reason) <= 40 else reason[:39] + '…'}",
-                    style=style(palette, "amber"))
+        seg(3, (f": {clip(view.trading_reason, 40)}", "amber"))
     for v in view.venues:
-        text.append("  ")
         if v.connected:
             old = v.age_s is not None and v.age_s > view.stale_after_s
-            text.append(f"{v.venue} ● {f.age(v.age_s)}",
-                        style=style(palette, "stale" if old else "ok"))
+            seg(0, (f"  {v.venue} ● {f.age(v.age_s)}", "stale" if old else "ok"))
         else:
-            state = "retrying" if v.retrying else "disconnected"
-            text.append(f"{v.venue} ○ {state}", style=style(palette, "breach"))
+            seg(0, (f"  {v.venue} ○ {'retrying' if v.retrying else 'disconnected'}", "breach"))
         if v.message:
             suspect = v.message.startswith("SUSPECT")
-            text.append(f" {clip(v.message, VENUE_MESSAGE_CHARS)}",
-                        style=style(palette, "breach" if suspect else "muted"))
+            seg(2 if suspect else 6, (f" {clip(v.message, VENUE_MESSAGE_CHARS)}",
+                                      "breach" if suspect else "muted"))
         if v.dead_man:
-            text.append(f" dms {v.dead_man}", style=style(palette, "muted"))
-    text.append("  │ engine ")
+            seg(5, (f" dms {v.dead_man}", "muted"))
     if view.engine_state == "failed":
-        text.append(f"FAILED {clip(view.engine_error, ENGINE_ERROR_CHARS)}",
-                    style=style(palette, "breach"))
+        seg(1, ("  │ engine ", None),
+            (f"FAILED {clip(view.engine_error, ENGINE_ERROR_CHARS)}", "breach"))
     elif view.engine_last_run_ms is None:
-        text.append(view.engine_state, style=style(palette, "muted"))
+        seg(4, ("  │ engine ", None), (view.engine_state, "muted"))
     else:
         dur = "" if view.engine_duration_ms is None else f" {view.engine_duration_ms:.0f}ms"
-        text.append(f"{view.engine_state} {f.clock(view.engine_last_run_ms)}{dur}")
+        seg(4, ("  │ engine ", None),
+            (f"{view.engine_state} {f.clock(view.engine_last_run_ms)}{dur}", None))
     if view.engine_next_run_s is not None:
-        text.append(f" next {f.age(view.engine_next_run_s)}", style=style(palette, "muted"))
-    text.append("  │ auto ")
-    text.append("ON" if view.auto_execute else "OFF",
-                style=style(palette, "amber" if view.auto_execute else "muted"))
-    text.append("  │ breakers ")
+        seg(7, (f" next {f.age(view.engine_next_run_s)}", "muted"))
+    seg(1 if view.auto_execute else 5, ("  │ auto ", None),
+        ("ON" if view.auto_execute else "OFF", "amber" if view.auto_execute else "muted"))
     if view.breakers:
-        text.append(" ".join(view.breakers), style=style(palette, "breach"))
+        seg(1, ("  │ breakers ", None), (" ".join(view.breakers), "breach"))
     else:
-        text.append("none", style=style(palette, "muted"))
-    text.append(f"  │ {f.clock(view.clock_ms, with_date=True)} UTC")
+        seg(6, ("  │ breakers ", None), ("none", "muted"))
+    seg(0, (f"  │ {f.clock(view.clock_ms, with_date=True)} UTC", None))
+    return out
+
+
+def render_status(view: StatusView, palette: Palette = DEFAULT_PALETTE, previous=None,
+                  width: int | None = None) -> Text:
+    """The bar's line; with ``width``, the least needed pieces are dropped until it
+    fits (see :func:`_segments`), and what still overflows is cut at the end."""
+    segments = _segments(view, palette)
+    if width is not None and width > 0:
+        for level in range(7, 0, -1):
+            if sum(len(t) for _, t in segments) <= width:
+                break
+            segments = [(p, t) for p, t in segments if p < level]
+    text = Text()
+    for _, t in segments:
+        text.append_text(t)
     return text
 
 
@@ -87,4 +106,4 @@ class StatusBar(Panel):
         }
 
     def render_view(self, view, palette, previous):
-        return render_status(view, palette, previous)
+        return render_status(view, palette, previous, width=self.content_size.width or None)

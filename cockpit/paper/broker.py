@@ -49,7 +49,6 @@ from cockpit.model import (
     Trade,
 )
 from cockpit.paper.accounting import position_margin
-from cockpit.paper.amend import check_amend
 from cockpit.paper.events import EXPIRY_GRACE_MS, FundingClock, expiry_legs, liquidation_legs
 from cockpit.paper.ledger import Ledger, updated
 from cockpit.paper.market import MarketView
@@ -478,31 +477,52 @@ class PaperBroker(Broker):
 
     def amend(self, order_id: str, *, price: float | None = None,
               amount: float | None = None) -> Order:
-        """Synchronous ``amend_order`` (rules in ``cockpit.paper.amend``): the resting
-        limit re-priced and/or re-sized in place, same id and client id, committed."""
+        """A resting limit's new price and/or total amount; same id and client id.
+
+        Checked like a new order (tick, minimum, reduce-only, margin for what it adds).
+        A price that would trade at once is refused (an amend never becomes a taker
+        here: cancel and send a market order instead); the amount may not fall below
+        what already filled."""
         with self._lock:
             order = self.ledger.orders.get(order_id)
             if order is None:
                 raise OrderRejected(f"order {order_id!r} unknown: check the id")
+            if order.status != "open" or order.type != "limit":
+                raise OrderRejected(f"order {order_id} is {order.status}, not a resting "
+                                    "limit: only a resting limit can be amended")
             inst = self.instrument(order.symbol)
+            new_amount = order.amount if amount is None else float(amount)
+            new_price = order.price if price is None else float(price)
+            if not (math.isfinite(new_amount) and new_amount > order.filled + 1e-12):
+                raise OrderRejected(f"amount {new_amount:g} for {order.symbol}: must exceed the "
+                                    f"{_fmt(order.filled)} already filled")
             bids = self.market.levels(inst.symbol, "sell")
             asks = self.market.levels(inst.symbol, "buy")
-            new_amount, new_price = check_amend(
-                inst, order, price, amount, float(bids[0, 0]) if len(bids) else math.nan,
-                float(asks[0, 0]) if len(asks) else math.nan)
-            grows = (new_amount - order.filled) - order.remaining
-            if grows > 1e-12 and not order.reduce_only and (
-                    problem := self._margin_problem(inst, order.side, grows, [], new_price)):
-                raise OrderRejected(problem)
-            # a new price re-queues the order (time priority lost), a new size alone does not
-            ts = self._now() if new_price != order.price else order.ts_ms
-            amended = updated(order, price=new_price, amount=new_amount, ts_ms=ts,
-                              reason="amended")
-            if self._book([], [amended]) is None:
-                raise OrderRejected(f"amend of {order_id} could not be booked: retry it")
+            best_bid = float(bids[0, 0]) if len(bids) else math.nan
+            best_ask = float(asks[0, 0]) if len(asks) else math.nan
+            request = OrderRequest(order.symbol, order.side, "limit", new_amount - order.filled,
+                                   new_price, reduce_only=order.reduce_only,
+                                   post_only=order.post_only)
+            remaining, new_price = check_order(inst, request, self.ledger.position(inst.symbol),
+                                               best_bid, best_ask)
+            crosses = best_ask <= new_price if order.side == "buy" else best_bid >= new_price
+            if crosses:
+                raise OrderRejected(f"price {new_price:g} for {order.symbol} would trade at once "
+                                    "(it crosses the book): amend it less far, or cancel and "
+                                    "send a market order")
+            added = remaining - order.remaining
+            if added > 0 and not order.reduce_only:
+                problem = self._margin_problem(inst, order.side, added, [], new_price)
+                if problem:
+                    raise OrderRejected(problem)
+            done = updated(order, price=new_price, amount=order.filled + remaining)
+            if self._book([], [done]) is None:
+                raise OrderRejected(f"order {order.id} could not be amended: retry it")
+            self._account = None
+            result = self.ledger.orders[order.id]
             account = self.account()
         self._emit(account)
-        return amended
+        return result
 
     def cancel_all(self, symbol: str | None = None) -> list[Order]:
         """Cancel every open order (of ``symbol``) in one transaction."""
@@ -533,12 +553,12 @@ class PaperBroker(Broker):
     async def cancel_order(self, order_id: str, symbol: str | None = None) -> Order:
         return self.cancel(order_id)
 
+    async def amend_order(self, order_id: str, symbol: str | None = None, *,
+                          price: float | None = None, amount: float | None = None) -> Order:
+        return self.amend(order_id, price=price, amount=amount)
+
     async def cancel_all_orders(self, symbol: str | None = None) -> list[Order]:
         return self.cancel_all(symbol)
-
-    async def amend_order(self, order_id: str, symbol: str, *, price: float | None = None,
-                          amount: float | None = None) -> Order:
-        return self.amend(order_id, price=price, amount=amount)
 
     async def fetch_open_orders(self, symbol: str | None = None) -> list[Order]:
         with self._lock:

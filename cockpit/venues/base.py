@@ -78,14 +78,6 @@ class Broker(ABC):
     @abstractmethod
     async def cancel_order(self, order_id: str, symbol: str | None = None) -> Order: ...
 
-    async def amend_order(self, order_id: str, symbol: str, *, price: float | None = None,
-                          amount: float | None = None) -> Order:
-        """Change the price and/or total amount (filled part included) of a resting limit,
-        keeping its client id; returns the order as amended. Raises ValueError naming
-        the field when the venue would refuse it."""
-        raise NotImplementedError(f"{self.venue or 'this broker'}: amending orders is not "
-                                  "supported here; cancel the order and send a new one")
-
     @abstractmethod
     async def cancel_all_orders(self, symbol: str | None = None) -> list[Order]: ...
 
@@ -120,6 +112,12 @@ class Broker(ABC):
         has no such order. A broker that cannot look orders up by client id raises
         NotImplementedError (reconciliation then says the order's fate is unknown)."""
         raise NotImplementedError
+
+    async def amend_order(self, order_id: str, symbol: str | None = None, *,
+                          price: float | None = None, amount: float | None = None) -> Order:
+        """Change a resting limit's price and/or total amount, keeping its ids."""
+        raise NotImplementedError("this broker cannot amend orders yet: cancel the order "
+                                  "(c) and send a new one")
 
     def resting_orders(self) -> list[Order]:
         """Our orders open at the venue, as last seen (no request): what a quit would

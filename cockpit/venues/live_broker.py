@@ -113,6 +113,7 @@ class CcxtBroker(Broker):
             self._limiter = rate_limiter_for(key_id, rate, max(rate, 5.0))
         self._positions: dict[str, Position] = {}
         self._balances: list[Balance] = []
+        self._venue_margin: tuple[float, float] | None = None  # (IM, MM) USD, account-level
         self._open: dict[str, Order] = {}
         self._fills: deque[Fill] = deque(maxlen=500)
         self._ts_ms = 0
@@ -305,18 +306,24 @@ class CcxtBroker(Broker):
         self._resting_changed()
         return order
 
-    async def amend_order(self, order_id: str, symbol: str, *, price: float | None = None,
-                          amount: float | None = None) -> Order:
+    async def amend_order(self, order_id: str, symbol: str | None = None, *,
+                          price: float | None = None, amount: float | None = None) -> Order:
         """ccxt ``edit_order`` on a resting limit (OKX ``amend-order``): the new price and
-        the new TOTAL amount, checked and rounded as a create is; the client id stays.
-        The venue's answer is looked up by client id (amend acks are ids only)."""
+        the new TOTAL amount, checked and rounded as a create is (a price off the tick is
+        refused, not moved); the client id stays. The venue's answer is looked up by
+        client id (amend acks are ids only)."""
         from ccxt.base.errors import ExchangeError, OrderNotFound
 
         if not self.live:
             raise PermissionError(f"{self.venue}: live trading is off (read-only account); "
                                   "start with --live or set live = true for this venue")
+        old = self._open.get(order_id)
+        symbol = symbol or (old.symbol if old is not None else None)
+        if symbol is None:
+            raise ValueError(f"symbol: order {order_id} is not among our resting orders; "
+                             "give its symbol")
         market = await self._market(symbol)
-        old = self._open.get(order_id) or next(
+        old = old or next(
             (o for o in await self.fetch_open_orders(symbol) if o.id == order_id), None)
         if old is None or old.status != "open":
             raise ValueError(f"order {order_id} on {symbol} is not resting any more: "
@@ -438,6 +445,9 @@ class CcxtBroker(Broker):
             if price is not None:
                 prices[coin] = price
         self._balances = to_balances(raw, prices)
+        from cockpit.venues.account_margin import account_margin_usd
+
+        self._venue_margin = account_margin_usd(self.venue, raw.get("info"), prices)
         return self._balances
 
     async def _usd_price(self, coin: str) -> float | None:
@@ -476,6 +486,11 @@ class CcxtBroker(Broker):
         upnl = sum(p.unrealised_pnl_usd for p in positions)
         wallet = sum(b.usd_value for b in self._balances)
         equity = wallet if self.venue in _TOTAL_IS_EQUITY else wallet + upnl
+        # The venue's account-level figure holds open-order margin and its offsets;
+        # the positions' sum is a floor: never show less than either.
+        im = sum(p.initial_margin_usd for p in positions)
+        mm = sum(p.maintenance_margin_usd for p in positions)
+        venue_im, venue_mm = self._venue_margin or (0.0, 0.0)
         return Account(
             venue=self.venue,
             ts_ms=self._ts_ms,
@@ -484,8 +499,8 @@ class CcxtBroker(Broker):
             open_orders=tuple(self._open.values()),
             fills=tuple(self._fills)[-200:],
             equity_usd=equity,
-            initial_margin_usd=sum(p.initial_margin_usd for p in positions),
-            maintenance_margin_usd=sum(p.maintenance_margin_usd for p in positions),
+            initial_margin_usd=max(im, venue_im),
+            maintenance_margin_usd=max(mm, venue_mm),
             unrealised_pnl_usd=upnl,
         )
 

@@ -30,6 +30,9 @@ def test_the_table_is_the_bindings_of_the_app_and_its_screens():
     assert _ids_and_keys(ConfirmScreen.BINDINGS) == BINDING_SCOPES["confirm"]
     assert _ids_and_keys(HelpScreen.BINDINGS) == BINDING_SCOPES["help"]
     assert _ids_and_keys(OrderTicket.BINDINGS) == BINDING_SCOPES["ticket"]
+    from widgets.amend import AmendScreen
+
+    assert _ids_and_keys(AmendScreen.BINDINGS) == BINDING_SCOPES["amend"]
 
 
 @pytest.mark.parametrize(("typed", "textual"), [

@@ -8,7 +8,7 @@ from cockpit.config import Config
 from cockpit.runtime import build_demo
 from cockpit.venues.sim import dispatch
 
-START_MS = 1_795_435_200_000  # 2026-11-23 08:00:00 UTC
+START_MS = 1_795_435_200_000  # 2026-11-23 12:00:00 UTC
 
 
 def step(runtime, n=1):

@@ -281,3 +281,35 @@ async def test_an_engine_failing_from_the_start_says_so_instead_of_inside_its_li
         assert not panel.view.rows
         assert panel.view.empty_reason.startswith("engine failing: ValueError: forecast cache")
         assert "inside its limits" not in panel.view.empty_reason
+
+
+async def test_an_unexpected_error_in_the_app_ends_it_with_one_line_not_a_traceback(capfd):
+    """Outside --debug the trader sees one line naming the error and the log; the
+    traceback goes to the log file only, and a secret in the message is redacted."""
+    from functools import partial
+    from pathlib import Path
+
+    import pytest
+
+    from cockpit.cli import _crash_line
+    from cockpit.keys import install_redaction
+
+    install_redaction(["s3cr3t-key-123"])
+    app = make_app()
+    app.crash_line = partial(_crash_line, where=Path("/logs/cockpit.log"))
+
+    def boom():
+        raise ValueError("venue said no for s3cr3t-key-123")
+
+    with pytest.raises(ValueError):  # the test harness re-raises what ended the app
+        async with app.run_test(size=SIZE) as pilot:
+            await settle(app, pilot)
+            app.call_later(boom)
+            await pilot.pause()
+            await pilot.pause()
+    out = capfd.readouterr()
+    text = " ".join((out.out + out.err).split())
+    assert app.return_code == 1
+    assert "cockpit: unexpected error ValueError: venue said no for" in text
+    assert "details in /logs/cockpit.log; run with --debug for the traceback" in text
+    assert "Traceback" not in text and "s3cr3t-key-123" not in text

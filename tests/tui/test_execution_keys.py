@@ -61,3 +61,38 @@ async def test_c_on_the_orders_table_cancels_the_resting_execution():
         ex = app.desk.executor.executions[row.id]
         assert ex.state == "cancelled" and "trader" in ex.note
         assert app.desk.journal.records(kinds=["cancel"])
+
+
+async def test_e_on_the_orders_table_amends_the_resting_limit():
+    """A limit rests (the ticket); `e` on its row opens the amend screen prefilled;
+    a new price typed in and Enter: the same order rests at the new price."""
+    from textual.widgets import Input
+
+    from cockpit.model import OrderRequest
+    from widgets.amend import AmendScreen
+
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        await app.desk.reconcile()
+        eth = "ETH/USDT:USDT"
+        price = round(app.store.snapshot().books[eth].best_bid * 0.99, 2)
+        report = await app.desk.send_ticket(OrderRequest(eth, "buy", "limit", 1.0, price=price))
+        (order,) = report.orders
+        await settle(app, pilot)
+        orders = app.main.query_one(PositionsPanel).query_one("#orders-table")
+        orders.focus()
+        await pilot.pause()
+        await pilot.press("e")
+        await pilot.pause()
+        assert isinstance(app.screen, AmendScreen)
+        field = app.screen.query_one("#amend-price", Input)
+        assert float(field.value) == order.price  # prefilled with what rests
+        new = round(price * 0.995, 2)
+        field.value = f"{new:,}"  # thousands separators are accepted
+        await pilot.press("enter")
+        await settle(app, pilot)
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        (now,) = app.runtime.broker.account().open_orders
+        assert now.id == order.id and now.price == new

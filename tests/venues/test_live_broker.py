@@ -344,3 +344,29 @@ async def test_deribit_timeout_looked_up_by_label():
     assert http.params_of("get_order_state_by_label")[0] == {"currency": "ETH", "label": "fooBar"}
     assert (order.id, order.status, order.filled, order.client_order_id) == (
         "ETH-331562", "closed", 37.0, "fooBar")
+
+
+async def test_a_cross_accounts_margin_is_the_venues_account_level_figure():
+    """OKX's documented balance reply holds imr 8.57068529 and mmr 0.3428274116 USD for
+    the account (open-order margin included): with no position, the account shows
+    them, not the positions' sum of 0."""
+    broker, _ = okx_broker()
+    account = await broker.refresh()
+    assert account.positions == ()
+    assert account.initial_margin_usd == pytest.approx(8.57068529)
+    assert account.maintenance_margin_usd == pytest.approx(0.3428274116)
+
+
+def test_deribit_account_margin_is_per_coin_at_its_usd_price():
+    from cockpit.venues.account_margin import account_margin_usd
+
+    info = {"result": {"summaries": [
+        {"currency": "BTC", "initial_margin": 0.02, "maintenance_margin": 0.015},
+        {"currency": "ETH", "initial_margin": 0, "maintenance_margin": 0},
+        {"currency": "USDC", "initial_margin": 100.0, "maintenance_margin": 50.0},
+    ]}}
+    im, mm = account_margin_usd("deribit", info, {"BTC": 90_000.0})
+    assert (im, mm) == pytest.approx((0.02 * 90_000 + 100.0, 0.015 * 90_000 + 50.0))
+    # a coin with margin but no price: no figure, rather than a wrong one
+    assert account_margin_usd("deribit", info, {}) is None
+    assert account_margin_usd("okx", {"data": [{"imr": "", "mmr": ""}]}, {}) is None

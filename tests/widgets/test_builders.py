@@ -255,7 +255,7 @@ def test_margin_view_levels_and_missing_inputs():
         mid = 0.5 * (lo2 + hi)
         lo2, hi = (mid, hi) if surplus(mid) > 0 else (lo2, mid)
     assert rows[opt.symbol].liquidation_price == pytest.approx(lo2, rel=1e-7)
-    assert "account" in rows[opt.symbol].note and rows[opt.symbol].mark == f
+    assert "BTC price, liq" in rows[opt.symbol].note and rows[opt.symbol].mark == f
     assert v.worst_symbol == BTC_PERP.symbol  # only one with a distance
     red = views.margin_view(snapshot(equity=10_000.0, mm=9_000.0), None, (0.5, 0.8))
     assert red.level == "red" and red.empty_reason == "no open positions"

@@ -316,3 +316,25 @@ def test_num_reads_back_as_the_rounded_value(x, decimals):
     digits = text.lstrip("+-").split(".")
     assert len(digits[1] if len(digits) > 1 else "") == decimals  # fixed decimals, always
     assert text[0] in "+-" or float(text.replace(",", "")) == 0
+
+
+@pytest.mark.parametrize("width", [80, 100, 120, 160])
+def test_a_narrow_status_bar_drops_details_never_the_state_ages_or_clock(width):
+    """At any width the trading state, every venue's data age and the clock stay;
+    from 120 columns the tripped breakers and auto ON too; the countdown, venue notes
+    and the engine's last run go first."""
+    view = StatusView("live", 1_790_000_000_000,
+                      (VenueRow("deribit", True, 0.4, message="RUNNING SLOW: 2,210x of 3,600x"),
+                       VenueRow("okx", True, 1.2, dead_man="armed 60s, refreshed 14:13:05 UTC")),
+                      engine_state="idle", engine_last_run_ms=1_790_000_000_000,
+                      engine_duration_ms=12.4, engine_next_run_s=2.0, auto_execute=True,
+                      breakers=("stale data",), trading_state="reducing",
+                      trading_reason="kill switch")
+    plain = render_status(view, width=width).plain
+    assert len(plain) <= width
+    musts = [" LIVE ", " REDUCING", "deribit ● 0.4s", "okx ● 1.2s", "2026-09-21 14:13:20 UTC"]
+    for must in musts + (["stale data", "auto ON"] if width >= 120 else []):
+        assert must in plain, (width, must, plain)
+    full = render_status(view).plain
+    if len(full) <= width:
+        assert plain == full  # nothing dropped where it fits
