@@ -306,6 +306,58 @@ class CcxtBroker(Broker):
         self._resting_changed()
         return order
 
+    async def amend_order(self, order_id: str, symbol: str | None = None, *,
+                          price: float | None = None, amount: float | None = None) -> Order:
+        """ccxt ``edit_order`` on a resting limit (OKX ``amend-order``): the new price and
+        the new TOTAL amount, checked and rounded as a create is (a price off the tick is
+        refused, not moved); the client id stays. The venue's answer is looked up by
+        client id (amend acks are ids only)."""
+        from ccxt.base.errors import ExchangeError, OrderNotFound
+
+        if not self.live:
+            raise PermissionError(f"{self.venue}: live trading is off (read-only account); "
+                                  "start with --live or set live = true for this venue")
+        old = self._open.get(order_id)
+        symbol = symbol or (old.symbol if old is not None else None)
+        if symbol is None:
+            raise ValueError(f"symbol: order {order_id} is not among our resting orders; "
+                             "give its symbol")
+        market = await self._market(symbol)
+        old = old or next(
+            (o for o in await self.fetch_open_orders(symbol) if o.id == order_id), None)
+        if old is None or old.status != "open":
+            raise ValueError(f"order {order_id} on {symbol} is not resting any more: "
+                             "nothing to amend")
+        if old.type != "limit" or old.price is None:
+            raise ValueError(f"order {order_id} on {symbol} is a {old.type} order: only a "
+                             "resting limit can be amended")
+        request = OrderRequest(symbol, old.side, "limit", old.amount if amount is None
+                               else amount, old.price if price is None else price,
+                               reduce_only=old.reduce_only, post_only=old.post_only,
+                               client_order_id=old.client_order_id)
+        venue_amount, venue_price = await self._prepare(request, market)
+        if venue_price is not None and not math.isclose(venue_price, request.price,
+                                                        rel_tol=1e-9):
+            raise ValueError(f"price: {request.price:g} is not on {symbol}'s tick; use "
+                             f"{venue_price:g}")
+        if request.amount <= old.filled + 1e-12:
+            raise ValueError(f"amount: {old.filled:g} of {symbol} has already filled; the new "
+                             "total must be larger (or cancel the order)")
+        try:
+            await self._call("edit_order", order_id, symbol, "limit", old.side,
+                             venue_amount, venue_price, {})
+        except OrderNotFound:
+            raise ValueError(f"order {order_id} on {symbol} is not resting any more: "
+                             "nothing to amend") from None
+        except ExchangeError as exc:
+            raise refusal_sentence(self.venue, exc) from None
+        found = await self._lookup(symbol, old.client_order_id)
+        if found is not None:
+            return self._order(found, market, old.client_order_id)
+        amended = replace(old, price=request.price, amount=request.amount)
+        self._open[amended.id] = amended  # not found by id right now: what we asked for
+        return amended
+
     async def cancel_all_orders(self, symbol: str | None = None) -> list[Order]:
         """Every open order (of ``symbol``) cancelled: in one call where the venue has
         one, else one by one and checked (see module)."""

@@ -75,6 +75,7 @@ class FakeOkx:
         self.empty_asks = False
         self.zero_levels = False
         self.cancel_posts = 0
+        self.amend_bodies: list[dict] = []  # every amend-order body, as received
         # what happened
         self.requests: list[tuple[str, str]] = []
         self.seen_api_keys: set[str] = set()  # OK-ACCESS-KEY headers received
@@ -175,6 +176,8 @@ class FakeOkx:
             return ok([order])
         if path == "/api/v5/trade/cancel-order" and request.method == "POST":
             return await self._cancel(request)
+        if path == "/api/v5/trade/amend-order" and request.method == "POST":
+            return await self._amend(request)
         if path == "/api/v5/trade/orders-pending":
             return ok([o for o in self.orders.values() if o["state"] == "live"])
         if path == "/api/v5/trade/cancel-all-after":
@@ -248,6 +251,30 @@ class FakeOkx:
                  "sCode": code, "sMsg": text}]})
         order["state"] = "canceled"
         return ok([{"clOrdId": order["clOrdId"], "ordId": order["ordId"], "sCode": "0",
+                    "sMsg": ""}])
+
+    async def _amend(self, request: web.Request) -> web.StreamResponse:
+        """POST /api/v5/trade/amend-order as OKX v5 documents it: ordId or clOrdId, and
+        newSz (the new TOTAL size, filled part included) and/or newPx; the reply names
+        the order only (ordId, clOrdId, reqId, sCode, sMsg). 51503: the order has
+        filled, been cancelled or does not exist."""
+        body = await request.json()
+        self.amend_bodies.append(body)
+        order = next((o for o in self.orders.values() if o["ordId"] == body.get("ordId")
+                      or (body.get("clOrdId") and o["clOrdId"] == body.get("clOrdId"))), None)
+        if order is None or order["state"] not in ("live", "partially_filled"):
+            return web.json_response({"code": "1", "msg": "Operation failed.", "data": [
+                {"clOrdId": body.get("clOrdId", ""), "ordId": body.get("ordId", ""),
+                 "reqId": body.get("reqId", ""), "sCode": "51503",
+                 "sMsg": "Order modification failed as the order has been filled, "
+                         "canceled or does not exist"}]})
+        if "newSz" in body:
+            order["sz"] = body["newSz"]
+        if "newPx" in body:
+            order["px"] = body["newPx"]
+        order["uTime"] = str(_ms())
+        return ok([{"clOrdId": order["clOrdId"], "ordId": order["ordId"],
+                    "reqId": body.get("reqId", ""), "ts": order["uTime"], "sCode": "0",
                     "sMsg": ""}])
 
     # -- payloads (OKX v5 documented shapes) ----------------------------------
