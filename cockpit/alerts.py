@@ -190,14 +190,15 @@ class Alerts:
     ``notify(message, title=, severity=)`` is ``App.notify``."""
 
     def __init__(self, config, notify: Callable[..., object]) -> None:
-        from cockpit.alerts_webhook import WebhookPoster
-
         self.detector = AlertDetector.from_config(config)
         self.notify = notify
         cfg = config.alerts
         self.events = frozenset(cfg.events)
-        self.poster = WebhookPoster.from_config(cfg, on_status=self._webhook_status) \
-            if cfg.webhook_url else None
+        self.poster = None
+        if cfg.webhook_url:  # httpx loads only then: the first screen does not wait on it
+            from cockpit.alerts_webhook import WebhookPoster
+
+            self.poster = WebhookPoster.from_config(cfg, on_status=self._webhook_status)
         self.shown: list[Alert] = []
         self._task: asyncio.Task | None = None
 
