@@ -1,5 +1,6 @@
 """Start-up stays light: the demo reaches its first full screen without importing
-ccxt (about 1 s) or arch (about 1.5 s); they load where they are used."""
+ccxt (about 1 s), arch (about 1.5 s) or httpx (alerts webhook only); they load where they
+are used."""
 
 import subprocess
 import sys
@@ -19,7 +20,7 @@ SCRIPT = textwrap.dedent(
         async with app.run_test(size=(160, 48)) as pilot:
             while app.first_paint_s is None:
                 await pilot.pause()
-            loaded = sorted({m.split(".")[0] for m in sys.modules} & {"ccxt", "arch", "aiohttp"})
+            loaded = sorted({m.split(".")[0] for m in sys.modules} & {"ccxt", "arch", "aiohttp", "httpx"})
             print("LOADED", ",".join(loaded) or "-")
 
     asyncio.run(main())
