@@ -12,7 +12,9 @@ The checks, in order (the limits are ``[risk]``, see ``cockpit.config.RiskConfig
    :func:`reduces_risk` does not verify.
 2. the instrument is listed and matches ``[risk] allow``.
 3. market data: a usable ticker (and, for a market order, a book with the side it
-   takes), no older than ``max_data_age_s`` wall seconds, book not crossed.
+   takes), no older than ``max_data_age_s`` wall seconds, book not crossed. Stale data
+   does not stop a LIMIT order that brings its position toward zero: the trader can
+   always get out at a price of their own; a market order's price is unknown then.
 4. order sanity: side, type, a finite amount > 0, a limit price finite > 0.
 5. ``reduce_only``: the side opposite the position, and the amount within the position
    less the reduce-only orders already resting on that side.
@@ -212,9 +214,12 @@ class RiskGate:
         if state is TradingState.REDUCING and not reduces:
             return (f"trading is REDUCING: {order.side} {_num(order.amount)} {order.symbol} is "
                     f"not verified to reduce risk ({why}) (trading state)")
-        for step in (self._instrument, self._market_data, self._sanity):
-            if reason := step(order, snapshot):
-                return reason
+        if reason := self._instrument(order, snapshot):
+            return reason
+        if reason := self._market_data(order, snapshot, closes=rule == "position"):
+            return reason
+        if reason := self._sanity(order, snapshot):
+            return reason
         if reason := self._reduce_only(order, w, resting):
             return reason
         if not reduces and (reason := self._notional_limits(w, now)):
@@ -266,17 +271,24 @@ class RiskGate:
     def _age_s(self, snapshot: Snapshot, ts_ms: int) -> float:
         return (snapshot.ts_ms - ts_ms) / 1000.0 / self.time_scale
 
-    def _market_data(self, order: OrderRequest, snapshot: Snapshot) -> str | None:
+    def _market_data(self, order: OrderRequest, snapshot: Snapshot, *,
+                     closes: bool = False) -> str | None:
+        """``closes``: the order brings its position toward zero without flipping it.
+        Such a LIMIT order passes on stale data: its price is the sender's and it cannot
+        fill worse, and a trader must be able to get out while a feed is silent. A market
+        order on stale data is refused whatever it does: its price is unknown."""
         sym, limit = order.symbol, self.risk.max_data_age_s
         key = "([risk] max_data_age_s)"
+        stale_ok = closes and order.type == "limit"
+        hint = "; a limit that closes is allowed" if closes else ""
         inst = snapshot.instruments[sym]
         t = snapshot.tickers.get(sym)
         if t is None:
             return f"no ticker for {sym} yet: wait for market data {key}"
         if problem := ticker_problem(t, inst):
             return f"{sym} {problem}: unusable market data {key}"
-        if (age := self._age_s(snapshot, t.ts_ms)) > limit:
-            return f"{sym} ticker {age:.1f}s old > {limit:g}s {key}"
+        if (age := self._age_s(snapshot, t.ts_ms)) > limit and not stale_ok:
+            return f"{sym} ticker {age:.1f}s old > {limit:g}s{hint} {key}"
         book = snapshot.books.get(sym)
         if book is None:
             if order.type == "market":
@@ -284,8 +296,8 @@ class RiskGate:
             return None
         if problem := book_problem(book):
             return f"{sym} {problem}: unusable market data {key}"
-        if (age := self._age_s(snapshot, book.ts_ms)) > limit:
-            return f"{sym} book {age:.1f}s old > {limit:g}s {key}"
+        if (age := self._age_s(snapshot, book.ts_ms)) > limit and not stale_ok:
+            return f"{sym} book {age:.1f}s old > {limit:g}s{hint} {key}"
         if order.type == "market" and not len(book.asks if order.side == "buy" else book.bids):
             side = "asks" if order.side == "buy" else "bids"
             return f"{sym} book has no {side} for a market {order.side}: send a limit {key}"

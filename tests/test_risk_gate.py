@@ -364,3 +364,22 @@ def test_the_accounts_own_resting_orders_count_when_none_are_passed():
     assert gate().check(mkt(BTC, "sell", held - 2.0), snap, REDUCING, now_s=0.0) is None
     rt.broker.cancel_all()
     assert gate().check(close, rt.store.snapshot(), REDUCING, now_s=0.0) is None
+
+
+@pytest.mark.parametrize("symbol", sorted(POS))
+def test_on_stale_data_a_limit_that_closes_passes_and_a_market_close_does_not(symbol):
+    """A silent feed must not trap the trader: a limit close carries its own price and
+    cannot fill worse; a market order's price is unknown, and an opening stays refused."""
+    old = aged(SNAP, 60)
+    close = close_of(symbol)
+    limit_close = lim(symbol, close.side, close.amount, mark(symbol))
+    assert gate().check(limit_close, old, ACTIVE, now_s=0.0) is None
+    assert gate().check(limit_close, old, REDUCING, now_s=0.0) is None
+    market_close = mkt(symbol, close.side, close.amount)
+    reason = gate().check(market_close, old, ACTIVE, now_s=0.0)
+    assert "old > 10s; a limit that closes is allowed ([risk] max_data_age_s)" in reason
+    opening = lim(symbol, "buy" if close.side == "sell" else "sell", close.amount, mark(symbol))
+    reason = gate().check(opening, old, ACTIVE, now_s=0.0)
+    assert reason is not None and "old > 10s ([risk] max_data_age_s)" in reason
+    flip = lim(symbol, close.side, 2 * close.amount, mark(symbol))
+    assert "max_data_age_s" in gate().check(flip, old, ACTIVE, now_s=0.0)
