@@ -201,13 +201,24 @@ class Alerts:
             self.poster = WebhookPoster.from_config(cfg, on_status=self._webhook_status)
         self.shown: list[Alert] = []
         self._task: asyncio.Task | None = None
+        self._told: dict[str, float] = {}  # kind -> monotonic s until which it is not shown
+
+    def told(self, *kinds: str, for_s: float = 3.0) -> None:
+        """The trader's own action has just said these on screen (the kill switch's one
+        notice names the state and the cancels): for ``for_s`` wall seconds alerts of these
+        kinds are not shown again, but still posted to the webhook."""
+        until = time.monotonic() + for_s
+        for k in kinds:
+            self._told[k] = until
 
     def show(self, alerts: Iterable[Alert]) -> None:
+        now = time.monotonic()
         for a in alerts:
             self.shown.append(a)
             del self.shown[:-100]
-            self.notify(a.text, title="Alert", severity=a.severity,
-                        timeout=15 if a.severity == "error" else 8)
+            if self._told.get(a.kind, 0.0) < now:
+                self.notify(a.text, title="Alert", severity=a.severity,
+                            timeout=15 if a.severity == "error" else 8)
             if self.poster is not None and a.kind in self.events:
                 self.poster.post(a)
 

@@ -215,6 +215,8 @@ class TradingActions:
 
     @work(group="kill", exit_on_error=False)
     async def kill(self) -> None:
+        # one notice says it all: the state change and the ended executions are in it
+        self.alerts.told("trading_state", "execution")
         text = await self.desk.kill()
         self.notify(text, title="Kill switch", severity="error")
         self._orders_done()

@@ -127,3 +127,35 @@ async def test_an_execution_ending_in_the_desks_journal_is_a_notification():
         assert n.severity == "error"
         assert n.message.startswith("execution given up: passive sell 0.5/2 "
                                     "BTC-261225-100000-C")
+
+
+async def test_the_kill_switch_says_it_once_on_screen_and_the_webhook_still_hears_it():
+    """The kill's own notice names the state and the cancels; the trading-state alert
+    it causes is not a second toast, but it is posted."""
+    runner, url, got = await _receiver([200])
+    try:
+        cfg = Config(alerts=AlertsConfig(webhook_url=url, events=("trading_state",),
+                                         timeout_s=2))
+        app = make_app(cfg)
+        async with app.run_test(size=SIZE, notifications=True) as pilot:
+            await settle(app, pilot)
+            await pilot.press("k")
+            await pilot.pause()
+            await pilot.press("y")
+            await _until(pilot, lambda: app.desk.state.value == "reducing")
+            for _ in range(5):
+                app.repaint()
+                await pilot.pause(0.02)
+            await _until(pilot, lambda: len(got) == 1)
+            shown = [n.message for n in app._notifications]
+            assert len(notes(app, "Kill switch")) == 1
+            assert not any(m.startswith("trading state REDUCING") for m in shown), shown
+            assert got[0]["text"].startswith("trading state REDUCING (was ACTIVE): kill switch")
+            # a later state change the trader did not just see is shown again
+            app.alerts._told.clear()
+            app.desk.lower_state(TradingState.HALTED, "halted by the trader", who="trader")
+            app.repaint()
+            await _until(pilot, lambda: any(n.message.startswith("trading state HALTED")
+                                            for n in app._notifications))
+    finally:
+        await runner.cleanup()
