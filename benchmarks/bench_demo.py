@@ -67,7 +67,7 @@ def make_app(acceleration: float | None = None) -> CockpitApp:
 async def wait_for_garch(app: CockpitApp, limit_s: float = 60.0) -> float:
     t0 = time.perf_counter()
     while time.perf_counter() - t0 < limit_s:
-        r = app.session.last_result
+        r = app.desk.last_result
         if r is not None and not r.provisional and not app._engine_busy:
             break
         await asyncio.sleep(0.05)
@@ -146,7 +146,7 @@ async def soak_phase(days: float) -> dict:
                             rss_mb()))
             if time.perf_counter() - w0 > 600:
                 break
-        runs = app.session.last_result.seq if app.session.last_result else None
+        runs = app.desk.last_result.seq if app.desk.last_result else None
     app.runner.close()
     warm = [s for s in samples if s[0] >= 10.0] or samples
     return {

@@ -23,9 +23,9 @@ from functools import partial
 from _timing import interleaved
 
 from cockpit.config import Config
+from cockpit.desk import policy_settings
 from cockpit.engine import EngineRunner
 from cockpit.runtime import _paper_broker, build_demo
-from cockpit.session import policy_settings
 from cockpit.store import Store
 from cockpit.venues.sim import SimFeed, SimMarket, dispatch
 
