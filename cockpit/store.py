@@ -19,6 +19,7 @@ import math
 import time
 from collections import deque
 from collections.abc import Callable
+from contextlib import contextmanager
 from dataclasses import replace
 from types import MappingProxyType
 
@@ -99,6 +100,17 @@ class Store:
                     fn(item)
                 except Exception:  # a listener bug must not stop the market
                     log.exception("market listener %s.%s failed", type(listener).__name__, method)
+
+    @contextmanager
+    def batch(self):
+        """Updates of one instant (a sim step, one websocket message of many tickers):
+        listeners hear ``on_batch(True)`` before and ``on_batch(False)`` after, so the
+        paper broker revalues the account once, at consistent marks."""
+        self._forward("on_batch", True)
+        try:
+            yield self
+        finally:
+            self._forward("on_batch", False)
 
     def _changed(self) -> None:
         self._seq += 1

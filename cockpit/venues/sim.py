@@ -47,6 +47,7 @@ import asyncio
 import math
 import time
 from collections import deque
+from contextlib import nullcontext
 from dataclasses import replace
 
 import numpy as np
@@ -472,7 +473,14 @@ class SimFeed(MarketFeed):
 
 
 def dispatch(sink: MarketSink, updates: list[Update]) -> None:
-    """Push each update to the sink method for its type."""
+    """Push each update to the sink method for its type, as one batch when the sink
+    takes batches (the Store: the paper broker then revalues once per step)."""
+    batch = getattr(sink, "batch", None)
+    with batch() if batch is not None else nullcontext():
+        _push(sink, updates)
+
+
+def _push(sink: MarketSink, updates: list[Update]) -> None:
     for update in updates:
         if isinstance(update, Ticker):
             sink.on_ticker(update)

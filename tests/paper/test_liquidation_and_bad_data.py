@@ -80,6 +80,48 @@ def test_a_listener_sees_one_account_per_ticker_and_none_for_unrelated_symbols()
     assert len(seen) == 2 and seen[-1].liquidations == 1
 
 
+def test_inside_a_batch_the_account_is_revalued_once_at_the_end_and_still_liquidates():
+    """One sim step's tickers are one batch: one revaluation at the step's marks, and a
+    liquidation those marks imply happens at the batch's end, as it would unbatched."""
+    seen = []
+    b = PaperBroker([PERP, ETH_PERP], on_account=seen.append)
+    b.seed({"USDT": 10_000.0}, [(SYM, 1.0, 60_000.0), (ETH_PERP.symbol, -1.0, 3_000.0)])
+    b.on_ticker(ticker(SYM, 60_000.0))
+    b.on_ticker(ticker(ETH_PERP.symbol, 3_000.0))
+    n = len(seen)
+    b.on_batch(True)
+    b.on_ticker(ticker(SYM, 59_000.0, T0 + 1))
+    b.on_ticker(ticker(ETH_PERP.symbol, 3_100.0, T0 + 1))
+    assert len(seen) == n  # nothing said mid-batch
+    b.on_batch(False)
+    assert len(seen) == n + 1
+    # equity by hand: 10,000 + (59,000 - 60,000) x 1 + (3,000 - 3,100) x 1 = 8,900
+    assert seen[-1].equity_usd == pytest.approx(8_900.0)
+    b.on_batch(True)
+    b.on_ticker(ticker(SYM, 50_000.0, T0 + 2))  # equity 10,000 - 10,000 - 100 < MM
+    b.on_ticker(ticker(ETH_PERP.symbol, 3_100.0, T0 + 2))
+    assert b.ledger.liquidations == 0
+    b.on_batch(False)
+    assert seen[-1].liquidations == 1 and seen[-1].positions == ()
+    b.on_batch(True)
+    b.on_batch(False)  # an empty batch says nothing
+    assert len(seen) == n + 2
+
+
+def test_the_store_hands_a_sim_step_to_the_broker_as_one_batch():
+    from cockpit.config import Config
+    from cockpit.runtime import build_demo
+    from cockpit.venues.sim import dispatch
+
+    rt = build_demo(Config(), seed=3, state_path=None)
+    seen = []
+    rt.broker.on_account = seen.append
+    updates = rt.feed.market.step()
+    assert sum(isinstance(u, Ticker) for u in updates) > 3  # several held marks move
+    dispatch(rt.store, updates)
+    assert len(seen) == 1
+
+
 @pytest.mark.parametrize("bad", [
     dict(mark=math.nan), dict(mark=-1.0), dict(mark=math.inf), dict(index=math.nan),
     dict(index=0.0), dict(bid=-5.0), dict(ask=math.inf),
