@@ -121,6 +121,7 @@ class Desk:
         self._journaled: set[str] = set()  # suggestion ids written to the journal
         self._fills_seen: set[str] = set()  # fill ids journaled (or found there) this session
         self.executor = Executor(self, config.execution)
+        self._cancelled_count = 0  # orders this desk cancelled (the kill switch counts its own)
         self._track_peak_equity()
         for r in journal.tail(200):  # the event log survives a restart
             self.log.append(LogEntry(r.ts_ms, r.kind, r.text))
@@ -412,6 +413,8 @@ class Desk:
             self.journal.order_update(cid, self.now_ms(), status=order.status,
                                       venue_order_id=order.id or None, filled=order.filled,
                                       average=order.average, reason=f"cancelled ({who})")
+        if order.status == "canceled":
+            self._cancelled_count += 1
         self.sync_account()
         return order, None
 
@@ -592,11 +595,13 @@ class Desk:
         self.lower_state(TradingState.REDUCING, "kill switch", who="kill")
         # Working executions end first: left working, a passive or TWAP execution
         # would place its next child right after the cancel (or after a restart).
+        before = self._cancelled_count
         for ex in self.executor.working():
             await self.executor.cancel(ex.id, who="kill switch")
+        by_executions = self._cancelled_count - before  # their children, cancelled above
         cancelled, problems = await self.cancel_all(who="kill")
-        text = (f"KILL SWITCH: {len(cancelled)} order(s) cancelled, auto-execute OFF, "
-                f"state {self.state.value.upper()}")
+        text = (f"KILL SWITCH: {len(cancelled) + by_executions} order(s) cancelled, "
+                f"auto-execute OFF, state {self.state.value.upper()}")
         if problems:
             text += "; NOT cancelled: " + "; ".join(problems)
         self.note("kill", text, who="kill")

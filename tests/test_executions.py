@@ -373,8 +373,11 @@ async def test_the_kill_switch_ends_working_executions_and_a_restart_does_not_re
     state = tmp_path / "demo.sqlite"
     rt, desk, s = await started(symbol=CALL, state_path=state)
     await desk.approve(s.id)
-    assert rt.broker.account().open_orders
-    await desk.kill()
+    resting = len(rt.broker.account().open_orders)
+    assert resting
+    text = await desk.kill()
+    # the execution's child counts among the cancelled orders the kill switch reports
+    assert text.startswith(f"KILL SWITCH: {resting} order(s) cancelled"), text
     ex = desk.executor.executions[s.id]
     assert ex.state == "cancelled" and "kill" in ex.note
     await step(rt, desk, 5)  # 30 s of market time: past the passive step
