@@ -208,6 +208,11 @@ async def test_a_strike_not_held_is_selected_ordered_through_the_ticket_and_held
     async with app.run_test(size=SIZE) as pilot:
         await settle(app, pilot)
         held = {p.symbol for p in app.runtime.broker.account().positions}
+        from textual.widgets import DataTable
+
+        # the positions table has the focus (and its cursor on a held row) when the chain opens
+        app.main.query_one("#positions-table", DataTable).focus()
+        await pilot.pause()
         screen = await _open_chain(app, pilot)
         expiry = screen.view.expiries[0]
         row = next(r for r in expiry.rows if r.strike > expiry.forward
@@ -324,7 +329,8 @@ async def test_main_footer_keeps_q_quit_at_160_columns_and_help_names_the_chain(
         footer = app.main.query_one(Footer)
         keys = [k for k in footer.query("FooterKey")]
         quit_key = next(k for k in keys if k.description == "Quit")
-        assert quit_key.region.right <= SIZE[0]
+        palette = next(k for k in keys if k.description == "palette")  # docked right, on top
+        assert quit_key.region.right <= palette.region.x
         await pilot.press("question_mark")
         await pilot.pause()
         from widgets.help import HelpScreen
