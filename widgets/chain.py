@@ -12,6 +12,7 @@ the put; on the strike column itself, the out-of-the-money one.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from itertools import groupby
 
 from rich.text import Text
 from textual.app import ComposeResult
@@ -135,8 +136,8 @@ def render_smile(expiries: Sequence[ChainExpiry], selected: int, width: int, hei
         v = v_hi - y / max(rows - 1, 1) * (v_hi - v_lo)
         label = f.pct(v, 0) if y in (0, rows // 2, rows - 1) else ""
         out.append(label.rjust(y_label - 2) + " ┤" if label else " " * (y_label - 1) + "│")
-        for ch, look in line:
-            out.append(ch, style=look)
+        for look, run in groupby(line, key=lambda cell: cell[1]):  # one span per style run
+            out.append("".join(ch for ch, _ in run), style=look)
         out.append("\n")
     axis = [" "] * cols
     for k in (k_lo, fwd, k_hi):

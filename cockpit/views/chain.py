@@ -45,31 +45,31 @@ def chain_view(snapshot: Snapshot, underlying: str | None = None,
                venue: str | None = None) -> ChainView:
     """The chain of ``underlying`` on ``venue`` (the first listed where None or
     not listed), expiries nearest first, strikes lowest first."""
-    pairs = chain_underlyings(snapshot)
+    live = _live_options(snapshot)
+    pairs = tuple(dict.fromkeys((i.venue, _underlying(i, i.symbol)) for i in live))
     if not pairs:
         return ChainView(underlying or "", venue or "",
                          empty_reason="no options listed on the venue(s) in use")
     if (venue, underlying) not in pairs:
         venue, underlying = next((p for p in pairs if p[1] == underlying), pairs[0])
-    options = [i for i in _live_options(snapshot)
-               if i.venue == venue and _underlying(i, i.symbol) == underlying]
+    options = [i for i in live if i.venue == venue and _underlying(i, i.symbol) == underlying]
     quotes = _quotes(snapshot, options)
-    expiries = []
-    for expiry_ms in sorted({i.expiry_ms for i in options}):
-        group = [i for i in options if i.expiry_ms == expiry_ms]
-        expiries.append(_expiry(snapshot, expiry_ms, group, quotes))
+    groups: dict[int, list[Instrument]] = {}
+    for inst in options:
+        groups.setdefault(inst.expiry_ms, []).append(inst)
+    expiries = [_expiry(snapshot, expiry_ms, groups[expiry_ms], quotes)
+                for expiry_ms in sorted(groups)]
     return ChainView(underlying, venue, tuple(expiries), pairs)
 
 
 def _expiry(snapshot: Snapshot, expiry_ms: int, group: list[Instrument],
             quotes: dict[str, ChainQuote]) -> ChainExpiry:
     forward = _forward(snapshot, group)
+    by_side = {(i.strike, i.is_call): quotes[i.symbol] for i in group}
     rows = []
     for strike in sorted({i.strike for i in group}):
-        call = next((quotes[i.symbol] for i in group if i.strike == strike and i.is_call), None)
-        put = next((quotes[i.symbol] for i in group
-                    if i.strike == strike and not i.is_call), None)
-        rows.append(ChainStrikeRow(strike, call, put,
+        rows.append(ChainStrikeRow(strike, by_side.get((strike, True)),
+                                   by_side.get((strike, False)),
                                    in_the_money_call=forward is not None and strike < forward))
     smile = []
     for r in rows:  # the out-of-the-money side: the liquid one, as a smile is read
@@ -124,6 +124,7 @@ def _quotes(snapshot: Snapshot, options: list[Instrument]) -> dict[str, ChainQuo
                                    inst.is_call))
     rows = _resolve_model_greeks([p for p in pending if p is not None])
     greeks = {r.symbol: r for r in rows}
+    decimals: dict[float, int] = {}  # per tick size
     out = {}
     for inst in options:
         t = snapshot.tickers.get(inst.symbol)
@@ -132,7 +133,7 @@ def _quotes(snapshot: Snapshot, options: list[Instrument]) -> dict[str, ChainQuo
         delta = None
         if g is not None and _finite(g.delta_coin) and inst.contract_size > 0:
             delta = g.delta_coin / inst.contract_size  # per coin of underlying
-        price_decimals = max(_decimals(inst)[0], 4)
+        price_decimals = decimals.setdefault(inst.price_step, max(_decimals(inst)[0], 4))
         if t is None:
             out[inst.symbol] = ChainQuote(inst.symbol, None, None, None, None, None, None,
                                           held=held.get(inst.symbol, 0.0),
