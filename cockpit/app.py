@@ -22,7 +22,7 @@ from textual.binding import Binding
 from textual.message import Message
 from textual.worker import Worker, WorkerState
 
-from cockpit import serve, theming, views
+from cockpit import chain_screen, serve, theming, views
 from cockpit.alerts import Alerts
 from cockpit.desk import Desk, policy_settings
 from cockpit.engine import EngineResult, EngineRunner
@@ -35,9 +35,6 @@ from cockpit.screen import SLOW_PANELS, MainScreen
 from cockpit.trading import TradingActions
 from widgets.event_log import EventLog
 from widgets.help import HelpScreen
-from widgets.messages import (
-    InstrumentSelected,
-)
 from widgets.status import StatusBar
 
 
@@ -75,6 +72,8 @@ class CockpitApp(TradingActions, App):
         # off the footer (it would push q Quit out at 160 columns): the panel title and ? say it
         Binding("e", "amend_order", "Amend order", id="amend_order", show=False),
         Binding("S", "stress", "Stress", id="stress"),
+        # off the footer too (q Quit must stay at 160 columns): the Volatility title and ? say it
+        Binding("C", "chain", "Option chain", id="chain", show=False),
         Binding("question_mark", "help", "Help", id="help"),
         Binding("q", "quit", "Quit", id="quit"),
     ]
@@ -370,13 +369,16 @@ class CockpitApp(TradingActions, App):
         view = stress_view(self.store.snapshot(), result.forecasts if result else None)
         self.push_screen(StressScreen(view, app_palette(self)))
 
+    def action_chain(self) -> None:
+        """The option chain of the selected underlying; a pick becomes the selection."""
+        chain_screen.open_chain(self)
+
     def get_system_commands(self, screen):
         yield from super().get_system_commands(screen)
-        snap = self.store.snapshot()
-        for sym, inst in snap.instruments.items():
-            if not inst.is_option or (snap.account and snap.account.position(sym)):
-                yield SystemCommand(f"Instrument: {sym}", "Show its depth and volatility",
-                                    partial(self.post_message, InstrumentSelected(sym)))
+        yield SystemCommand("Option chain (C)", "Expiries x strikes, IV, delta, the smile; "
+                            "enter selects a strike", self.action_chain)
+        for title, help_text, callback in chain_screen.instrument_commands(self):
+            yield SystemCommand(title, help_text, callback)
         state = self.desk.state.value.upper()
         yield SystemCommand(f"Trading state: {state} — halt (no orders, cancels only)",
                             "Stop every order until you raise the state again", self.action_halt)

@@ -30,12 +30,16 @@ BINDING_SCOPES: dict[str, dict[str, str]] = {
     "app": {
         "approve": "a", "reject": "x", "approve_reducing": "R", "toggle_auto": "A",
         "kill": "k", "raise_state": "T", "order": "o", "switch_style": "s",
-        "cancel_order": "c", "amend_order": "e", "stress": "S", "help": "question_mark", "quit": "q",
+        "cancel_order": "c", "amend_order": "e", "stress": "S", "chain": "C",
+        "help": "question_mark", "quit": "q",
     },
     "confirm": {"confirm.yes": "y", "confirm.no": "n,escape"},
     "help": {"help.close": "escape,q,question_mark"},
     "ticket": {"ticket.cancel": "escape"},
     "amend": {"amend.cancel": "escape"},
+    "chain": {"chain.close": "escape,q", "chain.next_expiry": "right_square_bracket",
+              "chain.prev_expiry": "left_square_bracket", "chain.underlying": "u",
+              "chain.order": "o"},
 }
 
 RESERVED_KEYS = {

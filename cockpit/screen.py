@@ -70,7 +70,7 @@ class MainScreen(Screen):
         if "volatility" in which:
             vol = self.query_one(VolatilityPanel)
             _show(vol, views.vol_view(snap, underlying, forecasts))
-            _title(vol, f"Volatility {underlying}".strip())
+            _title(vol, f"Volatility {underlying}  C chain".strip())
         if "suggestions" in which:
             _show(self.query_one(SuggestionsPanel), suggestions)
 

@@ -69,8 +69,10 @@ class HelpScreen(ModalScreen[None]):
         with VerticalScroll(id="help-dialog"):
             yield Static(Text(self.title_text, style="bold"), id="help-title")
             yield Static(render_help(self.keys), id="help-keys")
-            yield Static("The command palette (ctrl+p) has the rest: theme, instrument, mode.",
-                         id="help-footer")
+            yield Static("Off the footer: e amends an order, C opens the option chain "
+                         "(enter there selects a strike for the depth panel and o).\n"
+                         "The command palette (ctrl+p) has the rest: theme, every instrument "
+                         "(held or not), mode.", id="help-footer")
 
     def action_close(self) -> None:
         self.dismiss(None)

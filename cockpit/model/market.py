@@ -95,7 +95,8 @@ class Ticker:
 
     ``funding_rate`` is per funding interval (fraction); ``mark_iv`` is the
     annualised implied vol as a fraction (0.55), never percent.
-    ``volume_24h`` is in base coin.
+    ``volume_24h`` is in base coin; ``open_interest`` in contracts, None where
+    the venue's ticker does not carry it.
     """
 
     symbol: str
@@ -111,6 +112,7 @@ class Ticker:
     underlying_price: float | None = None
     greeks: VenueGreeks | None = None
     volume_24h: float | None = None
+    open_interest: float | None = None
 
     @property
     def mid(self) -> float:

@@ -15,6 +15,10 @@ from dataclasses import dataclass
 
 __all__ = [
     "AccountLiquidationRow",
+    "ChainExpiry",
+    "ChainQuote",
+    "ChainStrikeRow",
+    "ChainView",
     "DeltaBandRow",
     "DepthBand",
     "DepthView",
@@ -432,4 +436,73 @@ class StressView:
     method: str = ""
     components: tuple[tuple[str, float, float], ...] = ()
     funding: tuple[FundingRow, ...] = ()
+    empty_reason: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class ChainQuote:
+    """One option of the chain, per contract, as the venue quotes it.
+
+    ``bid`` / ``ask`` / ``mark`` in the option's quote (the settle coin for
+    Deribit-style options, 0.0125 BTC; None where that side is empty), ``mark_usd``
+    = mark x underlying; ``iv`` the mark's annualised implied vol (fraction);
+    ``iv_source`` "venue" (the ticker's mark IV) or "model" (inverted from the
+    mark with ``sizing.greeks.implied_vol``); ``delta`` the plain Black delta per
+    coin of underlying (``delta_source`` "venue" or "model", Black-76 at ``iv``);
+    ``open_interest`` in contracts, None where the venue does not publish it;
+    ``held`` the account's contracts in it (0 = not held). ``note`` says why a
+    None is None.
+    """
+
+    symbol: str
+    bid: float | None
+    ask: float | None
+    mark: float | None
+    mark_usd: float | None
+    iv: float | None
+    delta: float | None
+    open_interest: float | None = None
+    held: float = 0.0
+    iv_source: str = ""
+    delta_source: str = ""
+    price_decimals: int = 4
+    note: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class ChainStrikeRow:
+    """One strike of one expiry: the call and the put (None where not listed);
+    ``in_the_money_call`` when the strike is below the forward."""
+
+    strike: float
+    call: ChainQuote | None
+    put: ChainQuote | None
+    in_the_money_call: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class ChainExpiry:
+    """One expiry's strikes, lowest first. ``forward`` the USD underlying its
+    options are priced off; ``days`` to expiry; ``smile`` (strike, iv) of the
+    out-of-the-money option at each strike (calls at or above the forward,
+    puts below), strikes ascending, finite IVs only."""
+
+    expiry_ms: int
+    label: str  # "25DEC26"
+    days: float
+    forward: float | None
+    rows: tuple[ChainStrikeRow, ...] = ()
+    smile: tuple[tuple[float, float], ...] = ()
+    atm_iv: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ChainView:
+    """The option chain of one underlying on one venue: expiries nearest first.
+    ``underlyings`` every (venue, underlying) with listed options, for switching."""
+
+    underlying: str
+    venue: str = ""
+    expiries: tuple[ChainExpiry, ...] = ()
+    underlyings: tuple[tuple[str, str], ...] = ()
     empty_reason: str = ""

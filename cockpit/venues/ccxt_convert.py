@@ -192,7 +192,17 @@ def to_ticker(adapter: VenueAdapter, ticker: dict, market: dict, *,
         underlying_price=underlying,
         greeks=adapter.venue_greeks(greeks, market) if greeks else None,
         volume_24h=_opt(ticker.get("baseVolume")),
+        open_interest=_open_interest(adapter, info, market),
     )
+
+
+def _open_interest(adapter: VenueAdapter, info, market: dict) -> float | None:
+    """Open interest in contracts from the raw ticker (Deribit ``open_interest``,
+    Bybit ``openInterest``, both in the venue's amount unit); None where absent."""
+    if not isinstance(info, dict):
+        return None
+    raw = _opt(info.get("open_interest", info.get("openInterest")))
+    return None if raw is None else adapter.contracts_from_venue(raw, market)
 
 
 def _levels(adapter: VenueAdapter, rows: list, market: dict) -> np.ndarray:
