@@ -39,6 +39,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--acceleration", type=float, help="built-in market time acceleration")
     p.add_argument("--reset", action="store_true", help="start the paper account afresh")
     p.add_argument("--venue", choices=VENUES, help="a real venue's public data")
+    p.add_argument("--symbols", metavar="A,B", help="the venue's symbols (ccxt unified), "
+                   "replacing its defaults and config; +A,B adds them instead")
     p.add_argument("--paper", action="store_true", help="paper trading (the default)")
     p.add_argument("--live", action="store_true", help="trade the venue account for real")
     p.add_argument("--replay", type=Path, help="play back a recording")
@@ -110,6 +112,8 @@ def check_args(args, config) -> str | None:
         return "--live needs a venue: add --venue NAME (deribit, binanceusdm, bybit, okx)"
     if args.replay and args.venue:
         return "--replay plays a file; drop --venue"
+    if getattr(args, "symbols", None) is not None and (problem := _symbols_problem(args)):
+        return problem
     if args.theme is not None and (problem := check_theme(args.theme)):
         return f"--theme {args.theme}: {problem}"
     if problem := demo_flag_problem(args, config):
@@ -125,6 +129,14 @@ def check_args(args, config) -> str | None:
         if problem := account_file_problem(args.state):
             return problem
     return None
+
+
+def _symbols_problem(args) -> str | None:
+    if not args.venue:
+        return "--symbols chooses a venue's instruments: add --venue NAME"
+    from cockpit.venues.defaults import symbols_flag_problem
+
+    return symbols_flag_problem(args.symbols)
 
 
 def main(argv: list[str] | None = None) -> int:
