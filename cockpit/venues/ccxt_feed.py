@@ -189,7 +189,7 @@ class CcxtFeed(MarketFeed):
             self._notice = f"not listed: {', '.join(unknown)}"
         self.symbols = [s for s in self.symbols if s in self._ex.markets]
         if not self.symbols:
-            self._notice = no_symbols_message(self.venue)
+            self._notice = "; ".join(filter(None, (self._notice, no_symbols_message(self.venue))))
         await self._clock_skew()
         self._sink.on_instruments([to_instrument(self.adapter, self._ex.market(s),
                                                  await self._tiers(s)) for s in self.symbols])

@@ -174,7 +174,7 @@ async def test_no_symbols_names_real_symbols_of_that_venue(venue, tmp_path):
     config = Config(venues={venue: VenueConfig(symbols=("NOPE/USDT:USDT",))})
     runtime, _ = await _start(venue, tmp_path, config=config)
     note = runtime.feed._notice
-    assert note == no_symbols_message(venue)
+    assert note == f"not listed: NOPE/USDT:USDT; {no_symbols_message(venue)}"
     assert f"[venues.{venue}]" in note
     perps, options = EXPECTED[venue]
     examples = VENUE_DEFAULTS[venue].examples
