@@ -20,9 +20,10 @@ import asyncio
 import logging
 import math
 import re
-import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+
+from cockpit.utc import utc_time
 
 __all__ = ["ALERT_KINDS", "Alert", "AlertDetector", "Alerts", "execution_ended", "utc_time"]
 
@@ -33,10 +34,6 @@ ALERT_KINDS = ("margin_amber", "margin_red", "breaker", "trading_state", "execut
 _SYMBOL = re.compile(r"[A-Z0-9]+/[A-Z0-9]+(?::[A-Za-z0-9-]+)?")
 _BREAKER_NAME = re.compile(r"^[a-z -]+?(?=[\s:]*[\d(:]|$)")
 
-
-def utc_time(ts_ms: int) -> str:
-    """Epoch ms as ``2026-11-23 08:00:00 UTC`` (the log's readable form)."""
-    return time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(ts_ms / 1000.0))
 
 
 def screen_names(text: str) -> str:

@@ -1,6 +1,5 @@
-"""Command line: ``cockpit`` (the app), ``cockpit size`` (one headless policy run),
-``cockpit record`` (write a venue's public feed to a file), ``cockpit journal``
-(what the cockpit did and why, from the account's journal).
+"""Command line: ``cockpit`` (the app) and the subcommands of :data:`SUBCOMMANDS`
+(``cockpit size``, ``cockpit journal``, ``cockpit record``, ``cockpit serve``).
 
 Every user error ends in one line on stderr and exit code 2, never a traceback.
 Everything the trader typed is checked before anything starts (no screen is drawn
@@ -15,12 +14,41 @@ import argparse
 import math
 import os
 import sys
+import textwrap
 from functools import partial
 from pathlib import Path
 
 from cockpit.config import ConfigError, DemoConfig, check_theme, load_config
 
 VENUES = ("deribit", "binanceusdm", "bybit", "okx")
+
+# Every subcommand: its one line in ``cockpit --help`` and the function it runs
+# ("module:function", given the arguments after the command's name). ``_main``
+# dispatches through this table only, so a command cannot exist without its line.
+SUBCOMMANDS: dict[str, tuple[str, str]] = {
+    "size": ("run the sizing policy once, headless, and print each decision",
+             "cockpit.size_cmd:run"),
+    "journal": ("what the cockpit did and why (journal why ID: one execution)",
+                "cockpit.journal_cmd:run"),
+    "record": ("write a venue's public feed to a file, to play with --replay",
+               "cockpit.cli:_record"),
+    "serve": ("the same cockpit in a browser tab (textual-serve, 127.0.0.1)",
+              "cockpit.serve:run"),
+}
+
+DESCRIPTION = (
+    "A terminal cockpit for crypto-derivatives traders: margin health, Greeks and "
+    "order-book liquidity live, and a sizing engine whose suggestions you approve "
+    "with one key. Without a command it runs the cockpit on the built-in demo market, "
+    "on a venue's public data (--venue NAME, paper trading unless --live) or on a "
+    "recording (--replay FILE)."
+)
+
+
+def _help_epilog() -> str:
+    width = max(len(name) for name in SUBCOMMANDS) + len("cockpit ") + 2
+    lines = [f"  {'cockpit ' + name:<{width}}{line}" for name, (line, _) in SUBCOMMANDS.items()]
+    return "commands (each has its own --help):\n" + "\n".join(lines)
 
 
 class _Parser(argparse.ArgumentParser):
@@ -29,9 +57,8 @@ class _Parser(argparse.ArgumentParser):
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = _Parser(prog="cockpit", description=__doc__.splitlines()[0],
-                epilog="other commands: cockpit size, cockpit record, cockpit journal "
-                "(and cockpit journal why ID); each has --help")
+    p = _Parser(prog="cockpit", description=textwrap.fill(DESCRIPTION, 78),
+                epilog=_help_epilog(), formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--config", type=Path, help="TOML config (default: user config dir)")
     p.add_argument("--state", type=Path, help="SQLite file for the paper account")
     p.add_argument("--seed", type=int, help="built-in market seed (default from [demo])")
@@ -39,6 +66,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--acceleration", type=float, help="built-in market time acceleration")
     p.add_argument("--reset", action="store_true", help="start the paper account afresh")
     p.add_argument("--venue", choices=VENUES, help="a real venue's public data")
+    p.add_argument("--symbols", metavar="A,B", help="the venue's symbols (ccxt unified), "
+                   "replacing its defaults and config; +A,B adds them instead")
     p.add_argument("--paper", action="store_true", help="paper trading (the default)")
     p.add_argument("--live", action="store_true", help="trade the venue account for real")
     p.add_argument("--replay", type=Path, help="play back a recording")
@@ -110,6 +139,8 @@ def check_args(args, config) -> str | None:
         return "--live needs a venue: add --venue NAME (deribit, binanceusdm, bybit, okx)"
     if args.replay and args.venue:
         return "--replay plays a file; drop --venue"
+    if getattr(args, "symbols", None) is not None and (problem := _symbols_problem(args)):
+        return problem
     if args.theme is not None and (problem := check_theme(args.theme)):
         return f"--theme {args.theme}: {problem}"
     if problem := demo_flag_problem(args, config):
@@ -125,6 +156,14 @@ def check_args(args, config) -> str | None:
         if problem := account_file_problem(args.state):
             return problem
     return None
+
+
+def _symbols_problem(args) -> str | None:
+    if not args.venue:
+        return "--symbols chooses a venue's instruments: add --venue NAME"
+    from cockpit.venues.defaults import symbols_flag_problem
+
+    return symbols_flag_problem(args.symbols)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -161,20 +200,11 @@ def _unexpected(exc: Exception, where: Path | None) -> int:
 
 
 def _main(argv: list[str]) -> int:
-    if argv[:1] == ["size"]:
-        from cockpit import size_cmd
+    if argv and argv[0] in SUBCOMMANDS:
+        import importlib
 
-        return size_cmd.run(argv[1:])
-    if argv[:1] == ["journal"]:
-        from cockpit import journal_cmd
-
-        return journal_cmd.run(argv[1:])
-    if argv[:1] == ["record"]:
-        return _record(argv[1:])
-    if argv[:1] == ["serve"]:
-        from cockpit import serve
-
-        return serve.run(argv[1:])
+        module, function = SUBCOMMANDS[argv[0]][1].split(":")
+        return getattr(importlib.import_module(module), function)(argv[1:])
     args = build_parser().parse_args(argv)
     try:
         config = load_config(args.config)

@@ -8,13 +8,10 @@ recorded once whenever it is first seen. Funding is kept by its funding time.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 from cockpit.model import Snapshot
+from cockpit.utc import utc_time
 
-
-def utc(ms: int) -> str:
-    return datetime.fromtimestamp(ms / 1000, UTC).strftime("%Y-%m-%d %H:%M UTC")
+utc = utc_time  # the one readable form (cockpit.utc)
 
 
 def journal_account_events(journal, broker, snapshot: Snapshot,

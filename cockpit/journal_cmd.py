@@ -43,6 +43,7 @@ from pathlib import Path
 from typing import Any
 
 from cockpit.journal import KINDS, Journal, JournalError, Record, journal_path
+from cockpit.utc import utc_time
 
 __all__ = ["UsageError", "parse_since", "run"]
 
@@ -171,12 +172,7 @@ def parse_kinds(values: Iterable[str] | None) -> list[str] | None:
 
 # -- output ----------------------------------------------------------------------------
 
-def utc(ms: int) -> str:
-    """Epoch milliseconds as ``2026-12-03 08:51:23 UTC``."""
-    try:
-        return datetime.fromtimestamp(ms / 1000, UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
-    except (OverflowError, OSError, ValueError):
-        return f"{ms} ms"
+utc = utc_time  # epoch ms as ``2026-12-03 08:51:23 UTC`` (cockpit.utc, the one home)
 
 
 def num(x: Any) -> str:

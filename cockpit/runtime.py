@@ -161,6 +161,17 @@ def build_runtime(args, config: Config) -> Runtime:
     return runtime
 
 
+def venue_config(config: Config, venue: str, symbols_flag: str | None = None) -> VenueConfig:
+    """``[venues.NAME]`` (defaults when absent) with ``--symbols`` applied: no symbols
+    left means the venue's defaults (``cockpit.venues.defaults``)."""
+    from cockpit.venues.defaults import with_symbols_flag
+
+    cfg = config.venues.get(venue) or VenueConfig()
+    if symbols_flag is None:
+        return cfg
+    return cfg.model_copy(update={"symbols": with_symbols_flag(cfg.symbols, symbols_flag)})
+
+
 def _build_runtime(args, config: Config) -> Runtime:
     if args.replay:
         from cockpit.venues.replay import ReplayFeed
@@ -184,7 +195,7 @@ def _build_runtime(args, config: Config) -> Runtime:
     if args.venue:
         from cockpit.venues.registry import make_broker, make_feed
 
-        cfg = config.venues.get(args.venue) or VenueConfig()
+        cfg = venue_config(config, args.venue, getattr(args, "symbols", None))
         feed = make_feed(args.venue, cfg)
         live = args.live or cfg.live
         mode = "live" if live and not args.paper else "paper"

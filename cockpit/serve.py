@@ -20,6 +20,7 @@ process whose screen is streamed to an xterm in the page. Security:
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import hashlib
 import hmac
@@ -73,6 +74,7 @@ def build_parser():
 
     p = app_parser()
     p.prog = "cockpit serve"
+    p.formatter_class = argparse.HelpFormatter  # the app's lists its commands unwrapped
     p.description = ("The cockpit in a browser (textual-serve); takes every flag of cockpit. "
                      "Loopback only unless a token is given.")
     p.epilog = (f"beyond loopback a token is required: prefer env {TOKEN_ENV} "

@@ -63,6 +63,7 @@ from cockpit.paper.matching import (
 )
 from cockpit.paper.storage import FundingEntry
 from cockpit.paper.valuation import build_account, margin_shortfall_usd
+from cockpit.utc import utc_time
 from cockpit.venues.base import Broker
 
 __all__ = ["EXPIRY_GRACE_MS", "OrderRejected", "PaperBroker"]
@@ -277,7 +278,7 @@ class PaperBroker(Broker):
         entry = self.ledger.book_funding(inst, fired[0], fired[1], t.mark)
         if entry is None:
             return False  # flat, or this funding time was booked before a restart
-        log.info("funding %s at %d: rate %s, paid %s %s", inst.symbol, entry.funding_ms,
+        log.info("funding %s at %s: rate %s, paid %s %s", inst.symbol, utc_time(entry.funding_ms),
                  _fmt(entry.rate), _fmt(entry.payment), entry.currency)
         self._account = None
         return True

@@ -10,6 +10,7 @@ import math
 from cockpit.model import Account, Instrument, Ticker
 from cockpit.paper.ledger import Ledger, Leg, updated
 from cockpit.paper.market import MarketView
+from cockpit.utc import utc_time
 
 __all__ = ["EXPIRY_GRACE_MS", "FundingClock", "expiry_legs", "liquidation_legs"]
 
@@ -128,6 +129,6 @@ def liquidation_legs(ledger: Ledger, market: MarketView, account: Account,
         order = ledger.new_order(sym, "sell" if contracts > 0 else "buy", "market",
                                  abs(contracts), None, True, False, "", now_ms)
         legs.append((order, t.mark, abs(contracts), False))
-    reason = (f"liquidated at {now_ms}: equity {eq:,.2f} USD < maintenance margin "
+    reason = (f"liquidated at {utc_time(now_ms)}: equity {eq:,.2f} USD < maintenance margin "
               f"{mm:,.2f} USD; closed {len(legs)} positions at mark")
     return legs, reason

@@ -43,6 +43,7 @@ from cockpit.venues.ccxt_base import (
     to_trade,
 )
 from cockpit.venues.ccxt_convert import DROPPED
+from cockpit.venues.defaults import no_symbols_message, resolve_symbols
 from cockpit.venues.deribit import install_change_id_check
 
 __all__ = ["CcxtFeed", "install_change_id_check"]  # the latter lives in deribit.py
@@ -71,7 +72,9 @@ class CcxtFeed(MarketFeed):
         self.option_greeks = adapter.option_greeks
         self.websocket = use_websocket
         self.cfg = cfg
+        # empty: the venue's defaults, chosen at connect (cockpit.venues.defaults)
         self.symbols = list(getattr(cfg, "symbols", ()) or ())
+        self.defaults_note = ""  # what the defaults chose, once connected
         self._clock = clock
         self._ex = exchange
         self.use_websocket = use_websocket
@@ -177,14 +180,16 @@ class CcxtFeed(MarketFeed):
                 and not self._continuity and hasattr(self._ex, "handle_order_book")):
             self._continuity = install_change_id_check(self._ex, self._resync.add)
         await self._ex.load_markets()
+        # no symbols configured (or the word "defaults"): the venue's own, from its markets
+        self.symbols, self.defaults_note = await resolve_symbols(
+            self.venue, self._ex, self.symbols, self.now_ms())
         unknown = [s for s in self.symbols if s not in self._ex.markets]
         if unknown:
             log.warning("%s: symbols not listed, skipped: %s", self.venue, ", ".join(unknown))
             self._notice = f"not listed: {', '.join(unknown)}"
         self.symbols = [s for s in self.symbols if s in self._ex.markets]
         if not self.symbols:
-            self._notice = (f"no symbols: add symbols = [...] under [venues.{self.venue}] "
-                            "(ccxt unified, e.g. BTC/USDT:USDT)")
+            self._notice = "; ".join(filter(None, (self._notice, no_symbols_message(self.venue))))
         await self._clock_skew()
         self._sink.on_instruments([to_instrument(self.adapter, self._ex.market(s),
                                                  await self._tiers(s)) for s in self.symbols])

@@ -26,6 +26,8 @@ The server binds 127.0.0.1 on an ephemeral port and nothing else. Knobs:
   silent for 22 s); ``cross_books``: books come with the bids above the asks;
   ``empty_asks``: books come with no asks; ``zero_levels``: each book carries a level
   priced 0 and one priced -5 (a venue's bad levels); set ``_price`` to make the market jump.
+* ``chain``: list the markets of ``recorded/okx/chain_*.json`` (BTC and ETH USDT swaps,
+  BTC-USD and ETH-USD option chains) instead of the documented SWAP example alone.
 * ``uncancellable``: order ids whose ``cancel-order`` OKX refuses (sCode 51400); OKX
   has no cancel-all endpoint (ccxt ``has['cancelAllOrders']`` is False), so a kill
   switch must cancel order by order.
@@ -70,6 +72,7 @@ class FakeOkx:
         # [(sCode, sMsg), ...]: refuse every order, taking the refusals in turn
         self.refuse_orders: list[tuple[str, str]] = []
         self.uncancellable: set[str] = set()
+        self.chain = False
         self.paused = False
         self.cross_books = False
         self.empty_asks = False
@@ -144,6 +147,10 @@ class FakeOkx:
             self.seen_api_keys.add(request.headers["OK-ACCESS-KEY"])
         q = request.query
         if path == "/api/v5/public/instruments":
+            if self.chain and q.get("instType") in ("SWAP", "OPTION"):
+                uly = q.get("uly", "").split("-")[0].lower()
+                name = "chain_swap.json" if q["instType"] == "SWAP" else f"chain_option_{uly}.json"
+                return ok(json.loads((RECORDED / name).read_text())["data"])
             if q.get("instType") != "SWAP":
                 return ok([])
             data = json.loads((RECORDED / "instruments_swap.json").read_text())["data"]
