@@ -20,6 +20,7 @@ import asyncio
 import logging
 import math
 import re
+import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
