@@ -34,7 +34,7 @@ from cockpit.execution import (
     requests_for,
     venue_error_line,
 )
-from cockpit.execution_style import STYLES, choose_style, expected_slippage, plan_for_style
+from cockpit.execution_style import STYLES, choose_style, expected_for_style, plan_for_style
 from cockpit.executions import Executor
 from cockpit.journal import Journal, JournalError
 from cockpit.keys import redact
@@ -235,13 +235,15 @@ class Desk:
                                       budget_bps=self.config.sizing.slippage_budget_bps,
                                       default=cfg.default_style, twap_slices=cfg.twap_slices,
                                       twap_duration_s=cfg.twap_duration_s)
-            slip, usd = expected_slippage(snapshot, d.symbol, side, abs(d.order))
+            orders = plan_for_style(d.symbol, d.current, d.target, snapshot, style, cfg)
+            slip, usd, basis = expected_for_style(snapshot, d.symbol, side, abs(d.order), style,
+                                                  orders, cfg)
             out.append(Suggestion(
-                id=new_execution_id(), symbol=d.symbol, decision=d,
-                orders=plan_for_style(d.symbol, d.current, d.target, snapshot, style, cfg),
+                id=new_execution_id(), symbol=d.symbol, decision=d, orders=orders,
                 created_ms=result.snapshot_ts_ms,
                 ref_price=float(ticker.mark) if ticker else math.nan, engine_seq=result.seq,
-                style=style, style_why=why, slippage_bps=slip, slippage_usd=usd,
+                style=style, style_why=f"{why}; slippage = {basis}", slippage_bps=slip,
+                slippage_usd=usd,
             ))
         return out
 
@@ -254,10 +256,15 @@ class Desk:
         style = STYLES[(STYLES.index(s.style) + 1) % len(STYLES)] if s.style in STYLES \
             else STYLES[0]
         d = s.decision
-        orders = plan_for_style(s.symbol, d.current, d.target, self.store.snapshot(), style,
+        snapshot = self.store.snapshot()
+        orders = plan_for_style(s.symbol, d.current, d.target, snapshot, style,
                                 self.config.execution)
-        new = dataclasses.replace(s, style=style, style_why=f"{style}: chosen by the trader",
-                                  orders=orders)
+        side = "buy" if d.order > 0 else "sell"
+        slip, usd, basis = expected_for_style(snapshot, s.symbol, side, abs(d.order), style,
+                                              orders, self.config.execution)
+        new = dataclasses.replace(s, style=style, orders=orders, slippage_bps=slip,
+                                  slippage_usd=usd,
+                                  style_why=f"{style}: chosen by the trader; slippage = {basis}")
         self.book._items[s.id] = new
         return new
 
@@ -387,7 +394,7 @@ class Desk:
                   execution_id=s.id, symbol=s.symbol)
         ex = self.executor.new(s.id, s.symbol, s.style, s.orders, s.decision.target, who=who,
                                expected_slippage_bps=s.slippage_bps
-                               if s.style == "market" else None)
+                               if math.isfinite(s.slippage_bps) else None)
         if isinstance(ex, str):
             return ExecutionReport(s.id, s.symbol, (), ex, who, refused=True)
         return await self.executor.start(ex)
