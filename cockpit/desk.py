@@ -36,7 +36,7 @@ from cockpit.execution import (
 )
 from cockpit.execution_style import STYLES, choose_style, expected_for_style, plan_for_style
 from cockpit.executions import Executor
-from cockpit.journal import Journal, JournalError
+from cockpit.journal import ORDER_STATUSES, Journal, JournalError
 from cockpit.keys import redact
 from cockpit.model import Order, OrderRequest, Snapshot
 from cockpit.model.views import LogEntry
@@ -443,7 +443,10 @@ class Desk:
         self.note("order", f"amend {order.side} {order.symbol} {was} → "
                   f"{new_amount - order.filled:g} @ {new_price:g}", who=who,
                   symbol=order.symbol, client_order_id=order.client_order_id,
-                  data={"amend": {"from_price": order.price, "to_price": new_price,
+                  execution_id=execution_of(order.client_order_id), side=order.side,
+                  amount=new_amount, price=new_price,
+                  data={"status": "amend sent",
+                        "amend": {"from_price": order.price, "to_price": new_price,
                                   "from_amount": order.amount, "to_amount": new_amount}})
         try:
             done = await self.broker.amend_order(order.id, order.symbol, price=price,
@@ -453,9 +456,21 @@ class Desk:
             self.note("error", f"{order.symbol}: amend failed — {line}", who=who,
                       symbol=order.symbol, client_order_id=order.client_order_id)
             return f"not amended: {line}"
-        self.note("order", f"amended {done.side} {done.symbol} {done.remaining:g} @ "
-                  f"{done.price:g} ({done.status})", who="venue", symbol=done.symbol,
-                  client_order_id=done.client_order_id)
+        text = (f"amended {done.side} {done.symbol} {done.remaining:g} @ {done.price:g} "
+                f"({done.status})")
+        cid = done.client_order_id or order.client_order_id
+        try:  # the orders row now shows the order as it rests; the record keeps the change
+            recorded = cid and self.journal.order_amended(
+                cid, self.now_ms(), price=done.price, amount=done.amount,
+                status=done.status if done.status in ORDER_STATUSES else "open",
+                who="venue", text=text)
+        except Exception as exc:  # the journal failing must be seen, not crash trading
+            log.error("journal write failed: %s", exc)
+            recorded = True
+        if recorded:
+            self._show("order", text)
+        else:  # an order the journal never saw: the change is still written down
+            self.note("order", text, who="venue", symbol=done.symbol, client_order_id=cid)
         self.sync_account()
         return f"amended: {done.side} {done.remaining:g} {done.symbol} @ {done.price:g}"
 
