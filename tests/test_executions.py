@@ -412,3 +412,35 @@ async def test_the_kill_switch_ends_working_executions_and_a_restart_does_not_re
     assert not rt2.broker.account().open_orders
     assert desk2.executor.executions.get(s.id) is None or desk2.executor.executions[
         s.id].state == "cancelled"
+
+
+async def test_a_passive_option_cut_fills_from_the_takers_at_or_inside_mark_plus_step():
+    """The demo's top option cut with the default [execution]: its row expects the first
+    limit against the mark; the market's option takers fill it there (maker, at the
+    limit, while the ask stays above), and the journal's realised figure matches the
+    row's within the book's tick and says how far the limit went."""
+    config = cfg()
+    rt, desk, s = await started(config, symbol=CALL)
+    snap = rt.store.snapshot()
+    mark, tick = snap.tickers[CALL].mark, snap.instruments[CALL].price_step
+    assert s.style == "passive" and "slippage = passive limit vs mark" in s.style_why
+    first = math.floor(mark / tick + 1e-9) * tick  # a buy's limit at mark, rounded down
+    assert s.slippage_bps == pytest.approx((first - mark) / mark * 1e4)  # not the walk
+    await desk.approve(s.id)
+    ex = desk.executor.executions[s.id]
+    for _ in range(60):  # at most 360 s of market time; the timeout is 300 s
+        if ex.finished:
+            break
+        await step(rt, desk)
+    assert ex.state == "done", ex.progress(rt.store.snapshot().ts_ms)
+    step_bps = config.execution.passive_step_bps
+    for f in fills_of(rt, ex):
+        child = next(c for c in ex.children if c.order_id == f.order_id)
+        k = (child.sent_ms - ex.started_ms) // ex.step_ms
+        assert f.maker and f.price == pytest.approx(child.price)
+        assert f.price <= mark * (1 + k * step_bps / 1e4) + 1e-12  # at or inside mark + k steps
+    last = desk.journal.records(kinds=["execution"], execution_id=s.id)[-1]
+    assert last.text.startswith("execution done") and "filled " in last.text
+    realised = last.data["slippage_bps"]
+    assert abs(realised - last.data["expected_slippage_bps"]) <= tick / mark * 1e4 + 1e-9
+    assert last.data["expected_slippage_bps"] == pytest.approx(s.slippage_bps)
