@@ -158,9 +158,9 @@ class ExecutionConfig(_Section):
 
     default_style: Literal["auto", "market", "passive", "twap", "ladder"] = "auto"
     passive_step_bps: Positive = 50.0
-    passive_step_s: Positive = 10.0
+    passive_step_s: Positive = 30.0
     max_worse_bps: Annotated[float, Field(ge=0)] = 250.0
-    passive_timeout_s: Positive = 120.0
+    passive_timeout_s: Positive = 300.0
     twap_slices: Annotated[int, Field(ge=1, le=100)] = 3
     twap_duration_s: Positive = 60.0
     ladder_count: Annotated[int, Field(ge=1, le=50)] = 5

@@ -34,9 +34,9 @@ from cockpit.execution import (
     requests_for,
     venue_error_line,
 )
-from cockpit.execution_style import STYLES, choose_style, expected_slippage, plan_for_style
+from cockpit.execution_style import STYLES, choose_style, expected_for_style, plan_for_style
 from cockpit.executions import Executor
-from cockpit.journal import Journal, JournalError
+from cockpit.journal import ORDER_STATUSES, Journal, JournalError
 from cockpit.keys import redact
 from cockpit.model import Order, OrderRequest, Snapshot
 from cockpit.model.views import LogEntry
@@ -236,13 +236,15 @@ class Desk:
                                       budget_bps=self.config.sizing.slippage_budget_bps,
                                       default=cfg.default_style, twap_slices=cfg.twap_slices,
                                       twap_duration_s=cfg.twap_duration_s)
-            slip, usd = expected_slippage(snapshot, d.symbol, side, abs(d.order))
+            orders = plan_for_style(d.symbol, d.current, d.target, snapshot, style, cfg)
+            slip, usd, basis = expected_for_style(snapshot, d.symbol, side, abs(d.order), style,
+                                                  orders, cfg)
             out.append(Suggestion(
-                id=new_execution_id(), symbol=d.symbol, decision=d,
-                orders=plan_for_style(d.symbol, d.current, d.target, snapshot, style, cfg),
+                id=new_execution_id(), symbol=d.symbol, decision=d, orders=orders,
                 created_ms=result.snapshot_ts_ms,
                 ref_price=float(ticker.mark) if ticker else math.nan, engine_seq=result.seq,
-                style=style, style_why=why, slippage_bps=slip, slippage_usd=usd,
+                style=style, style_why=f"{why}; slippage = {basis}", slippage_bps=slip,
+                slippage_usd=usd,
             ))
         return out
 
@@ -255,10 +257,15 @@ class Desk:
         style = STYLES[(STYLES.index(s.style) + 1) % len(STYLES)] if s.style in STYLES \
             else STYLES[0]
         d = s.decision
-        orders = plan_for_style(s.symbol, d.current, d.target, self.store.snapshot(), style,
+        snapshot = self.store.snapshot()
+        orders = plan_for_style(s.symbol, d.current, d.target, snapshot, style,
                                 self.config.execution)
-        new = dataclasses.replace(s, style=style, style_why=f"{style}: chosen by the trader",
-                                  orders=orders)
+        side = "buy" if d.order > 0 else "sell"
+        slip, usd, basis = expected_for_style(snapshot, s.symbol, side, abs(d.order), style,
+                                              orders, self.config.execution)
+        new = dataclasses.replace(s, style=style, orders=orders, slippage_bps=slip,
+                                  slippage_usd=usd,
+                                  style_why=f"{style}: chosen by the trader; slippage = {basis}")
         self.book._items[s.id] = new
         return new
 
@@ -388,7 +395,7 @@ class Desk:
                   execution_id=s.id, symbol=s.symbol)
         ex = self.executor.new(s.id, s.symbol, s.style, s.orders, s.decision.target, who=who,
                                expected_slippage_bps=s.slippage_bps
-                               if s.style == "market" else None)
+                               if math.isfinite(s.slippage_bps) else None)
         if isinstance(ex, str):
             return ExecutionReport(s.id, s.symbol, (), ex, who, refused=True)
         return await self.executor.start(ex)
@@ -439,7 +446,10 @@ class Desk:
         self.note("order", f"amend {order.side} {order.symbol} {was} → "
                   f"{new_amount - order.filled:g} @ {new_price:g}", who=who,
                   symbol=order.symbol, client_order_id=order.client_order_id,
-                  data={"amend": {"from_price": order.price, "to_price": new_price,
+                  execution_id=execution_of(order.client_order_id), side=order.side,
+                  amount=new_amount, price=new_price,
+                  data={"status": "amend sent",
+                        "amend": {"from_price": order.price, "to_price": new_price,
                                   "from_amount": order.amount, "to_amount": new_amount}})
         try:
             done = await self.broker.amend_order(order.id, order.symbol, price=price,
@@ -449,9 +459,21 @@ class Desk:
             self.note("error", f"{order.symbol}: amend failed — {line}", who=who,
                       symbol=order.symbol, client_order_id=order.client_order_id)
             return f"not amended: {line}"
-        self.note("order", f"amended {done.side} {done.symbol} {done.remaining:g} @ "
-                  f"{done.price:g} ({done.status})", who="venue", symbol=done.symbol,
-                  client_order_id=done.client_order_id)
+        text = (f"amended {done.side} {done.symbol} {done.remaining:g} @ {done.price:g} "
+                f"({done.status})")
+        cid = done.client_order_id or order.client_order_id
+        try:  # the orders row now shows the order as it rests; the record keeps the change
+            recorded = cid and self.journal.order_amended(
+                cid, self.now_ms(), price=done.price, amount=done.amount,
+                status=done.status if done.status in ORDER_STATUSES else "open",
+                who="venue", text=text)
+        except Exception as exc:  # the journal failing must be seen, not crash trading
+            log.error("journal write failed: %s", exc)
+            recorded = True
+        if recorded:
+            self._show("order", text)
+        else:  # an order the journal never saw: the change is still written down
+            self.note("order", text, who="venue", symbol=done.symbol, client_order_id=cid)
         self.sync_account()
         return f"amended: {done.side} {done.remaining:g} {done.symbol} @ {done.price:g}"
 

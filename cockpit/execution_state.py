@@ -101,7 +101,10 @@ class Execution:
         if avg is not None:
             parts.append(f"avg {avg:,.6g}")
         if slip is not None:
-            parts.append(f"{slip:+.1f} bp vs arrival {self.arrival_kind}")
+            expected = self.expected_slippage_bps
+            parts.append(f"{slip:+.1f} bp vs arrival {self.arrival_kind}" + (
+                f" (expected {expected:+.1f})" if expected is not None
+                and math.isfinite(expected) else ""))
         if not self.finished:
             parts.append(f"{self.time_left_s(now_ms):.0f} s left")
         return ", ".join(parts) + f" — {self.state}" + (f": {self.note}" if self.note else "")

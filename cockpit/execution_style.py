@@ -26,8 +26,8 @@ import math
 
 from cockpit.model import Snapshot
 
-__all__ = ["STYLES", "choose_style", "expected_slippage", "passive_price", "plan_for_style",
-           "reference_price"]
+__all__ = ["STYLES", "choose_style", "expected_for_style", "expected_slippage", "passive_price",
+           "plan_for_style", "reference_price"]
 
 STYLES = ("market", "passive", "twap", "ladder")
 BPS = 10_000.0
@@ -85,6 +85,53 @@ def expected_slippage(snapshot: Snapshot, symbol: str, side: str, amount: float
     settle = 1.0 if inst is None else _settle_usd(coin_prices(snapshot), inst.settle)
     notional = math.nan if inst is None else notional_usd(inst, amount, ref, settle)
     return float(walk.slippage_bps), float(walk.slippage_bps) / BPS * notional
+
+
+def expected_for_style(snapshot: Snapshot, symbol: str, side: str, amount: float, style: str,
+                       orders=(), cfg=None) -> tuple[float, float, str]:
+    """(bps, USD, what it is) expected against the reference for working ``amount`` in
+    ``style``; ``orders`` are the planned children (``plan_for_style``), ``cfg``
+    ``[execution]``. What each style expects:
+
+    * market: the walk of the visible book ("market walk vs mid");
+    * passive: its first limit against the reference (a fill at it pays exactly that;
+      each step it takes later adds ``passive_step_bps``): "passive limit vs mark";
+    * ladder: the rungs' average price, every rung filled;
+    * twap: the walk of one slice (``amount / slices``), the book refilling between.
+    NaN (and the basis) when there is no price."""
+    ref, ref_name = reference_price(snapshot, symbol)
+    sign = 1.0 if side == "buy" else -1.0
+    priced = [o for o in orders if getattr(o, "price", None) is not None]
+    if style in ("passive", "ladder") and ref > 0 and priced:
+        qty = math.fsum(o.amount for o in priced)
+        avg = math.fsum(o.amount * o.price for o in priced) / qty if qty > 0 else math.nan
+        bps = sign * (avg - ref) / ref * BPS
+        if style == "passive" and cfg is not None:
+            basis = (f"passive limit vs {ref_name}; +{cfg.passive_step_bps:g} bp a step every "
+                     f"{cfg.passive_step_s:g} s it rests unfilled, never past "
+                     f"+{cfg.max_worse_bps:g} bp")
+        else:
+            basis = f"{style} limit{'s' if len(priced) > 1 else ''} vs {ref_name}"
+        return bps, _usd(snapshot, symbol, amount, ref, bps), basis
+    if style == "twap":
+        slices = max(int(getattr(cfg, "twap_slices", 1) or 1), 1)
+        bps, _ = expected_slippage(snapshot, symbol, side, amount / slices)
+        return bps, _usd(snapshot, symbol, amount, ref, bps), \
+            f"twap: walk of one slice of {slices} vs {ref_name}"
+    bps, usd = expected_slippage(snapshot, symbol, side, amount)
+    return bps, usd, f"market walk vs {ref_name}"
+
+
+def _usd(snapshot: Snapshot, symbol: str, amount: float, ref: float, bps: float) -> float:
+    """``bps`` of the value ``amount`` trades at ``ref``, in USD (NaN when unknown)."""
+    from cockpit.whatif import coin_prices
+    from sizing.contracts import notional_usd
+
+    inst = snapshot.instruments.get(symbol)
+    if inst is None or not (ref > 0 and math.isfinite(bps)):
+        return math.nan
+    settle = _settle_usd(coin_prices(snapshot), inst.settle)
+    return bps / BPS * notional_usd(inst, amount, ref, settle)
 
 
 def _settle_usd(prices: dict, currency: str) -> float:

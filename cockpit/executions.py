@@ -9,7 +9,12 @@ every working execution on the MARKET clock (``snapshot.ts_ms``: the demo's
 * **passive**: a limit at the arrival reference (mid, or an option's mark); every
   ``passive_step_s`` it is cancelled and replaced ``passive_step_bps`` further toward
   the far side, never beyond ``max_worse_bps`` from the arrival reference; after
-  ``passive_timeout_s`` the rest is cancelled and the execution gives up, saying so.
+  ``passive_timeout_s`` the rest is cancelled and the execution gives up, saying so:
+  "gave up at worst price ..." (or "short of the worst price" when the schedule had
+  not reached it). A filled one says how far it went: "filled at or inside mark +
+  1 step of 50 bp: limit ...". The first limit is priced from the arrival
+  reference, so the suggestion's expected figure (the limit vs mid/mark) and the
+  realised one agree within a tick when it fills first time.
 * **ladder**: every rung rests at once; at ``ladder_timeout_s`` the rest is cancelled.
 * **twap**: slice k goes out at the first step at or after arrival + k x duration /
   slices (on schedule: a late tick does not delay the later slices; at most one slice
@@ -107,6 +112,8 @@ class Executor:
         error, refused = None, False
         if ex.style in ("market", "ladder", "passive"):
             for side, type_, amount, price, reduce_only in ex.plan:
+                if ex.style == "passive":  # at the arrival reference, not the suggestion's
+                    price = self._passive_price(ex, 0)
                 report = await self._send(ex, OrderRequest(ex.symbol, side, type_, amount, price,
                                                            reduce_only))
                 sent += report.orders
@@ -142,7 +149,7 @@ class Executor:
         await self._refresh(ex)
         left = await self._remaining(ex)
         if left < max(ex.amount_step, ex.min_amount) - EPS and not self._resting(ex):
-            self._finish(ex, "done", "")
+            self._finish(ex, "done", self._passive_verdict(ex) if ex.style == "passive" else "")
             return
         if ex.style == "market":
             self._finish(ex, "given up", f"{left:g} not filled (the book ran out)")
@@ -151,18 +158,59 @@ class Executor:
         elif now >= ex.deadline_ms:
             await self._cancel_resting(ex)
             await self._refresh(ex)
-            last = ex.children[-1].price if ex.children else None
-            at = f" with the limit at {last:g}" if last is not None else ""
+            done = ex.filled >= ex.planned - EPS
             if ex.style == "passive":
-                worst = passive_price(ex.arrival_price, ex.side, 10**9, step_bps=ex.step_bps,
-                                      max_worse_bps=ex.max_worse_bps, tick=ex.tick)
-                at += f" (worst allowed {worst:g})"
-            self._finish(ex, "done" if ex.filled >= ex.planned - EPS else "given up",
-                         f"timed out after {(now - ex.started_ms) / 1000:.0f} s{at}, "
-                         f"{ex.planned - ex.filled:g} not filled")
+                note = self._passive_verdict(ex) if done else self._passive_gave_up(ex, now)
+            else:
+                last = ex.children[-1].price if ex.children else None
+                at = f" with the limit at {last:g}" if last is not None else ""
+                note = (f"timed out after {(now - ex.started_ms) / 1000:.0f} s{at}, "
+                        f"{ex.planned - ex.filled:g} not filled")
+            self._finish(ex, "done" if done else "given up", note)
         elif ex.style == "passive":
             await self._passive(ex, now, left)
         self._mark_progress(ex)
+
+    # -- passive -----------------------------------------------------------------------
+    def _passive_price(self, ex: Execution, k: int) -> float:
+        """The k-th price of the passive schedule, from the arrival reference."""
+        return passive_price(ex.arrival_price, ex.side, k, step_bps=ex.step_bps,
+                             max_worse_bps=ex.max_worse_bps, tick=ex.tick)
+
+    def _bps(self, ex: Execution, price: float) -> float:
+        sign = 1.0 if ex.side == "buy" else -1.0
+        return sign * (price - ex.arrival_price) / ex.arrival_price * 1e4
+
+    def _passive_verdict(self, ex: Execution) -> str:
+        """How a filled passive execution ended: the worst limit that filled, as steps
+        from the arrival reference ("filled at or inside mark + 1 step of 50 bp ...")."""
+        filled = [c for c in ex.children if c.filled > 0 and c.price is not None]
+        if not filled:
+            return ""
+        worst = max(filled, key=lambda c: self._bps(ex, c.price))
+        k = (worst.sent_ms - ex.started_ms) // max(ex.step_ms, 1)
+        steps = min(k, math.ceil(ex.max_worse_bps / ex.step_bps - 1e-9)) if ex.step_bps else 0
+        where = (f"its first limit, at or inside arrival {ex.arrival_kind}" if steps == 0 else
+                 f"at or inside {ex.arrival_kind} + {steps} step{'' if steps == 1 else 's'} of "
+                 f"{ex.step_bps:g} bp")
+        return (f"filled {where}: limit {worst.price:g} "
+                f"({self._bps(ex, worst.price):+.1f} bp vs arrival {ex.arrival_kind} "
+                f"{ex.arrival_price:,.6g})")
+
+    def _passive_gave_up(self, ex: Execution, now: int) -> str:
+        """Why a passive execution gave up: at the worst price, or short of it."""
+        worst = self._passive_price(ex, 10**9)
+        last = next((c.price for c in reversed(ex.children) if c.price is not None), None)
+        secs = (now - ex.started_ms) / 1000
+        left = f"{ex.planned - ex.filled:g} not filled" + (
+            f" ({ex.filled:g} filled)" if ex.filled > 0 else "")
+        if last is not None and self._bps(ex, last) >= self._bps(ex, worst) - 1e-9:
+            return (f"gave up at worst price {worst:g} ({self._bps(ex, worst):+.1f} bp vs "
+                    f"arrival {ex.arrival_kind} {ex.arrival_price:,.6g}): timed out after "
+                    f"{secs:.0f} s, {left}")
+        at = f"the limit at {last:g}" if last is not None else "no limit resting"
+        return (f"gave up short of the worst price {worst:g}: timed out after {secs:.0f} s "
+                f"with {at}, {left}")
 
     async def _twap(self, ex: Execution, now: int, left: float) -> None:
         # one slice a step: a late step (a restart) does not fire the missed ones at once
@@ -183,9 +231,7 @@ class Executor:
                          "" if left < ex.amount_step - EPS else f"{left:g} left after the last slice")
 
     async def _passive(self, ex: Execution, now: int, left: float) -> None:
-        k = (now - ex.started_ms) // max(ex.step_ms, 1)
-        price = passive_price(ex.arrival_price, ex.side, k, step_bps=ex.step_bps,
-                              max_worse_bps=ex.max_worse_bps, tick=ex.tick)
+        price = self._passive_price(ex, (now - ex.started_ms) // max(ex.step_ms, 1))
         resting = self._resting(ex)
         if resting and all(c.price == price for c in resting):
             return

@@ -253,6 +253,37 @@ class Journal(JournalReader):
 
         return self._transaction(work)
 
+    def order_amended(self, client_order_id: str, ts_ms: int, *, price: float | None,
+                      amount: float, status: str = "open", who: str = "venue",
+                      text: str = "") -> Record | None:
+        """A resting order amended at the venue: its orders row takes the new ``price`` and
+        total ``amount`` (so every later record and ``cockpit journal`` show it as it now
+        rests), and an ``order`` record keeps the change (``data["amend"]``: from and to).
+        None, and nothing written, for a client id the journal does not hold."""
+        amount = _finite("order amount", amount)
+
+        def work() -> Record | None:
+            old = self._order_row(client_order_id)
+            if old is None:
+                return None
+            new_status = status if _accepts(old.status, status) else old.status
+            self._db.execute("UPDATE orders SET price=?, amount=?, status=? "
+                             "WHERE client_order_id=?",
+                             (_number(price), float(amount), new_status, client_order_id))
+            change = {"from_price": old.price, "to_price": _number(price),
+                      "from_amount": old.amount, "to_amount": float(amount)}
+            line = text or (f"amended {old.side} {old.symbol} {_fmt(old.amount)} @ "
+                            f"{_fmt(old.price)} -> {_fmt(amount)} @ {_fmt(price)}"
+                            f" ({client_order_id})")
+            return self._insert("order", ts_ms, line, dict(
+                execution_id=old.execution_id, symbol=old.symbol,
+                client_order_id=client_order_id, side=old.side, amount=amount, price=price,
+                who=who, data={"status": new_status, "previous": old.status,
+                               "filled": old.filled, "average": old.average,
+                               "venue_order_id": old.venue_order_id, "amend": change}))
+
+        return self._transaction(work)
+
     def fill(self, ts_ms: int, *, fill_id: str, client_order_id: str | None, symbol: str,
              side: str, amount: float, price: float, fee: float | None = None,
              execution_id: str | None = None, text: str = "") -> bool:

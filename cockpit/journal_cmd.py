@@ -261,8 +261,12 @@ def why_lines(chain: list[Record]) -> list[str]:
             status = d.get("status", "")
             filled = f"  filled {num(d['filled'])}" if d.get("filled") else ""
             avg = f" avg {num(d['average'])}" if d.get("average") is not None else ""
+            amend = d.get("amend") or {}
+            was = (f"  (was {num(amend.get('from_amount'))} @ {num(amend.get('from_price'))})"
+                   if amend else "")
             lines.append(f"{head}{rec.kind:<6}  {rec.client_order_id}  {trade(rec)}  "
-                         f"{status}{filled}{avg}" + (f"  ({rec.reason})" if rec.reason else ""))
+                         f"{status}{filled}{avg}{was}" + (f"  ({rec.reason})" if rec.reason
+                                                          else ""))
         elif rec.kind == "fill":
             fee = f"  fee {num(d['fee'])}" if d.get("fee") is not None else ""
             lines.append(f"{head}fill    {rec.client_order_id or '—'}  {trade(rec)}{fee}"

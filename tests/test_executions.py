@@ -136,7 +136,17 @@ async def test_the_top_option_suggestion_is_worked_passively_not_across_the_spre
     assert child.price == pytest.approx(math.floor(mark / tick) * tick)  # at mark, on the grid
 
 
-async def test_a_passive_option_cut_steps_toward_the_ask_and_never_beyond_the_worst_price():
+@pytest.fixture
+def no_option_takers(monkeypatch):
+    """A market whose options have no takers: a resting limit fills only when the
+    book's far side comes to it (the stepping and giving up are what is tested)."""
+    from cockpit.sim import flow
+
+    monkeypatch.setattr(flow, "OPTION_TRADES_PER_SECOND", 0.0)
+
+
+async def test_a_passive_option_cut_steps_toward_the_ask_and_never_beyond_the_worst_price(
+        no_option_takers):
     config = cfg(passive_step_bps=200, passive_step_s=10, max_worse_bps=600)
     rt, desk, s = await started(config, symbol=CALL)
     assert s.style == "passive"
@@ -155,25 +165,40 @@ async def test_a_passive_option_cut_steps_toward_the_ask_and_never_beyond_the_wo
     assert ex.children[0].price == pytest.approx(math.floor(arrival / 0.0005) * 0.0005)
 
 
-async def test_a_passive_execution_gives_up_after_its_timeout_and_says_so():
-    rt, desk, s = await started(cfg(passive_timeout_s=60), symbol=CALL)
+async def test_a_passive_cut_that_does_not_fill_gives_up_at_the_worst_price_and_says_so(
+        no_option_takers):
+    rt, desk, s = await started(cfg(passive_timeout_s=60, passive_step_s=10), symbol=CALL)
     before = position(rt, CALL)
+    arrival = rt.store.snapshot().tickers[CALL].mark
+    # 250 bp above the arrival mark, rounded down to the 0.0005 tick: never paid above it
+    worst = math.floor(arrival * (1 + 250 / 1e4) / 0.0005 + 1e-9) * 0.0005
     await desk.approve(s.id)
-    await step(rt, desk, 9)  # 54 s: still working
+    await step(rt, desk, 9)  # 54 s: still working, the limit stepped up to the worst price
     ex = desk.executor.executions[s.id]
     assert ex.state == "working" and rt.broker.account().open_orders
+    assert ex.children[-1].price == pytest.approx(worst)
     await step(rt, desk, 2)
-    assert ex.state == "given up" and "timed out after 6" in ex.note
+    assert ex.state == "given up"
     planned = abs(s.decision.target - before)
-    assert "worst allowed" in ex.note and f"{planned:g} not filled" in ex.note
+    assert ex.note.startswith(f"gave up at worst price {worst:g} (")
+    assert "timed out after 6" in ex.note and f"{planned:g} not filled" in ex.note
     assert not rt.broker.account().open_orders and position(rt, CALL) == before
     last = desk.journal.records(kinds=["execution"], execution_id=s.id)[-1]
     assert last.text.startswith("execution given up") and last.data["state"] == "given up"
+    assert f"gave up at worst price {worst:g}" in last.text
     # the journal's story: the plan, every child with its own client id, how it ended
     chain = desk.journal.why(s.id)
     cids = {r.client_order_id for r in chain if r.kind in ("order", "cancel")}
     assert cids == {c.client_order_id for c in ex.children}
     assert {r.kind for r in chain} >= {"suggestion", "approval", "execution", "order", "cancel"}
+
+
+async def test_a_passive_cut_short_of_its_worst_price_at_the_timeout_says_so(no_option_takers):
+    rt, desk, s = await started(cfg(passive_timeout_s=60, passive_step_s=30), symbol=CALL)
+    await desk.approve(s.id)
+    await step(rt, desk, 11)  # 66 s: two steps of 50 bp, not the 250 bp worst
+    ex = desk.executor.executions[s.id]
+    assert ex.state == "given up" and ex.note.startswith("gave up short of the worst price")
 
 
 # -- ladder ------------------------------------------------------------------------------
@@ -390,3 +415,35 @@ async def test_the_kill_switch_ends_working_executions_and_a_restart_does_not_re
     assert not rt2.broker.account().open_orders
     assert desk2.executor.executions.get(s.id) is None or desk2.executor.executions[
         s.id].state == "cancelled"
+
+
+async def test_a_passive_option_cut_fills_from_the_takers_at_or_inside_mark_plus_step():
+    """The demo's top option cut with the default [execution]: its row expects the first
+    limit against the mark; the market's option takers fill it there (maker, at the
+    limit, while the ask stays above), and the journal's realised figure matches the
+    row's within the book's tick and says how far the limit went."""
+    config = cfg()
+    rt, desk, s = await started(config, symbol=CALL)
+    snap = rt.store.snapshot()
+    mark, tick = snap.tickers[CALL].mark, snap.instruments[CALL].price_step
+    assert s.style == "passive" and "slippage = passive limit vs mark" in s.style_why
+    first = math.floor(mark / tick + 1e-9) * tick  # a buy's limit at mark, rounded down
+    assert s.slippage_bps == pytest.approx((first - mark) / mark * 1e4)  # not the walk
+    await desk.approve(s.id)
+    ex = desk.executor.executions[s.id]
+    for _ in range(60):  # at most 360 s of market time; the timeout is 300 s
+        if ex.finished:
+            break
+        await step(rt, desk)
+    assert ex.state == "done", ex.progress(rt.store.snapshot().ts_ms)
+    step_bps = config.execution.passive_step_bps
+    for f in fills_of(rt, ex):
+        child = next(c for c in ex.children if c.order_id == f.order_id)
+        k = (child.sent_ms - ex.started_ms) // ex.step_ms
+        assert f.maker and f.price == pytest.approx(child.price)
+        assert f.price <= mark * (1 + k * step_bps / 1e4) + 1e-12  # at or inside mark + k steps
+    last = desk.journal.records(kinds=["execution"], execution_id=s.id)[-1]
+    assert last.text.startswith("execution done") and "filled " in last.text
+    realised = last.data["slippage_bps"]
+    assert abs(realised - last.data["expected_slippage_bps"]) <= tick / mark * 1e4 + 1e-9
+    assert last.data["expected_slippage_bps"] == pytest.approx(s.slippage_bps)

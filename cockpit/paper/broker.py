@@ -13,7 +13,10 @@ data, a replay). The feed's updates reach it through ``on_ticker`` / ``on_book``
   fill is cancelled and said so in ``Order.reason``. Without a book the ticker's
   best bid/ask is taken as one level of unlimited size.
 * Limit orders fill at once as taker up to their price, rest, and later fill as
-  maker at their price when the book crosses them or a trade prints through them.
+  maker at their price when the book crosses them, or from trade prints at or
+  through their price, behind the queue estimated ahead of them
+  (``cockpit.paper.queue``: a print at the limit fills only what the queue ahead
+  leaves of it; a print through it fills up to the print's size).
 * Every execution (order update, fills, balances, positions) is one SQLite
   transaction; ``create_order`` returns only after it is committed.
 * An order that grows a position must leave equity above the initial margin of
@@ -58,9 +61,9 @@ from cockpit.paper.matching import (
     check_order,
     round_amount_down,
     touch_crossings,
-    trade_crossings,
     walk_levels,
 )
+from cockpit.paper.queue import QueueTracker
 from cockpit.paper.storage import FundingEntry
 from cockpit.paper.valuation import build_account, margin_shortfall_usd
 from cockpit.utc import utc_time
@@ -114,6 +117,7 @@ class PaperBroker(Broker):
         self._instruments: dict[str, Instrument] = {i.symbol: i for i in instruments}
         self.ledger = Ledger(self._instruments, state_path)
         self.market = MarketView()
+        self.queue = QueueTracker()  # contracts ahead of each resting limit at its price
         self._funding_clock = FundingClock()
         self._peak_saved_ms = 0
         self._account: Account | None = None
@@ -197,21 +201,24 @@ class PaperBroker(Broker):
             inst = self._instruments.get(book.symbol)
             if inst is None or not self.ledger.has_open(book.symbol):
                 return
-            if not self._fill_crossings(inst, book_crossings(self.ledger.resting(book.symbol),
-                                                             book)):
+            filled = self._fill_crossings(inst, book_crossings(self.ledger.resting(book.symbol),
+                                                               book))
+            self.queue.on_book(self.ledger.resting(book.symbol), book)
+            if not filled:
                 return
             account = self.account()
         self._emit(account)
 
     def on_trade(self, trade: Trade) -> None:
-        """Fill resting limits a print goes through (see ``matching.trade_crossings``)."""
+        """Fill resting limits from a print at or through their price, behind their
+        queue (``cockpit.paper.queue``)."""
         with self._lock:
             if not self.market.take_trade(trade):
                 return
             inst = self._instruments.get(trade.symbol)
             if inst is None or not self.ledger.has_open(trade.symbol):
                 return
-            if not self._fill_crossings(inst, trade_crossings(
+            if not self._fill_crossings(inst, self.queue.fills(
                     self.ledger.resting(trade.symbol), trade)):
                 return
             account = self.account()
@@ -425,9 +432,18 @@ class PaperBroker(Broker):
                 raise OrderRejected(f"order {order.id} could not be booked: retry it")
             self.market.consume(inst.symbol, request.side, filled)
             result = self.ledger.orders[order.id]
+            if result.status == "open":
+                self._join_queue(result)
             account = self.account()
         self._emit(account)
         return result
+
+    def _join_queue(self, order: Order) -> None:
+        """``order`` rests from now: its place behind the size shown at its price."""
+        open_ids = {o.id for o in self.ledger.resting()}
+        for gone in [k for k in self.queue.ahead if k not in open_ids]:
+            self.queue.forget(gone)
+        self.queue.join(order, self.market.books.get(order.symbol))
 
     def _margin_problem(self, inst: Instrument, side: str, amount: float,
                         walk: list[tuple[float, float]], limit: float | None) -> str:
@@ -546,6 +562,8 @@ class PaperBroker(Broker):
                 raise OrderRejected(f"order {order.id} could not be amended: retry it")
             self._account = None
             result = self.ledger.orders[order.id]
+            if new_price != order.price or remaining > order.remaining + 1e-12:
+                self._join_queue(result)  # a new price or a larger size loses its place
             account = self.account()
         self._emit(account)
         return result

@@ -1,5 +1,8 @@
 """Matching for the paper broker: precision rounding, book walking, limit crossing.
 
+What a trade print fills of a resting limit (its place in the queue) is
+``cockpit.paper.queue``.
+
 Pure functions over plain numbers and ``(N, 2)`` ``[price, amount]`` arrays, best
 level first (``cockpit.model.Book``). A market buy walks the asks, a sell the bids.
 """
@@ -11,7 +14,7 @@ import math
 import numpy as np
 
 from cockpit.market_checks import book_side_problem
-from cockpit.model import Book, Instrument, Order, OrderRequest, Ticker, Trade
+from cockpit.model import Book, Instrument, Order, OrderRequest, Ticker
 
 __all__ = [
     "OrderRejected",
@@ -19,7 +22,6 @@ __all__ = [
     "book_crossings",
     "crossing_levels",
     "touch_crossings",
-    "trade_crossings",
     "round_amount_down",
     "round_price",
     "valid_book_side",
@@ -169,19 +171,6 @@ def book_crossings(resting: list[Order], book: Book) -> list[tuple[Order, float]
         take = min(order.remaining, free)
         if take > 1e-12:
             used[order.side] += take
-            out.append((order, take))
-    return out
-
-
-def trade_crossings(resting: list[Order], trade: Trade) -> list[tuple[Order, float]]:
-    """A print strictly THROUGH a resting limit fills it, up to the print's size. A
-    print AT the limit may have filled orders queued ahead of ours, so it does not."""
-    left, out = trade.amount, []
-    for order in resting:
-        through = trade.price < order.price if order.side == "buy" else trade.price > order.price
-        take = min(order.remaining, left)
-        if through and take > 1e-12:
-            left -= take
             out.append((order, take))
     return out
 

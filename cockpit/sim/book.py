@@ -11,8 +11,10 @@ Liquidity follows the volatility regime, as market makers quote it: with
 
 Trades arrive as a Poisson process (``trades_per_second`` x r), sizes lognormal
 around ``median_trade``, the taker side biased towards the last move; at most
-``MAX_PRINTS`` prints per tick, so at high time acceleration the tape is a
-sample, not every trade.
+``MAX_PRINTS`` takers per tick, so at high time acceleration the tape is a
+sample, not every trade. Each taker walks the book and prints once per level it
+touches (``cockpit.sim.flow.sweep``): at the touch, or through it when it is larger
+than the touch.
 """
 
 from __future__ import annotations
@@ -21,6 +23,8 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
+
+from cockpit.sim.flow import buy_probability, sweep
 
 LEVELS = 25
 MAX_PRINTS = 4
@@ -83,18 +87,16 @@ def trade_prints(
     liquidity: Liquidity,
     rng: np.random.Generator,
 ) -> list[tuple[float, float, str]]:
-    """(price, amount, taker side) prints for one tick, at the touch."""
+    """(price, amount, taker side) prints for one tick: each taker's sweep from the touch."""
     r = max(vol_annual, 0.05) / CALM_VOL
     count = min(int(rng.poisson(liquidity.trades_per_second * r * dt_seconds)), MAX_PRINTS)
     # the taker flow leans with the move: a 1-sigma-per-tick up move -> ~70 % buys
-    tick_sd = max(vol_annual, 0.05) * np.sqrt(max(dt_seconds, 1e-3) / 31_536_000.0)
-    buy_prob = float(np.clip(0.5 + 0.2 * last_return / tick_sd, 0.2, 0.8))
+    buy_prob = buy_probability(last_return, vol_annual, dt_seconds)
     out = []
     for _ in range(count):
         amount = float(_round_down(rng.lognormal(np.log(liquidity.median_trade), 1.0), amount_step))
         amount = max(amount, amount_step)
-        if rng.random() < buy_prob:
-            out.append((float(asks[0, 0]), amount, "buy"))
-        else:
-            out.append((float(bids[0, 0]), amount, "sell"))
+        side = "buy" if rng.random() < buy_prob else "sell"
+        levels = asks if side == "buy" else bids
+        out.extend((price, take, side) for price, take in sweep(levels, amount))
     return out

@@ -15,8 +15,14 @@ correlation 0.8), books ``cockpit.sim.book``, options ``cockpit.sim.surface``.
 Updates and their cadence
 -------------------------
 * Perps every tick: Ticker (index, mark, funding_rate per 8 h,
-  next_funding_ms at 00/08/16 UTC, 24 h volume), a 25-level Book, and 0-4
-  Trade prints.
+  next_funding_ms at 00/08/16 UTC, 24 h volume), a 25-level Book, and the
+  Trade prints of 0-4 takers (a taker larger than the touch prints once per
+  level it sweeps).
+* Options every tick: the Trade prints of their takers (``cockpit.sim.flow``:
+  Poisson arrivals per option in proportion to its share of the chain's volume,
+  at its latest book). They come from their own random stream (seeded from the
+  same seed), so adding or changing the option flow leaves prices and books as
+  they were.
 * Options round-robin: ``ceil(n / tick_hz)`` options a tick, so the whole chain
   refreshes once per real second; Ticker (mark/bid/ask in BTC,
   underlying_price = index in USD, mark_iv as a fraction, ``greeks=None`` so
@@ -54,6 +60,7 @@ import numpy as np
 
 from cockpit.model import Bars, Book, Instrument, Ticker, Trade, VenueStatus
 from cockpit.sim import book as sim_book
+from cockpit.sim import flow as sim_flow
 from cockpit.sim import instruments as sim_inst
 from cockpit.sim import options as sim_options
 from cockpit.sim import process, surface
@@ -117,6 +124,7 @@ class SimMarket:
         self.tick_hz = float(tick_hz)
         self.acceleration = float(acceleration)
         self._rng = np.random.default_rng(seed)
+        self._flow_rng = np.random.default_rng([seed, 1])  # option takers: their own stream
         self._start_ms = int(time.time() * 1000) if start_ms is None else int(start_ms)
         self._now_ms = self._start_ms
         self._ticks = 0  # default-length steps since _tick_base_ms (no drift from rounding)
@@ -233,6 +241,36 @@ class SimMarket:
             picked = [self._options[(start + i) % n] for i in range(chunk)]
             self._option_cursor = (start + chunk) % n
             out.extend(self._publish_options(picked))
+        out.extend(self._option_trades(dt_seconds))
+        return out
+
+    def option_trade_rates(self) -> dict[str, float]:
+        """Taker arrivals per second of market time for each listed option, now
+        (``cockpit.sim.flow.option_trade_rates``)."""
+        rates = self._option_rates()
+        return {o.symbol: float(r) for o, r in zip(self._options, rates, strict=True)}
+
+    def _option_rates(self) -> np.ndarray:
+        opts = self._options
+        years = surface.years_between(self._now_ms, [o.expiry_ms for o in opts])
+        return sim_flow.option_trade_rates(self._index["BTC"], [o.strike for o in opts],
+                                           years, self.vol_annual("BTC"))
+
+    def _option_trades(self, dt_seconds: float) -> list[Update]:
+        opts = self._options
+        if not opts or dt_seconds <= 0:
+            return []
+        books = [self._books.get(o.symbol) for o in opts]
+        buy_prob = sim_flow.buy_probability(self._last_return["BTC"], self.vol_annual("BTC"),
+                                            dt_seconds)
+        prints = sim_flow.option_prints(books, self._option_rates(),
+                                        [o.is_call for o in opts], buy_prob, dt_seconds,
+                                        self._flow_rng)
+        out: list[Update] = []
+        for i, price, amount, side in prints:
+            self._trade_id += 1
+            out.append(Trade(opts[i].symbol, self._now_ms, price, amount, side,
+                             f"sim-{self._trade_id}"))
         return out
 
     def _advance(self, dt_ms: int) -> None:

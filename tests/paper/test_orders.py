@@ -82,10 +82,14 @@ def test_limit_rests_then_fills_as_maker_when_the_book_crosses(broker):
     # a resting order fills at its own price, as maker: 0.7 x 59,900 x 2 bp = 8.386
     assert fill.price == 59_900.0 and fill.maker
     assert fill.fee == pytest.approx(8.386)
-    # a print AT the limit may have filled others queued ahead: no fill
-    broker.on_trade(Trade(SYM, T0 + 2, 59_900.0, 5.0, "sell"))
-    assert broker.ledger.orders[order.id].filled == pytest.approx(0.7)
-    # a print THROUGH the limit fills the remaining 0.3
+    # a print AT the limit: no bid was shown at 59,900 when it joined (nor since), so no
+    # one is queued ahead (cockpit.paper.queue): a 0.1 print fills 0.1 of it
+    broker.on_trade(Trade(SYM, T0 + 2, 59_900.0, 0.1, "sell"))
+    assert broker.ledger.orders[order.id].filled == pytest.approx(0.8)
+    # a buyer's print cannot fill a buy
+    broker.on_trade(Trade(SYM, T0 + 2, 59_900.0, 5.0, "buy"))
+    assert broker.ledger.orders[order.id].filled == pytest.approx(0.8)
+    # a print THROUGH the limit fills the remaining 0.2
     broker.on_trade(Trade(SYM, T0 + 3, 59_899.9, 5.0, "sell"))
     done = broker.ledger.orders[order.id]
     assert done.status == "closed" and done.filled == pytest.approx(1.0)

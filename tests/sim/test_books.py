@@ -99,18 +99,22 @@ def test_option_books_on_deribit_tick_with_bid_mark_ask_ordered():
             assert ticker.bid == 0.0  # Deribit shows a zero best bid when there is none
 
 
-def test_trade_prints_hit_the_touch_with_valid_sides_and_amounts():
+def test_trade_prints_hit_the_touch_or_sweep_through_it_with_valid_sides_and_amounts():
     market = SimMarket(seed=7, start_ms=START_MS)
     trades: list[Trade] = []
+    at_touch = 0
     for _ in range(200):
-        updates = market.step()
-        books = {u.symbol: u for u in updates if hasattr(u, "bids")}
-        for u in updates:
+        for u in market.step():
             if isinstance(u, Trade):
                 trades.append(u)
-                book = books[u.symbol]
-                assert u.price == (book.best_ask if u.side == "buy" else book.best_bid)
-    assert len(trades) > 20  # ~4 + 3 prints a second over 20 simulated seconds
+                # a taker takes from the latest book: asks for a buyer, bids for a seller
+                book = market.book(u.symbol)
+                side = book.asks if u.side == "buy" else book.bids
+                [level] = side[side[:, 0] == u.price]  # a price the book shows
+                assert 0 < u.amount <= level[1] + 1e-9  # never more than that level holds
+                at_touch += u.price == side[0, 0]
+    assert len(trades) > 20  # ~4 + 3 perp prints a second over 20 simulated seconds
+    assert at_touch >= 0.9 * len(trades)  # sweeps past the touch are the rare big takers
     assert {t.side for t in trades} == {"buy", "sell"}
-    assert all(t.amount > 0 for t in trades)
+    assert any("/USD:BTC-" in t.symbol for t in trades)  # the option chain trades too
     assert len({t.id for t in trades}) == len(trades)
