@@ -126,4 +126,4 @@ async def test_an_execution_ending_in_the_desks_journal_is_a_notification():
         (n,) = [n for n in notes(app) if "execution" in n.message]
         assert n.severity == "error"
         assert n.message.startswith("execution given up: passive sell 0.5/2 "
-                                    "BTC-261225-100000-C")
+                                    "BTC 25DEC 100k C")

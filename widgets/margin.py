@@ -158,7 +158,7 @@ def render_margin(
         prev_rows = position_rows(previous) if previous else None
         parts.append(build_table(POSITION_COLUMNS, position_rows(view), palette, prev_rows))
         if view.worst_symbol:
-            parts.append(Text(f"closest to liquidation: {view.worst_symbol}",
+            parts.append(Text(f"closest to liquidation: {f.short_symbol(view.worst_symbol)}",
                               style=style(palette, "amber")))
         if view.revaluation_note:
             parts.append(Text(view.revaluation_note, style=style(palette, "muted")))

@@ -39,7 +39,8 @@ def suggestion_cells(s: SuggestionRow) -> tuple[Cell, ...]:
         flag = Cell("▼ risk", "profit")
     else:
         flag = Cell("▲ risk", "amber")
-    reason = s.reason + (f" [stale: {s.stale_reason}]" if s.stale and s.stale_reason else "")
+    reason = f.symbols_in_text(s.reason) + \
+        (f" [stale: {s.stale_reason}]" if s.stale and s.stale_reason else "")
     orders = f"{s.style}: {s.orders}" if s.style else s.orders
     return (
         flag,
@@ -126,7 +127,7 @@ class SuggestionsPanel(Vertical):
             usd = f" = ${s.slippage_usd:,.2f}" if s.slippage_usd is not None else ""
             slip = (f"  ·  expected slippage vs mid/mark {f.bps(s.slippage_bps)}{usd}"
                     if s.slippage_bps is not None else "")
-            why.update(f"why: {s.reason}{stale}{style}{slip}")
+            why.update(f"why: {f.symbols_in_text(s.reason)}{stale}{style}{slip}")
 
     def selected(self) -> SuggestionRow | None:
         """The suggestion under the cursor, or None."""

@@ -14,8 +14,8 @@ from widgets.palette import Palette
 
 def setup_columns(table: DataTable, columns: Sequence[tuple[str, str]]) -> None:
     """Add ``(header, justify)`` columns keyed by their index ("c0", "c1", ...)."""
-    for i, (header, justify) in enumerate(columns):
-        table.add_column(Text(header, justify=justify), key=f"c{i}")
+    for i, column in enumerate(columns):
+        table.add_column(Text(column[0], justify=column[1]), key=f"c{i}")
 
 
 def row_texts(

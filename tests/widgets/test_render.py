@@ -155,7 +155,7 @@ def test_margin_cells_alignment_decimals_and_missing():
         assert justify[header] == "right"
     out = text_of(render_margin(view))
     assert "-$1,500" in out and "Margin ratio   30.0%" in out
-    assert "closest to liquidation: ETH/USDT:USDT" in out
+    assert "closest to liquidation: ETH/USDT perp" in out
 
 
 def test_margin_changed_cells_are_highlighted_once():
@@ -249,7 +249,7 @@ def test_positions_and_orders_cells():
                   reason="min cost")),
     )
     (p,) = positions_table_rows(view)
-    assert [c.text for c in p.cells] == ["BTC/USDT:USDT", "long", "+2.000", "59,000.0",
+    assert [c.text for c in p.cells] == ["BTC/USDT perp", "long", "+2.000", "59,000.0",
                                          "60,000.0", "+2,000.00", "1.25x"]
     assert p.cells[5].style == "profit"
     o1, o2 = order_rows(view)
@@ -265,7 +265,7 @@ def test_suggestion_cells_mark_stale():
                           None, "add", stale=True, stale_reason="45s old", order_side="sell",
                           order_amount=10.0)
     a, b = suggestion_rows(SuggestionsView((fresh, stale)))
-    assert [c.text for c in a.cells[:8]] == ["▼ risk", "BTC/USDT:USDT", "+2.000 → +1.200",
+    assert [c.text for c in a.cells[:8]] == ["▼ risk", "BTC/USDT perp", "+2.000 → +1.200",
                                             "sell 0.800 market RO", "vol_target", "3.5 bp",
                                             "12.0%", "9.5σ"]
     assert b.cells[0].text == "STALE" and b.style == "stale"
@@ -303,7 +303,7 @@ def test_status_live_is_loud_and_frozen_clock_visible():
 
 def test_log_entry_line():
     line = render_entry(LogEntry(3_723_000, "fill", "BTC/USDT:USDT sell 0.8 @ 60,000"))
-    assert line.plain == "01:02:03 fill       BTC/USDT:USDT sell 0.8 @ 60,000"
+    assert line.plain == "01:02:03 fill       BTC/USDT perp sell 0.8 @ 60,000"
     long_kind = render_entry(LogEntry(0, "suggestion", "cut BTC"))
     assert long_kind.plain == "00:00:00 suggestion cut BTC"
 
