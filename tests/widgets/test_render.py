@@ -150,7 +150,7 @@ def test_margin_cells_alignment_decimals_and_missing():
     near = replace(view, rows=(replace(view.rows[1], inside_buffer=True),))
     assert position_rows(near)[0].style == "breach"  # inside the liquidation buffer: red
     table = render_margin(view).renderables[2]
-    justify = dict(table.columns)  # (header, justify) pairs
+    justify = {c[0]: c[1] for c in table.columns}  # (header, justify[, drop])
     for header in ("Size", "Price", "Liq price", "Dist", "Dist σ/d", "Time to liq"):
         assert justify[header] == "right"
     out = text_of(render_margin(view))
@@ -170,9 +170,9 @@ def test_margin_changed_cells_are_highlighted_once():
 
 
 def test_margin_gauge_level_colours_and_threshold_marks():
-    red = render_margin(_margin_view(ratio=0.85)).renderables[1]
+    red = render_margin(_margin_view(ratio=0.85)).renderables[1].to_text(160)
     assert any(DEFAULT_PALETTE["breach"] == str(span.style) for span in red.spans)
-    ok = render_margin(_margin_view(ratio=0.1)).renderables[1]
+    ok = render_margin(_margin_view(ratio=0.1)).renderables[1].to_text(160)
     assert any(DEFAULT_PALETTE["ok"] == str(span.style) for span in ok.spans)
     # 30 cells: 10 % fills 3; the amber (50 %) and red (80 %) marks sit at cells 15 and 24
     bar = ok.plain[ok.plain.index("[") + 1: ok.plain.index("]")]
@@ -202,7 +202,7 @@ def test_greeks_signs_sources_and_empty_reason():
         in out.replace("\n", "")
     assert "ETH options $0 vs band ±$25.0k in; perps +$3.00k your view" in out.replace("\n", "")
     table = render_greeks(view).renderables[1]
-    assert all(j == "right" for _, j in table.columns[2:10])
+    assert all(c[1] == "right" for c in table.columns[2:10])
     assert text_of(render_greeks(GreeksView(empty_reason="no options in this account"))) \
         .strip() == "no options in this account"
 
