@@ -32,17 +32,16 @@ __all__ = ["ALERT_KINDS", "Alert", "AlertDetector", "Alerts", "execution_ended",
 ALERT_KINDS = ("margin_amber", "margin_red", "breaker", "trading_state", "execution",
                "liquidation", "expiry")
 
-_SYMBOL = re.compile(r"[A-Z0-9]+/[A-Z0-9]+(?::[A-Za-z0-9-]+)?")
 _BREAKER_NAME = re.compile(r"^[a-z -]+?(?=[\s:]*[\d(:]|$)")
 
 
 
 def screen_names(text: str) -> str:
     """Every ccxt unified symbol in ``text`` written as the panels write it
-    (``widgets.format.short_symbol``: one home for instrument names on screen)."""
-    from widgets.format import short_symbol
+    (``widgets.format.symbols_in_text``: one home for instrument names on screen)."""
+    from widgets.format import symbols_in_text
 
-    return _SYMBOL.sub(lambda m: short_symbol(m.group(0)), text)
+    return symbols_in_text(text)
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,6 +11,7 @@ from cockpit import views
 from cockpit.model import Snapshot
 from widgets.depth import DepthPanel
 from widgets.event_log import EventLog
+from widgets.format import short_symbol
 from widgets.greeks import GreeksPanel
 from widgets.margin import MarginPanel
 from widgets.positions import PositionsPanel
@@ -58,7 +59,7 @@ class MainScreen(Screen):
         depth = self.query_one(DepthPanel)
         _show(depth, views.depth_view(snap, selected, suggestion_row,
                                       stale_after_s=sizing.stale_after_s))
-        _title(depth, f"Depth {selected or ''}".strip())
+        _title(depth, f"Depth {short_symbol(selected or '')}".strip())
         if "margin" in which:
             _show(self.query_one(MarginPanel),
                   views.margin_view(snap, forecasts, (disp.margin_amber, disp.margin_red),

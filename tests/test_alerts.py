@@ -121,11 +121,11 @@ def test_liquidation_and_expiry_come_from_what_desk_sync_journals(tmp_path):
     for alerts in (from_log, from_journal):
         liq, exp = alerts
         assert (liq.kind, liq.severity) == ("liquidation", "error")
-        assert liq.text.startswith("position LIQUIDATED: sell 2 BTC/USDT:USDT @ 88,123.5")
+        assert liq.text.startswith("position LIQUIDATED: sell 2 BTC/USDT perp @ 88,123.5")
         assert liq.text.endswith("at 2026-11-23 08:00:05 UTC")
         assert (exp.kind, exp.severity) == ("expiry", "warning")
         # the option is named as the panels name it (no "BTC/USD:" prefix)
-        assert "BTC-261225-100000-C" in exp.text and "BTC/USD:" not in exp.text
+        assert "BTC 25DEC 100k C" in exp.text and "BTC/USD:" not in exp.text
         assert exp.text.endswith("at 2026-11-23 08:00:10 UTC")
 
 
@@ -146,7 +146,7 @@ def test_an_execution_ending_alerts_from_its_journal_line_or_the_desks_call():
     a = execution_ended(OPTION, "given up", "1 not filled (the book ran out)", T0,
                         execution_id="e1")
     assert (a.kind, a.severity) == ("execution", "error")
-    assert a.text == ("execution given up: BTC-261225-100000-C — 1 not filled (the book ran "
+    assert a.text == ("execution given up: BTC 25DEC 100k C — 1 not filled (the book ran "
                       "out) at 2026-11-23 08:00:00 UTC")
 
 

@@ -126,7 +126,7 @@ async def test_an_execution_ending_in_the_desks_journal_is_a_notification():
         (n,) = [n for n in notes(app) if "execution" in n.message]
         assert n.severity == "error"
         assert n.message.startswith("execution given up: passive sell 0.5/2 "
-                                    "BTC-261225-100000-C")
+                                    "BTC 25DEC 100k C")
 
 
 async def test_the_kill_switch_says_it_once_on_screen_and_the_webhook_still_hears_it():

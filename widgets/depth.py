@@ -23,6 +23,7 @@ from widgets.palette import DEFAULT_PALETTE, Palette, style
 from widgets.panel import Panel, _flatten
 
 BAR_WIDTH = 16
+MIN_BAR_WIDTH = 4
 COLUMNS = (("Price", "right"), ("Size", "right"), ("Cum", "right"), ("Depth", "left"))
 
 
@@ -84,11 +85,16 @@ def info_text(view: DepthView, palette: Palette) -> Text:
 
 def render_depth(
     view: DepthView, palette: Palette = DEFAULT_PALETTE, previous: DepthView | None = None,
-    bar_width: int = BAR_WIDTH,
+    bar_width: int = BAR_WIDTH, max_width: int | None = None,
 ) -> RenderableType:
+    """The ladder; with ``max_width`` the bars shrink to the room the numbers leave
+    (down to ``MIN_BAR_WIDTH``) rather than being cut."""
     title = title_text(view, palette)
     if view.empty_reason:
         return Group(title, Text(view.empty_reason, style=style(palette, "muted")))
+    if max_width:
+        numbers = build_table(COLUMNS[:3], ladder_rows(view, 0), palette)
+        bar_width = max(MIN_BAR_WIDTH, min(bar_width, max_width - numbers.width(10**6) - 1))
     prev = ladder_rows(previous, bar_width) if previous and previous.symbol == view.symbol else None
     table = build_table(COLUMNS, ladder_rows(view, bar_width), palette, prev)
     return Group(title, table, info_text(view, palette))
@@ -105,7 +111,7 @@ class DepthPanel(Panel):
         return {"-stale": view.stale}
 
     def render_view(self, view, palette, previous):
-        return render_depth(view, palette, previous)
+        return render_depth(view, palette, previous, max_width=self.content_size.width or None)
 
     # -- line-by-line repaint ---------------------------------------------------------
     _keys: list | None = None  # per logical line: (plain text, spans, style); None: not in use

@@ -34,10 +34,11 @@ _KIND_STYLE = {
 
 
 def render_entry(entry: LogEntry, palette: Palette = DEFAULT_PALETTE) -> Text:
-    """"12:00:01 fill       BTC/USDT:USDT sell 0.5 @ 60,000" with the kind coloured."""
+    """"12:00:01 fill       BTC/USDT perp sell 0.5 @ 60,000" with the kind coloured and
+    every instrument named as the panels name it."""
     text = Text(f.clock(entry.ts_ms) + " ", style=style(palette, "muted"))
     text.append(f"{entry.kind:<10} ", style=style(palette, _KIND_STYLE.get(entry.kind, "")))
-    text.append(entry.text)
+    text.append(f.symbols_in_text(entry.text))
     return text
 
 

@@ -8,6 +8,7 @@ separators, an explicit sign where direction matters, and "—" (never 0 or
 from __future__ import annotations
 
 import math
+import re
 import time
 from collections.abc import Sequence
 
@@ -140,12 +141,79 @@ def clock(ts_ms: int | None, *, with_date: bool = False) -> str:
     return time.strftime(fmt, time.gmtime(ts_ms / 1000.0))
 
 
+_MONTHS = ("JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC")
+# ccxt unified: BASE/QUOTE[:SETTLE[-YYMMDD[-STRIKE-C|P]]]; Deribit writes a strike's
+# decimal point as "d" (XRP 0.55 -> "0d55")
+_UNIFIED = re.compile(r"^(?P<base>[A-Za-z0-9]+)/(?P<quote>[A-Za-z0-9]+)"
+                      r"(?::(?P<settle>[A-Za-z0-9]+)"
+                      r"(?:-(?P<expiry>\d{6})(?:-(?P<strike>\d+(?:[.d]\d+)?)-(?P<kind>[CP]))?)?)?$")
+# a unified symbol inside free text (log lines, reasons)
+_IN_TEXT = re.compile(r"(?<![A-Za-z0-9/])[A-Z0-9]+/[A-Z0-9]+(?::[A-Z0-9]+(?:-\d{6}"
+                      r"(?:-\d+(?:[.d]\d+)?-[CP])?)?)?(?![A-Za-z0-9/:])")
+
+
 def short_symbol(symbol: str) -> str:
-    """Drop ccxt's "BASE/QUOTE:" prefix from dated contracts, which already name
-    their underlying: "BTC/USD:BTC-261225-100000-C" -> "BTC-261225-100000-C".
-    Perpetuals keep their full unified symbol ("BTC/USDT:USDT")."""
-    head, sep, tail = symbol.partition(":")
-    return tail if sep and "-" in tail else symbol
+    """An instrument's name as a trader writes it, from its ccxt unified symbol.
+
+    Coin-settled (inverse) contracts are named by the coin alone, the way Deribit
+    and OKX traders write them; linear ones carry their quote, so the two never
+    read alike when both are in the book:
+
+    - option ``BTC/USD:BTC-261225-102000-C`` -> ``BTC 25DEC 102k C``; strikes of
+      10,000 and more in thousands (102500 -> ``102.5k``), smaller ones in full
+      (ETH ``2500``, XRP ``0.55``); a linear option ``BTC/USDC 25DEC 100k C``
+    - perpetual: inverse ``BTC/USD:BTC`` -> ``BTC-PERP``, linear
+      ``BTC/USDT:USDT`` -> ``BTC/USDT perp``
+    - dated future ``BTC/USD:BTC-261225`` -> ``BTC 25DEC fut``, linear
+      ``BTC/USDT 25DEC fut``
+
+    The expiry is day and month (the year is implied: listed expiries are within a
+    year or so, and no two of them share a day and month). A quanto contract
+    (settled in neither coin) keeps ``BASE/QUOTE:SETTLE``. Anything that is not a
+    unified derivative symbol (spot, "Σ BTC", "premium adj BTC") is returned as is.
+    """
+    m = _UNIFIED.match(symbol)
+    if m is None or m["settle"] is None:
+        return symbol
+    base, quote, settle = m["base"], m["quote"], m["settle"]
+    inverse = settle == base
+    if m["expiry"] is None:
+        if inverse:
+            return f"{base}-PERP"
+        return f"{base}/{quote} perp" if settle == quote else f"{symbol} perp"
+    expiry = _day_month(m["expiry"])
+    if expiry is None:
+        return symbol
+    name = base if inverse else f"{base}/{quote}" if settle == quote else \
+        f"{base}/{quote}:{settle}"
+    if m["strike"] is None:
+        return f"{name} {expiry} fut"
+    return f"{name} {expiry} {_strike(m['strike'].replace('d', '.'))} {m['kind']}"
+
+
+def _day_month(yymmdd: str) -> str | None:
+    """"261225" -> "25DEC"; None when it is not a date."""
+    month, day = int(yymmdd[2:4]), int(yymmdd[4:6])
+    if not (1 <= month <= 12 and 1 <= day <= 31):
+        return None
+    return f"{day:02d}{_MONTHS[month - 1]}"
+
+
+def _strike(text: str) -> str:
+    """"102500" -> "102.5k", "100000" -> "100k", "2500" -> "2500", "0.55" -> "0.55"."""
+    value = float(text)
+    if value >= 10_000:
+        k = f"{value / 1000:.3f}".rstrip("0").rstrip(".")
+        if abs(float(k) * 1000 - value) < 1e-6:
+            return k + "k"
+    return f"{value:.8f}".rstrip("0").rstrip(".")
+
+
+def symbols_in_text(text: str) -> str:
+    """Every ccxt unified symbol in free text (a log line, a reason) written as the
+    panels write it (:func:`short_symbol`): "cut BTC/USD:BTC-261225-78000-P -5 → -1.7"
+    -> "cut BTC 25DEC 78k P -5 → -1.7"."""
+    return _IN_TEXT.sub(lambda m: short_symbol(m.group(0)), text)
 
 
 def sign_class(x: float | None) -> str:

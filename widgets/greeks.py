@@ -12,18 +12,21 @@ from widgets.cells import Cell, Row, build_table
 from widgets.palette import DEFAULT_PALETTE, Palette, style
 from widgets.panel import Panel
 
+# (header, justify, drop): as the panel narrows the note goes first, then the coin
+# columns of gamma, vega and theta (their USD columns stay: they add up across
+# underlyings), then the source; the instrument and both deltas always stay
 COLUMNS = (
     ("Instrument", "left"),
-    ("Src", "left"),
+    ("Src", "left", 4),
     ("Δ coin", "right"),
     ("Δ $", "right"),
-    ("Γ coin/$", "right"),
+    ("Γ coin/$", "right", 5),
     ("Γ P&L 1%", "right"),
-    ("Vega coin", "right"),
+    ("Vega coin", "right", 6),
     ("Vega $", "right"),
-    ("Θ coin/d", "right"),
+    ("Θ coin/d", "right", 7),
     ("Θ $/d", "right"),
-    ("Note", "left"),
+    ("Note", "left", 8),
 )
 
 
@@ -48,9 +51,12 @@ def greeks_cells(r: GreeksRow) -> tuple[Cell, ...]:
 
 
 def greeks_rows(view: GreeksView) -> list[Row]:
-    rows = [Row(r.symbol, greeks_cells(r)) for r in view.rows]
-    rows += [Row(("total", r.symbol), greeks_cells(r)) for r in view.totals]
-    # book lines (premium adjustment, coin equity) carry delta only
+    """The Σ lines per underlying first, then each position, then the book lines
+    (premium adjustment, coin equity: delta only) that the Σ adds: the totals are
+    what the trader hedges, and a short panel must not scroll them out of sight."""
+    rows = [Row(("total", r.symbol), greeks_cells(r)) for r in view.totals if r.is_total]
+    rows += [Row(r.symbol, greeks_cells(r)) for r in view.rows]
+    rows += [Row(("total", r.symbol), greeks_cells(r)) for r in view.totals if not r.is_total]
     return rows
 
 

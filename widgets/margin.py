@@ -4,43 +4,47 @@ position's distance to liquidation (worst one marked)."""
 from __future__ import annotations
 
 from rich.console import Group, RenderableType
-from rich.table import Table
 from rich.text import Text
 
 from cockpit.model.views import AccountLiquidationRow, MarginView, PositionMarginRow
 from widgets import format as f
-from widgets.cells import Cell, Row, build_table
+from widgets.cells import Cell, FastTable, Fitted, Row, build_table, column_drop, side_by_side
 from widgets.palette import DEFAULT_PALETTE, Palette, style
 from widgets.panel import Panel
 
 GAUGE_WIDTH = 30
 
+# (header, justify, drop): a narrow panel drops the highest ``drop`` first
 POSITION_COLUMNS = (
     ("", "left"),
     ("Instrument", "left"),
-    ("Side", "left"),
+    ("Side", "left", 3),  # the size's sign says it too
     ("Size", "right"),
     ("Price", "right"),  # the mark; an option's row shows its underlying (see its note)
     ("Liq price", "right"),
     ("Dist", "right"),
     ("Dist σ/d", "right"),
-    ("Time to liq", "right"),
-    ("Note", "left"),
+    ("Time to liq", "right", 4),
+    ("Note", "left", 5),
 )
 
 
+# the expected times go first, then the price now, then the distances in σ/d (the
+# row turns red inside the buffer either way); the levels and their moves stay
 ACCOUNT_COLUMNS = (
     ("Account liq", "left"),
-    ("Now", "right"),
+    ("Now", "right", 5),
     ("↓ at", "right"),
-    ("Move", "right"),
-    ("σ/d", "right"),
-    ("Time", "right"),
+    ("Move", "right", 1),
+    ("σ/d", "right", 3),
+    ("Time", "right", 6),
     ("↑ at", "right"),
-    ("Move", "right"),
-    ("σ/d", "right"),
-    ("Time", "right"),
+    ("Move", "right", 2),
+    ("σ/d", "right", 4),
+    ("Time", "right", 7),
 )
+ACCOUNT_GAP = 2  # between the summary and the account table beside it
+MIN_GAUGE_WIDTH = 16
 
 
 def account_rows(view: MarginView) -> list[Row]:
@@ -110,7 +114,8 @@ def _position_cells(r: PositionMarginRow) -> tuple[Cell, ...]:
     )
 
 
-def gauge_text(view: MarginView, palette: Palette, width: int = GAUGE_WIDTH) -> Text:
+def gauge_text(view: MarginView, palette: Palette, width: int = GAUGE_WIDTH,
+               extras: int = 2) -> Text:
     """"Margin ratio  23.4% [█████▏    ┊     ┊  ] amber 50% red 80%".
 
     The bar and the number take the level's colour; ┊ marks the amber and red
@@ -131,11 +136,37 @@ def gauge_text(view: MarginView, palette: Palette, width: int = GAUGE_WIDTH) -> 
         else:
             text.append(ch, style=style(palette, bar_style))
     text.append("] ")
+    notes = [f" · liq buffer {view.buffer_sigmas:g}σ/d",
+             " · options at sticky-strike IV" if view.account_levels else ""]
     text.append(f"amber {f.pct(view.amber_ratio, 0)} red {f.pct(view.red_ratio, 0)}"
-                f" · liq buffer {view.buffer_sigmas:g}σ/d"
-                + (" · options at sticky-strike IV" if view.account_levels else ""),
-                style=style(palette, "muted"))
+                + "".join(notes[:extras]), style=style(palette, "muted"))
     return text
+
+
+def gauge_line(view: MarginView, palette: Palette, max_width: int) -> Text:
+    """The gauge on one line of ``max_width``: the bar shrinks (to
+    ``MIN_GAUGE_WIDTH``) before the notes after the thresholds are left out."""
+    for extras in (2, 1, 0):
+        for width in range(GAUGE_WIDTH, MIN_GAUGE_WIDTH - 1, -1):
+            text = gauge_text(view, palette, width, extras)
+            if text.cell_len <= max_width:
+                return text
+    return gauge_text(view, palette, MIN_GAUGE_WIDTH, 0)
+
+
+def top_block(summary: FastTable, levels: FastTable | None, max_width: int) -> Text:
+    """The summary with the account table beside it when the account table's levels
+    and moves fit there (it drops its other columns to fit); else under it."""
+    left = summary.to_text(max_width)
+    if levels is None:
+        return left
+    room = max_width - summary.width(max_width) - ACCOUNT_GAP
+    essential = [c for c in ACCOUNT_COLUMNS if column_drop(c) <= 2]
+    need = sum(w for w, c in zip(levels.widths, ACCOUNT_COLUMNS, strict=True)
+               if column_drop(c) <= 2) + levels.gap * (len(essential) - 1)
+    if room >= need:
+        return side_by_side(left, levels.to_text(room), ACCOUNT_GAP)
+    return Text("\n").join([left, levels.to_text(max_width)])
 
 
 def render_margin(
@@ -145,20 +176,19 @@ def render_margin(
     prev_summary = summary_rows(previous) if previous else None
     summary = build_table([("", "left"), ("", "right"), ("", "left"), ("", "right")],
                           summary_rows(view), palette, prev_summary, show_header=False)
-    top: RenderableType = summary
+    levels = None
     if view.account_levels:  # beside the summary: the panel is short, the column is wide
         prev_acct = account_rows(previous) if previous else None
         levels = build_table(ACCOUNT_COLUMNS, account_rows(view), palette, prev_acct)
-        top = Table.grid(padding=(0, 2))
-        top.add_row(summary, levels)
-    parts: list[RenderableType] = [top, gauge_text(view, palette)]
+    parts: list[RenderableType] = [Fitted(lambda w: top_block(summary, levels, w)),
+                                   Fitted(lambda w: gauge_line(view, palette, w))]
     if view.empty_reason and not view.rows:
         parts.append(Text(view.empty_reason, style=style(palette, "muted")))
     else:
         prev_rows = position_rows(previous) if previous else None
         parts.append(build_table(POSITION_COLUMNS, position_rows(view), palette, prev_rows))
         if view.worst_symbol:
-            parts.append(Text(f"closest to liquidation: {view.worst_symbol}",
+            parts.append(Text(f"closest to liquidation: {f.short_symbol(view.worst_symbol)}",
                               style=style(palette, "amber")))
         if view.revaluation_note:
             parts.append(Text(view.revaluation_note, style=style(palette, "muted")))
@@ -179,5 +209,5 @@ class MarginPanel(Panel):
         return render_margin(view, palette, previous)
 
 
-__all__ = ["MarginPanel", "account_rows", "gauge_text", "position_rows", "render_margin",
-           "summary_rows"]
+__all__ = ["MarginPanel", "account_rows", "gauge_line", "gauge_text", "position_rows",
+           "render_margin", "summary_rows", "top_block"]

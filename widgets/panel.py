@@ -14,7 +14,7 @@ from rich.text import Text
 from textual.content import Content
 from textual.widgets import Static
 
-from widgets.cells import FastTable
+from widgets.cells import FastTable, Fitted
 from widgets.palette import DEFAULT_PALETTE, Palette, palette_from_variables
 
 _CACHE: dict[tuple[int, str], Palette] = {}
@@ -87,7 +87,7 @@ class Panel(Static):
 def _flatten(renderable, width: int) -> Text | None:
     if isinstance(renderable, Text):
         return renderable
-    if isinstance(renderable, FastTable):
+    if isinstance(renderable, FastTable | Fitted):
         return renderable.to_text(width)
     if isinstance(renderable, Group):
         parts = [_flatten(r, width) for r in renderable.renderables]

@@ -14,13 +14,14 @@ from widgets.messages import InstrumentSelected
 from widgets.panel import app_palette
 from widgets.table_sync import setup_columns, sync_table
 
+# (header, justify, drop): a narrow panel drops the highest ``drop`` first
 POSITION_COLUMNS = (
-    ("Instrument", "left"), ("Side", "left"), ("Size", "right"), ("Entry", "right"),
-    ("Mark", "right"), ("PnL $", "right"), ("Lev", "right"),
+    ("Instrument", "left"), ("Side", "left", 1), ("Size", "right"), ("Entry", "right", 2),
+    ("Mark", "right"), ("PnL $", "right"), ("Lev", "right", 3),
 )
 ORDER_COLUMNS = (
-    ("Instrument", "left"), ("Side", "left"), ("Type", "left"), ("Amount", "right"),
-    ("Filled", "right"), ("Price", "right"), ("Status", "left"), ("Note", "left"),
+    ("Instrument", "left"), ("Side", "left"), ("Type", "left", 2), ("Amount", "right"),
+    ("Filled", "right", 3), ("Price", "right"), ("Status", "left"), ("Note", "left", 4),
 )
 
 
@@ -86,6 +87,9 @@ class PositionsPanel(Vertical):
         self.watch(self.app, "theme", lambda _t: self._repaint(force=True), init=False)
         self._repaint()
 
+    def on_resize(self) -> None:
+        self._repaint(force=True)  # the columns are fitted to the width
+
     def show(self, view: PositionsView) -> None:
         self.previous, self.view = self.view, view
         self._symbols = {o.id: o.symbol for o in view.orders}
@@ -98,10 +102,11 @@ class PositionsPanel(Vertical):
         palette = app_palette(self)
         positions = self.query_one("#positions-table", DataTable)
         orders = self.query_one("#orders-table", DataTable)
+        width = self.content_size.width or None
         sync_table(positions, position_rows(view), POSITION_COLUMNS, palette,
-                   position_rows(prev) if prev else None)
+                   position_rows(prev) if prev else None, width)
         sync_table(orders, order_rows(view), ORDER_COLUMNS, palette,
-                   order_rows(prev) if prev else None)
+                   order_rows(prev) if prev else None, width)
         # The table moves its cursor by itself when filled or when rows go;
         # that is not the trader selecting: remember it so it posts nothing.
         self._last_selected = self._cursor_symbol(positions) or self._last_selected

@@ -25,24 +25,28 @@ def clip(text: str, limit: int) -> str:
     return line if len(line) <= limit else line[: limit - 1] + "…"
 
 
-def _segments(view: StatusView, palette: Palette) -> list[tuple[int, Text]]:
-    """(priority, piece) in screen order; 0 is never dropped. When the bar is too
-    narrow the highest numbers go first, so the trading state, each venue's data
-    age and the clock are the last things on screen."""
-    out: list[tuple[int, Text]] = []
+CLIP_FLOOR = 16  # a free-text piece is cut to no fewer cells than this before it goes
 
-    def seg(priority: int, *parts: tuple[str, str | None]) -> None:
+
+def _segments(view: StatusView, palette: Palette) -> list[tuple[int, Text, bool]]:
+    """(priority, piece, clippable) in screen order; 0 is never dropped. When the bar
+    is too narrow the highest numbers go first — a clippable piece (the breakers,
+    the trading reason, a venue's message) is first cut to the room left — so the
+    trading state, each venue's data age and the clock are the last things on screen."""
+    out: list[tuple[int, Text, bool]] = []
+
+    def seg(priority: int, *parts: tuple[str, str | None], clippable: bool = False) -> None:
         t = Text()
         for s, cls in parts:
             t.append(s, style=style(palette, cls) if cls else "")
-        out.append((priority, t))
+        out.append((priority, t, clippable))
 
     mode = view.mode.upper()
     seg(0, (f" {mode} ", "live" if mode == "LIVE" else "header"))
     state = view.trading_state.upper()
     seg(0, (f" {state}", "ok" if state == "ACTIVE" else "breach"))
     if view.trading_reason and state != "ACTIVE":
-        seg(3, (f": {clip(view.trading_reason, 40)}", "amber"))
+        seg(3, (f": {clip(view.trading_reason, 40)}", "amber"), clippable=True)
     for v in view.venues:
         if v.connected:
             old = v.age_s is not None and v.age_s > view.stale_after_s
@@ -52,7 +56,7 @@ def _segments(view: StatusView, palette: Palette) -> list[tuple[int, Text]]:
         if v.message:
             suspect = v.message.startswith("SUSPECT")
             seg(2 if suspect else 6, (f" {clip(v.message, VENUE_MESSAGE_CHARS)}",
-                                      "breach" if suspect else "muted"))
+                                      "breach" if suspect else "muted"), clippable=True)
         if v.dead_man:
             seg(5, (f" dms {v.dead_man}", "muted"))
     if view.engine_state == "failed":
@@ -69,7 +73,7 @@ def _segments(view: StatusView, palette: Palette) -> list[tuple[int, Text]]:
     seg(1 if view.auto_execute else 5, ("  │ auto ", None),
         ("ON" if view.auto_execute else "OFF", "amber" if view.auto_execute else "muted"))
     if view.breakers:
-        seg(1, ("  │ breakers ", None), (" ".join(view.breakers), "breach"))
+        seg(1, ("  │ breakers ", None), (" · ".join(view.breakers), "breach"), clippable=True)
     else:
         seg(6, ("  │ breakers ", None), ("none", "muted"))
     seg(0, (f"  │ {f.clock(view.clock_ms, with_date=True)} UTC", None))
@@ -83,11 +87,18 @@ def render_status(view: StatusView, palette: Palette = DEFAULT_PALETTE, previous
     segments = _segments(view, palette)
     if width is not None and width > 0:
         for level in range(7, 0, -1):
-            if sum(len(t) for _, t in segments) <= width:
+            over = sum(len(t) for _, t, _ in segments) - width
+            if over <= 0:
                 break
-            segments = [(p, t) for p, t in segments if p < level]
+            cut = next((t for p, t, c in reversed(segments)
+                        if p == level and c and len(t) - over >= CLIP_FLOOR), None)
+            if cut is not None:
+                cut.truncate(len(cut) - over - 1)
+                cut.append("…", style=cut.spans[-1].style if cut.spans else "")
+                break
+            segments = [s for s in segments if s[0] < level]
     text = Text()
-    for _, t in segments:
+    for _, t, _ in segments:
         text.append_text(t)
     return text
 

@@ -22,11 +22,14 @@ from widgets.messages import (
 from widgets.panel import app_palette
 from widgets.table_sync import setup_columns, sync_table
 
+# (header, justify, drop). "after" columns are the what-if once the orders fill. As
+# the panel narrows, what the why line under the table repeats goes first (the
+# reason, the slippage, the binding constraint), then the what-ifs; the flag, the
+# instrument, the change and the orders always stay.
 COLUMNS = (
-    # "after" columns are the what-if once the orders fill; kept short so all fit at 160
     ("", "left"), ("Instrument", "left"), ("Now → Target", "right"), ("Orders", "left"),
-    ("Binding", "left"), ("Slip", "right"), ("MR→", "right"), ("Liq σ→", "right"),
-    ("Reason", "left"),
+    ("Binding", "left", 5), ("Slip", "right", 6), ("MR→", "right", 3), ("Liq σ→", "right", 4),
+    ("Reason", "left", 7),
 )
 
 
@@ -39,8 +42,9 @@ def suggestion_cells(s: SuggestionRow) -> tuple[Cell, ...]:
         flag = Cell("▼ risk", "profit")
     else:
         flag = Cell("▲ risk", "amber")
-    reason = s.reason + (f" [stale: {s.stale_reason}]" if s.stale and s.stale_reason else "")
-    orders = f"{s.style}: {s.orders}" if s.style else s.orders
+    reason = f.symbols_in_text(s.reason) + \
+        (f" [stale: {s.stale_reason}]" if s.stale and s.stale_reason else "")
+    orders = worked_orders(s.style, s.orders)
     return (
         flag,
         Cell(f.short_symbol(s.symbol)),
@@ -52,6 +56,17 @@ def suggestion_cells(s: SuggestionRow) -> tuple[Cell, ...]:
         Cell(f.sigmas(s.liq_sigmas_after)),
         Cell(reason, "muted"),
     )
+
+
+def worked_orders(style: str, orders: str) -> str:
+    """The orders with how they will be worked: "passive buy 3.300 @ 0.012 RO".
+    The style names the order type ("passive" rests a limit, "market" crosses), so
+    the type word the order text repeats is left out."""
+    if not style:
+        return orders
+    for word in (" limit", " market"):
+        orders = orders.replace(word, "", 1)
+    return f"{style} {orders}"
 
 
 def suggestion_rows(view: SuggestionsView) -> list[Row]:
@@ -85,6 +100,9 @@ class SuggestionsPanel(Vertical):
     def table(self) -> DataTable:
         return self.query_one("#suggestions-table", DataTable)
 
+    def on_resize(self) -> None:
+        self._repaint(force=True)  # the columns are fitted to the width
+
     def show(self, view: SuggestionsView) -> None:
         """Display ``view``. Each engine run issues new ids; when the selected id
         is gone, the cursor follows the new suggestion for the same instrument."""
@@ -105,7 +123,7 @@ class SuggestionsPanel(Vertical):
         view = self.view or SuggestionsView(empty_reason="waiting for the first engine run")
         prev = None if force else self.previous
         sync_table(self.table, suggestion_rows(view), COLUMNS, app_palette(self),
-                   suggestion_rows(prev) if prev else None)
+                   suggestion_rows(prev) if prev else None, self.content_size.width or None)
         empty = self.query_one("#suggestions-empty", Static)
         empty.update(view.empty_reason or "no resize proposed: every position is inside its limits")
         empty.display = not view.rows
@@ -126,7 +144,7 @@ class SuggestionsPanel(Vertical):
             usd = f" = ${s.slippage_usd:,.2f}" if s.slippage_usd is not None else ""
             slip = (f"  ·  expected slippage vs mid/mark {f.bps(s.slippage_bps)}{usd}"
                     if s.slippage_bps is not None else "")
-            why.update(f"why: {s.reason}{stale}{style}{slip}")
+            why.update(f"why: {f.symbols_in_text(s.reason)}{stale}{style}{slip}")
 
     def selected(self) -> SuggestionRow | None:
         """The suggestion under the cursor, or None."""

@@ -1,21 +1,58 @@
 """Update a DataTable in place from rows of cells, keeping the cursor on the
-same row key: no clear()+rebuild, so nothing flickers and the selection holds."""
+same row key: no clear()+rebuild on a tick, so nothing flickers and the selection holds.
+
+Given the width it has, the table shows the columns that fit (``widgets.cells.
+fit_widths``: the highest ``drop`` goes first, a droppable text column is cut
+before it goes), each as wide as its widest cell. Only a change of those widths
+(a resize, a number gaining a digit) rebuilds the table, with the cursor put back
+on its row without posting a highlight: the trader did not move it.
+
+Why explicit widths: a DataTable that sizes its own columns re-measures them when
+idle without repainting its cached header, which then sat at the old widths."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
+from rich.cells import cell_len
 from rich.text import Text
 from textual.widgets import DataTable
 
-from widgets.cells import Row, changed_cells, to_text
+from widgets.cells import Row, changed_cells, fit_widths, to_text
 from widgets.palette import Palette
 
+SCROLLBAR = 1  # kept free for the vertical scrollbar a long table shows
 
-def setup_columns(table: DataTable, columns: Sequence[tuple[str, str]]) -> None:
-    """Add ``(header, justify)`` columns keyed by their index ("c0", "c1", ...)."""
-    for i, (header, justify) in enumerate(columns):
-        table.add_column(Text(header, justify=justify), key=f"c{i}")
+
+def setup_columns(table: DataTable, columns: Sequence[tuple],
+                  widths: Sequence[int] | None = None) -> None:
+    """Add ``(header, justify[, drop])`` columns keyed by their index ("c0", "c1", ...);
+    with ``widths``, only those with a width (0: not shown), that wide."""
+    for i, column in enumerate(columns):
+        if widths is None:
+            table.add_column(Text(column[0], justify=column[1]), key=f"c{i}")
+        elif widths[i]:
+            table.add_column(Text(column[0], justify=column[1]), key=f"c{i}", width=widths[i])
+
+
+def fit_texts(table: DataTable, texts: dict[str, list[Text]], columns: Sequence[tuple],
+              width: int) -> list[int]:
+    """Each column's width in ``width`` cells of table (0: not shown); cells of a
+    column cut to fit are truncated in ``texts`` (with an ellipsis)."""
+    pad = table.cell_padding
+    natural = [max([cell_len(c[0]), *(row[i].cell_len for row in texts.values() if i < len(row))])
+               for i, c in enumerate(columns)]
+    widths = fit_widths(columns, natural, width - 2 * pad - SCROLLBAR, gap=2 * pad)
+    for row in texts.values():
+        for i, w in enumerate(widths):
+            if w and i < len(row) and row[i].cell_len > w:
+                row[i].truncate(w, overflow="ellipsis")
+    return widths
+
+
+def _layout(table: DataTable) -> list[tuple[str, int | None]]:
+    """The table's columns now: (key, fixed width or None when it sizes itself)."""
+    return [(k.value, None if c.auto_width else c.width) for k, c in table.columns.items()]
 
 
 def row_texts(
@@ -43,27 +80,54 @@ def _same(old, new: Text) -> bool:
 
 
 def sync_table(
-    table: DataTable, rows: Sequence[Row], columns: Sequence[tuple[str, str]],
-    palette: Palette, previous: Sequence[Row] | None = None,
+    table: DataTable, rows: Sequence[Row], columns: Sequence[tuple],
+    palette: Palette, previous: Sequence[Row] | None = None, width: int | None = None,
 ) -> None:
     """Make ``table`` show ``rows``: remove gone keys, update changed cells with
-    ``update_cell``, append new keys; the cursor stays on its row key."""
+    ``update_cell``, append new keys; the cursor stays on its row key. With
+    ``width`` (cells), only the columns that fit show."""
     texts = row_texts(rows, columns, palette, previous)
+    widths = fit_texts(table, texts, columns, width) if width else None
+    shown = [i for i in range(len(columns)) if widths is None or widths[i]]
     cursor_key = None
     if table.row_count and table.is_valid_row_index(table.cursor_row):
         cursor_key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
+    wanted = [(f"c{i}", None if widths is None else widths[i]) for i in shown]
+    if _layout(table) != wanted:
+        _rebuild(table, texts, columns, widths, shown, cursor_key)
+        return
     for key in [k.value for k in table.rows]:
         if key not in texts:
             table.remove_row(key)
     existing = {k.value for k in table.rows}
     for key, cells in texts.items():
         if key in existing:
-            for i, t in enumerate(cells):
-                if not _same(table.get_cell(key, f"c{i}"), t):
-                    table.update_cell(key, f"c{i}", t)
+            for i in shown:
+                if not _same(table.get_cell(key, f"c{i}"), cells[i]):
+                    table.update_cell(key, f"c{i}", cells[i])
         else:
-            table.add_row(*cells, key=key)
+            table.add_row(*(cells[i] for i in shown), key=key)
     if cursor_key is not None and cursor_key in texts:
         index = table.get_row_index(cursor_key)
         if index != table.cursor_row:
             table.move_cursor(row=index, animate=False, scroll=False)
+
+
+def _rebuild(table: DataTable, texts: dict[str, list[Text]], columns: Sequence[tuple],
+             widths: Sequence[int] | None, shown: Sequence[int], cursor_key: str | None) -> None:
+    """Columns and rows anew; the cursor back on ``cursor_key`` without a highlight
+    message (a first fill, with no row to go back to, highlights as usual)."""
+    def fill() -> None:
+        table.clear(columns=True)
+        setup_columns(table, columns, widths)
+        for key, cells in texts.items():
+            table.add_row(*(cells[i] for i in shown), key=key)
+        if cursor_key is not None:
+            table.move_cursor(row=table.get_row_index(cursor_key), animate=False)
+
+    if cursor_key is not None and cursor_key in texts:
+        with table.prevent(DataTable.RowHighlighted):
+            fill()
+    else:
+        cursor_key = None
+        fill()

@@ -34,7 +34,7 @@ def render_vol(
     view: VolView, palette: Palette = DEFAULT_PALETTE, previous: VolView | None = None,
     spark_width: int = SPARK_WIDTH,
 ) -> RenderableType:
-    title = Text(f"{view.underlying} {view.symbol}".strip(), style=style(palette, "header"))
+    title = Text(f"{view.underlying} {f.short_symbol(view.symbol)}".strip(), style=style(palette, "header"))
     if view.empty_reason:
         return Group(title, Text(view.empty_reason, style=style(palette, "muted")))
     same = previous is not None and previous.underlying == view.underlying

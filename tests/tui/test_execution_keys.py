@@ -17,7 +17,7 @@ async def test_s_switches_the_selected_suggestions_style_before_it_is_approved()
         panel.table.focus()
         row = panel.selected()
         assert row.style == "passive" and "spread" in row.style_why  # the demo's short call
-        assert str(panel.table.get_row_at(0)[3]).startswith("passive: buy")
+        assert str(panel.table.get_row_at(0)[3]).startswith("passive buy")
         why = str(panel.query_one("#suggestions-why").render())
         assert "passive: spread" in why and "expected slippage" in why
         seen = []

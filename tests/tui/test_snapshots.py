@@ -45,3 +45,16 @@ def test_help_screen(snap_compare, theme):
         await pilot.pause()
 
     assert snap_compare(app, terminal_size=(160, 48), run_before=run_before)
+
+
+def test_main_screen_at_120x36(snap_compare):
+    """You should see every panel readable on a 120x36 terminal: instrument names whole
+    ("BTC 25DEC 102k C", "BTC/USDT perp"), the Greeks' Σ BTC and Σ ETH lines under the
+    header, the margin account table beside the summary on unwrapped lines, the
+    suggestions' instrument, change and orders columns, and the status bar's clock."""
+    app = _frozen_app("dark")
+
+    async def run_before(pilot):
+        await settle(app, pilot)
+
+    assert snap_compare(app, terminal_size=(120, 36), run_before=run_before)

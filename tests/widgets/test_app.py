@@ -204,6 +204,31 @@ async def test_positions_update_in_place_and_cursor_stays_on_its_row():
         assert app.messages[-1] == ("instrument", "B")
 
 
+async def test_a_width_change_rebuilds_the_table_without_moving_the_selection():
+    app = PanelsApp()
+    async with app.run_test(size=(160, 48)) as pilot:
+        panel = app.query_one(PositionsPanel)
+        panel.show(PositionsView((_pos("A"), _pos("B"), _pos("C"))))
+        await pilot.pause()
+        table = panel.query_one("#positions-table", DataTable)
+        table.focus()
+        table.move_cursor(row=2)  # the trader is on C
+        await pilot.pause()
+        before = len(app.messages)
+        # B's mark gains three digits: the Mark column widens, the table is rebuilt
+        panel.show(PositionsView((_pos("A"), _pos("B", 100_000.0), _pos("C"))))
+        await pilot.pause()
+        key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
+        assert key == "C"
+        assert app.messages[before:] == []  # nothing was selected: the trader did not move
+        # the header sits over its column: "Mark" ends where the widest mark ends
+        r = table.content_region
+        lines = [s.text[r.x:r.right] for s in app.screen._compositor.render_strips()]
+        header = next(ln for ln in lines[r.y:r.bottom] if "Instrument" in ln)
+        row_b = next(ln for ln in lines[r.y:r.bottom] if "100,000.00" in ln)
+        assert header.index("Mark") + len("Mark") == row_b.index("100,000.00") + len("100,000.00")
+
+
 async def test_suggestions_approve_fresh_refuse_stale():
     app = PanelsApp()
     async with app.run_test(size=(160, 48)) as pilot:

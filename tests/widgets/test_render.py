@@ -150,12 +150,12 @@ def test_margin_cells_alignment_decimals_and_missing():
     near = replace(view, rows=(replace(view.rows[1], inside_buffer=True),))
     assert position_rows(near)[0].style == "breach"  # inside the liquidation buffer: red
     table = render_margin(view).renderables[2]
-    justify = dict(table.columns)  # (header, justify) pairs
+    justify = {c[0]: c[1] for c in table.columns}  # (header, justify[, drop])
     for header in ("Size", "Price", "Liq price", "Dist", "Dist σ/d", "Time to liq"):
         assert justify[header] == "right"
     out = text_of(render_margin(view))
     assert "-$1,500" in out and "Margin ratio   30.0%" in out
-    assert "closest to liquidation: ETH/USDT:USDT" in out
+    assert "closest to liquidation: ETH/USDT perp" in out
 
 
 def test_margin_changed_cells_are_highlighted_once():
@@ -170,9 +170,9 @@ def test_margin_changed_cells_are_highlighted_once():
 
 
 def test_margin_gauge_level_colours_and_threshold_marks():
-    red = render_margin(_margin_view(ratio=0.85)).renderables[1]
+    red = render_margin(_margin_view(ratio=0.85)).renderables[1].to_text(160)
     assert any(DEFAULT_PALETTE["breach"] == str(span.style) for span in red.spans)
-    ok = render_margin(_margin_view(ratio=0.1)).renderables[1]
+    ok = render_margin(_margin_view(ratio=0.1)).renderables[1].to_text(160)
     assert any(DEFAULT_PALETTE["ok"] == str(span.style) for span in ok.spans)
     # 30 cells: 10 % fills 3; the amber (50 %) and red (80 %) marks sit at cells 15 and 24
     bar = ok.plain[ok.plain.index("[") + 1: ok.plain.index("]")]
@@ -202,7 +202,7 @@ def test_greeks_signs_sources_and_empty_reason():
         in out.replace("\n", "")
     assert "ETH options $0 vs band ±$25.0k in; perps +$3.00k your view" in out.replace("\n", "")
     table = render_greeks(view).renderables[1]
-    assert all(j == "right" for _, j in table.columns[2:10])
+    assert all(c[1] == "right" for c in table.columns[2:10])
     assert text_of(render_greeks(GreeksView(empty_reason="no options in this account"))) \
         .strip() == "no options in this account"
 
@@ -249,7 +249,7 @@ def test_positions_and_orders_cells():
                   reason="min cost")),
     )
     (p,) = positions_table_rows(view)
-    assert [c.text for c in p.cells] == ["BTC/USDT:USDT", "long", "+2.000", "59,000.0",
+    assert [c.text for c in p.cells] == ["BTC/USDT perp", "long", "+2.000", "59,000.0",
                                          "60,000.0", "+2,000.00", "1.25x"]
     assert p.cells[5].style == "profit"
     o1, o2 = order_rows(view)
@@ -265,7 +265,7 @@ def test_suggestion_cells_mark_stale():
                           None, "add", stale=True, stale_reason="45s old", order_side="sell",
                           order_amount=10.0)
     a, b = suggestion_rows(SuggestionsView((fresh, stale)))
-    assert [c.text for c in a.cells[:8]] == ["▼ risk", "BTC/USDT:USDT", "+2.000 → +1.200",
+    assert [c.text for c in a.cells[:8]] == ["▼ risk", "BTC/USDT perp", "+2.000 → +1.200",
                                             "sell 0.800 market RO", "vol_target", "3.5 bp",
                                             "12.0%", "9.5σ"]
     assert b.cells[0].text == "STALE" and b.style == "stale"
@@ -303,7 +303,7 @@ def test_status_live_is_loud_and_frozen_clock_visible():
 
 def test_log_entry_line():
     line = render_entry(LogEntry(3_723_000, "fill", "BTC/USDT:USDT sell 0.8 @ 60,000"))
-    assert line.plain == "01:02:03 fill       BTC/USDT:USDT sell 0.8 @ 60,000"
+    assert line.plain == "01:02:03 fill       BTC/USDT perp sell 0.8 @ 60,000"
     long_kind = render_entry(LogEntry(0, "suggestion", "cut BTC"))
     assert long_kind.plain == "00:00:00 suggestion cut BTC"
 
