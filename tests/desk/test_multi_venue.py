@@ -1,0 +1,120 @@
+"""Several venues in one session: the built-in market beside a paper account on the
+local fake OKX (127.0.0.1), one Store, one desk; each order through its own venue's
+gate and journal (DESIGN.md "How data flows", README "Several venues")."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from cockpit.config import Config, VenueConfig
+from cockpit.model import OrderRequest
+from cockpit.views.greeks import greeks_view
+from tests.desk.multi_session import start_multi, until
+from tests.venues.fakevenue import SYMBOL, FakeOkx
+
+OKX_PERP = f"{SYMBOL}@okx"
+SIM_PERP = f"{SYMBOL}@sim"
+
+
+@pytest.fixture
+async def okx():
+    srv = await FakeOkx(seed=3).start()
+    yield srv
+    await srv.close()
+
+
+def okx_config(srv) -> Config:
+    return Config(venues={"okx": VenueConfig(symbols=(SYMBOL,), rest_url=srv.rest_url,
+                                             ws_url=srv.ws_url)})
+
+
+@pytest.fixture
+async def sim_okx(okx, tmp_path, monkeypatch):
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
+    sessions = []
+
+    async def start():
+        s = await start_multi(okx_config(okx), ["sim", "okx"], tmp_path / "acct.sqlite",
+                              wait_for=(OKX_PERP, SIM_PERP))
+        sessions.append(s)
+        return s
+
+    yield start
+    for s in sessions:
+        if not s.task.done():
+            await s.stop()
+
+
+async def test_one_store_holds_both_venues_under_their_own_keys(sim_okx):
+    s = await sim_okx()
+    snap = s.snap()
+    # the same ccxt symbol on two venues is two instruments, each with its venue
+    assert snap.instruments[OKX_PERP].venue == "okx"
+    assert snap.instruments[SIM_PERP].venue == "sim"
+    assert set(snap.accounts) == {"sim", "okx"}
+    assert {"sim", "okx"} <= set(snap.venues)
+
+
+async def test_combined_margin_is_the_sum_of_each_account_alone(sim_okx):
+    s = await sim_okx()
+    snap = s.snap()
+    alone = {v: b.account() for v, b in s.rt.broker.brokers.items()}  # each broker alone
+    total = snap.account
+    for name in ("equity_usd", "initial_margin_usd", "maintenance_margin_usd",
+                 "unrealised_pnl_usd"):
+        parts = sum(getattr(a, name) for a in alone.values())
+        assert math.isclose(getattr(total, name), parts, rel_tol=1e-9, abs_tol=1e-6), name
+    assert sorted(p.symbol for p in total.positions) == sorted(
+        p.symbol for a in alone.values() for p in a.positions)
+    assert all(p.venue == "sim" for p in total.positions if p.symbol.endswith("@sim"))
+
+
+async def test_an_okx_order_goes_through_the_okx_gate_and_journal_and_fills_there(sim_okx):
+    s = await sim_okx()
+    sim_before = s.snap().accounts["sim"]
+    report = await s.desk.send_ticket(OrderRequest(OKX_PERP, "buy", "market", 1.0))
+    assert not report.refused, report
+    assert await until(lambda: s.snap().accounts["okx"].position(OKX_PERP) is not None)
+    pos = s.snap().accounts["okx"].position(OKX_PERP)
+    assert pos.contracts == pytest.approx(1.0) and pos.venue == "okx"
+    # the sim account did not move: the same ccxt symbol there is another instrument
+    sim_pos = s.snap().accounts["sim"].position(SIM_PERP)
+    assert sim_pos.contracts == sim_before.position(SIM_PERP).contracts
+    okx_j, sim_j = s.rt.journal.journals["okx"], s.rt.journal.journals["sim"]
+    assert [o.symbol for o in okx_j.orders()] == [OKX_PERP]
+    assert sim_j.orders() == []
+
+
+async def test_each_venue_gate_judges_its_own_account(sim_okx):
+    """The OKX paper account holds 100k USDT and nothing else; an order far beyond its
+    leverage limit is refused by its gate even though the combined equity is larger."""
+    s = await sim_okx()
+    snap = s.snap()
+    mark = snap.tickers[OKX_PERP].mark * snap.instruments[OKX_PERP].contract_size
+    okx_eq = snap.accounts["okx"].equity_usd
+    lev = Config().sizing.max_leverage
+    amount = float(round(1.2 * lev * okx_eq / mark))  # 1.2x the limit on OKX's own equity
+    assert amount * mark < lev * snap.account.equity_usd  # the combined book could carry it
+    report = await s.desk.send_ticket(OrderRequest(OKX_PERP, "buy", "market", amount))
+    assert report.refused and "leverage" in report.error, report.error
+
+
+async def test_greeks_per_underlying_are_the_sum_over_venues(sim_okx):
+    s = await sim_okx()
+    await s.desk.send_ticket(OrderRequest(OKX_PERP, "sell", "market", 5.0))
+    assert await until(lambda: s.snap().accounts["okx"].position(OKX_PERP) is not None)
+    snap = s.snap()
+    combined = {t.underlying: t for t in greeks_view(snap).totals}
+    parts = [{t.underlying: t for t in greeks_view(
+        snap.__class__(**{**{f: getattr(snap, f) for f in snap.__slots__},
+                          "account": acct})).totals}
+             for acct in snap.accounts.values()]
+    for und, total in combined.items():
+        for greek in ("delta_usd", "gamma_usd", "vega_usd", "theta_usd"):
+            got = getattr(total, greek) or 0.0
+            want = sum((getattr(p[und], greek) or 0.0) for p in parts if und in p)
+            assert got == pytest.approx(want, rel=1e-9, abs=1e-6), (und, greek)
+    rows = {r.symbol for r in greeks_view(snap).rows}
+    assert OKX_PERP in rows and SIM_PERP in rows  # the venue is in each position's name
