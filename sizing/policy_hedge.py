@@ -16,7 +16,10 @@ The hedge
 Inside ``+-delta_band_usd`` nothing happens. Outside, one perp takes the
 trade that brings the book delta back to zero (the band's centre, so the
 next small move does not trigger another trade): a hedge perp first, then a
-perp whose position the hedge reduces, then the deepest book. A directional
+perp whose position the hedge reduces, then the deepest book. The perps may be on
+any venue of the book (options on one venue, the hedge on another's perpetual);
+when they span several, the decision names the venue chosen and why
+(``hedge["venue"]``, ``hedge["venue_why"]``, and the reason's "on VENUE: ..."). A directional
 perp chosen for the hedge gets the size its risk caps allow (vol target,
 VaR, Kelly, drawdown, margin, liquidation buffer, leverage: the caps that do
 not depend on what is held, so the target does not drift with the hedge it
@@ -114,6 +117,18 @@ def hedge(drafts, s, round_toward) -> None:
 
         d = min(perps, key=preference)
         _fold(d, net, s, round_toward)
+        if d.hedge is not None and len({p.inst.venue for p in perps}) > 1:
+            d.hedge.update(venue=d.inst.venue, venue_why=_why_here(d, side))
+
+
+def _why_here(d, side: int) -> str:
+    """Why the hedge goes on this perp's venue when perps of several venues could take it
+    (the order of ``preference`` in :func:`hedge`)."""
+    if "hedge_only" in d.caps:
+        return "it holds the hedge already"
+    if d.inst.contracts != 0 and (d.inst.contracts > 0) != (side > 0):
+        return "its position there shrinks"
+    return "the deepest book within the slippage budget"
 
 
 def _fold(d, net: float, s, round_toward) -> None:

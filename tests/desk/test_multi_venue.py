@@ -118,3 +118,94 @@ async def test_greeks_per_underlying_are_the_sum_over_venues(sim_okx):
             assert got == pytest.approx(want, rel=1e-9, abs=1e-6), (und, greek)
     rows = {r.symbol for r in greeks_view(snap).rows}
     assert OKX_PERP in rows and SIM_PERP in rows  # the venue is in each position's name
+
+
+# -- the cross-venue hedge ---------------------------------------------------------------
+
+LOOSE = dict(var_limit=0.9, target_vol=5, max_leverage=50, gamma_limit_usd=1e9,
+             vega_limit_usd=1e9, margin_ratio_cap=0.9, kelly_fraction=1.0,
+             slippage_budget_bps=5000)  # the caps stay out of the way: only the band acts
+
+
+async def test_options_on_sim_are_hedged_on_the_okx_perp_through_okx_gate_and_journal(
+        okx, tmp_path, monkeypatch):
+    """The demo's BTC options (+$51k delta, band $25k) sit on the built-in market; a
+    short on the OKX perp already carries part of the hedge. The policy tops the hedge
+    up on OKX and says so; approved, it passes OKX's gate, is journaled in OKX's
+    journal and fills on the OKX account; the sim account does not move."""
+    from functools import partial
+
+    from cockpit.desk import policy_settings
+    from cockpit.engine import EngineRunner
+
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
+    config = okx_config(okx).model_copy(update={"sizing": Config(sizing=LOOSE).sizing})
+    s = await start_multi(config, ["sim", "okx"], tmp_path / "acct.sqlite",
+                          wait_for=(OKX_PERP, SIM_PERP))
+    try:
+        band = next(b for b in greeks_view(s.snap(), 25_000.0).bands if b.underlying == "BTC")
+        assert band.options_usd > 25_000.0  # the options alone are outside the band
+        okx_mark = s.snap().tickers[OKX_PERP].mark * s.snap().instruments[OKX_PERP].contract_size
+        first = await s.desk.send_ticket(OrderRequest(
+            OKX_PERP, "sell", "market", float(round(0.4 * band.options_usd / okx_mark))))
+        assert not first.refused
+        assert await until(lambda: (s.snap().accounts["okx"].position(OKX_PERP) or
+                                    type("P", (), {"contracts": 0})).contracts < 0)
+        held = s.snap().accounts["okx"].position(OKX_PERP).contracts
+        sim_before = {p.symbol: p.contracts for p in s.snap().accounts["sim"].positions}
+        okx_sent = s.rt.gate.gates["okx"].orders_sent(3600)
+
+        traded_ms = s.snap().books[OKX_PERP].ts_ms  # the short took the bids it walked:
+        assert await until(lambda: s.snap().books[OKX_PERP].ts_ms > traded_ms)  # a new book
+        snap = s.snap()
+        s.desk.on_result(EngineRunner(partial(policy_settings, config)).run(snap), snap)
+        hedge = next(x for x in s.desk.book if x.symbol == OKX_PERP)
+        assert hedge.decision.kind == "hedge" and hedge.decision.order < 0
+        assert "on okx (it holds the hedge already)" in hedge.decision.reason
+        assert not any(x.decision.kind == "hedge" for x in s.desk.book if x.symbol != OKX_PERP)
+
+        report = await s.desk.approve(hedge.id)
+        assert not report.refused, report.error
+        assert s.rt.gate.gates["okx"].orders_sent(3600) > okx_sent  # OKX's gate let it out
+        assert s.rt.gate.gates["sim"].orders_sent(3600) == 0
+        assert await until(lambda: s.snap().accounts["okx"].position(OKX_PERP).contracts < held)
+        assert {p.symbol: p.contracts for p in s.snap().accounts["sim"].positions} == sim_before
+        okx_j, sim_j = s.rt.journal.journals["okx"], s.rt.journal.journals["sim"]
+        assert any(r.execution_id == hedge.id for r in okx_j.records(kinds=["suggestion"]))
+        assert {o.execution_id for o in okx_j.orders()} >= {hedge.id}
+        assert sim_j.orders() == [] and not sim_j.records(kinds=["suggestion"],
+                                                          execution_id=hedge.id)
+    finally:
+        await s.stop()
+
+
+# -- restart -----------------------------------------------------------------------------
+
+async def test_a_restart_restores_both_paper_accounts(okx, tmp_path, monkeypatch):
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
+    state = tmp_path / "acct.sqlite"
+    s = await start_multi(okx_config(okx), ["sim", "okx"], state, wait_for=(OKX_PERP, SIM_PERP))
+    report = await s.desk.send_ticket(OrderRequest(OKX_PERP, "buy", "market", 3.0))
+    assert not report.refused
+    assert await until(lambda: s.snap().accounts["okx"].position(OKX_PERP) is not None)
+    before = {v: sorted((p.symbol, p.contracts) for p in a.positions)
+              for v, a in s.snap().accounts.items()}
+    cash = {v: sorted((b.currency, b.total) for b in a.balances)
+            for v, a in s.snap().accounts.items()}
+    await s.stop()
+    assert (tmp_path / "acct-sim.sqlite").exists() and (tmp_path / "acct-okx.sqlite").exists()
+
+    again = await start_multi(okx_config(okx), ["sim", "okx"], state,
+                              wait_for=(OKX_PERP, SIM_PERP))
+    try:
+        after = {v: sorted((p.symbol, p.contracts) for p in a.positions)
+                 for v, a in again.snap().accounts.items()}
+        assert after == before
+        assert {v: sorted((b.currency, b.total) for b in a.balances)
+                for v, a in again.snap().accounts.items()} == cash
+        assert any("sim: paper account restored" in n for n in again.rt.notes)
+        assert any("okx: paper account restored" in n for n in again.rt.notes)
+        # each journal kept its own orders: the OKX order is in OKX's journal only
+        assert [o.symbol for o in again.rt.journal.journals["okx"].orders()] == [OKX_PERP]
+    finally:
+        await again.stop()
