@@ -19,6 +19,11 @@ from cockpit.model import Account
 COMBINED = "all"  # the combined account's venue name
 
 
+def with_mode(account: Account, mode: str) -> Account:
+    """The account marked paper or live (``extra["mode"]``) for the margin panel's rows."""
+    return dataclasses.replace(account, extra={**account.extra, "mode": mode})
+
+
 def tag_account(account: Account, venue: str) -> Account:
     """Every position of ``account`` carries ``venue`` (a broker may leave it blank)."""
     if all(p.venue == venue for p in account.positions):

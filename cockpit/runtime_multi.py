@@ -20,6 +20,7 @@ import time
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from cockpit.accounts import with_mode
 from cockpit.config import Config, VenueConfig
 from cockpit.journal_router import JournalRouter
 from cockpit.runtime import (
@@ -77,14 +78,18 @@ def state_for(venue: str, state: Path | None) -> Path:
 def _paper(store: Store, name: str, state: Path | None, config: Config, instruments=()):
     from cockpit.paper import PaperBroker
 
+    def on_account(account) -> None:
+        store.on_account(with_mode(account, "paper"))
+
     try:
         broker = PaperBroker(instruments, state_path=state, clock=store.clock, venue=name,
-                             on_account=store.on_account,
+                             on_account=on_account,
                              max_book_age_s=config.data.max_book_age_s,
                              max_jump_pct=config.data.max_jump_pct)
     except ValueError as exc:
         raise RuntimeError_(str(exc)) from None
     store.add_market_listener(VenueListener(name, broker))
+    broker.push_account = lambda: on_account(broker.account())
     return broker
 
 
@@ -113,7 +118,7 @@ def _sim_part(store: Store, args, config: Config, state: Path | None, notes: lis
         notes.append("sim: demo account seeded (BTC perp long, ETH perp short, BTC options)")
     else:
         notes.append(f"sim: paper account restored from {state}")
-    store.on_account(broker.account())
+    broker.push_account()
     return VenuePart(SIM, "paper", feed, broker, state)
 
 
@@ -140,7 +145,7 @@ def _venue_part(store: Store, name: str, args, config: Config, state: Path | Non
         notes.append(f"{name}: paper account opened with {PAPER_BALANCES['USDT']:,.0f} USDT")
     else:
         notes.append(f"{name}: paper account restored from {state}")
-    store.on_account(broker.account())
+    broker.push_account()
     return VenuePart(name, "paper", feed, broker, state)
 
 

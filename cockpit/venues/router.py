@@ -30,7 +30,7 @@ import asyncio
 import dataclasses
 from collections.abc import Mapping
 
-from cockpit.accounts import combine_accounts, tag_account
+from cockpit.accounts import combine_accounts, tag_account, with_mode
 from cockpit.model import Account, Fill, Order, OrderRequest, Position
 from cockpit.venues.base import Broker
 
@@ -102,7 +102,7 @@ class QualifyingSink:
         self.sink.on_venue_status(dataclasses.replace(status, venue=self.venue))
 
     def on_account(self, account: Account) -> None:  # a live broker's run() pushes here
-        self.sink.on_account(qualify_account(account, self.venue))
+        self.sink.on_account(with_mode(qualify_account(account, self.venue), "live"))
 
 
 class VenueListener:
