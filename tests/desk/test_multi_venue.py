@@ -106,10 +106,10 @@ async def test_greeks_per_underlying_are_the_sum_over_venues(sim_okx):
     await s.desk.send_ticket(OrderRequest(OKX_PERP, "sell", "market", 5.0))
     assert await until(lambda: s.snap().accounts["okx"].position(OKX_PERP) is not None)
     snap = s.snap()
-    combined = {t.underlying: t for t in greeks_view(snap).totals}
+    combined = {t.underlying: t for t in greeks_view(snap).totals if t.is_total}
     parts = [{t.underlying: t for t in greeks_view(
         snap.__class__(**{**{f: getattr(snap, f) for f in snap.__slots__},
-                          "account": acct})).totals}
+                          "account": acct})).totals if t.is_total}
              for acct in snap.accounts.values()]
     for und, total in combined.items():
         for greek in ("delta_usd", "gamma_usd", "vega_usd", "theta_usd"):
@@ -209,3 +209,51 @@ async def test_a_restart_restores_both_paper_accounts(okx, tmp_path, monkeypatch
         assert [o.symbol for o in again.rt.journal.journals["okx"].orders()] == [OKX_PERP]
     finally:
         await again.stop()
+
+
+# -- two local fakes -----------------------------------------------------------------------
+
+async def test_two_fake_venues_sum_to_the_combined_book(okx, tmp_path, monkeypatch):
+    """OKX (a linear USDT perp) and Deribit (the inverse BTC-PERPETUAL), both paper on
+    their local fakes: an order on each lands on its own account and in its own
+    journal; the combined margin and the BTC delta are the sums of the two accounts
+    computed alone."""
+    from tests.venues.fakevenue_deribit import SYMBOL as DERIBIT_SYMBOL
+    from tests.venues.fakevenue_deribit import FakeDeribit
+
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
+    deribit = await FakeDeribit().start()
+    dcfg = deribit.cfg()
+    config = okx_config(okx).model_copy(update={"venues": {
+        **okx_config(okx).venues,
+        "deribit": VenueConfig(symbols=dcfg.symbols, rest_url=dcfg.rest_url,
+                               ws_url=dcfg.ws_url)}})
+    d_perp = f"{DERIBIT_SYMBOL}@deribit"
+    s = await start_multi(config, ["okx", "deribit"], tmp_path / "acct.sqlite",
+                          wait_for=(OKX_PERP, d_perp))
+    try:
+        a = await s.desk.send_ticket(OrderRequest(OKX_PERP, "buy", "market", 5.0))
+        b = await s.desk.send_ticket(OrderRequest(d_perp, "sell", "market", 20.0))
+        assert not a.refused and not b.refused, (a.error, b.error)
+        assert await until(lambda: s.snap().accounts["okx"].position(OKX_PERP) is not None
+                           and s.snap().accounts["deribit"].position(d_perp) is not None)
+        snap = s.snap()
+        alone = {v: br.account() for v, br in s.rt.broker.brokers.items()}
+        for name in ("equity_usd", "initial_margin_usd", "maintenance_margin_usd"):
+            assert getattr(snap.account, name) == pytest.approx(
+                sum(getattr(x, name) for x in alone.values()), rel=1e-9, abs=1e-6), name
+        # the BTC delta: the sum of each account's own Greeks view
+        def btc_delta(acct):
+            view = greeks_view(snap.__class__(**{**{f: getattr(snap, f)
+                                                    for f in snap.__slots__},
+                                                 "account": acct}))
+            return next(t.delta_usd for t in view.totals if t.is_total and t.underlying == "BTC")
+
+        assert btc_delta(snap.account) == pytest.approx(
+            sum(btc_delta(x) for x in snap.accounts.values()), rel=1e-9)
+        assert [o.symbol for o in s.rt.journal.journals["okx"].orders()] == [OKX_PERP]
+        assert [o.symbol for o in s.rt.journal.journals["deribit"].orders()] == [d_perp]
+        assert {"okx", "deribit"} <= set(snap.venues)
+    finally:
+        await s.stop()
+        await deribit.close()
