@@ -193,10 +193,10 @@ class NativeBroker(Broker):
     def resting_orders(self) -> list[Order]:
         return [self._o(o) for o in self.inner.resting_orders()]
 
-    async def run(self, sink) -> None:
+    async def run(self, sink, **kw) -> None:
         run = getattr(self.inner, "run", None)
         if run is not None:
-            await run(QualifyingSink(self.venue_name, sink))
+            await run(QualifyingSink(self.venue_name, sink), **kw)
 
     def close(self) -> None:
         self.inner.close()
@@ -285,8 +285,9 @@ class Router(Broker):
     def resting_orders(self) -> list[Order]:
         return [o for b in self.brokers.values() for o in b.resting_orders()]
 
-    async def run(self, sink) -> None:
-        runs = [b.run(sink) for b in self.brokers.values() if hasattr(b, "run")]
+    async def run(self, sink, **kw) -> None:
+        """Each live venue's account poll (and dead-man switch); paper brokers have none."""
+        runs = [b.run(sink, **kw) for b in self.brokers.values() if hasattr(b, "run")]
         if runs:
             await asyncio.gather(*runs)
 
