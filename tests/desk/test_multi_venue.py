@@ -55,6 +55,14 @@ async def test_one_store_holds_both_venues_under_their_own_keys(sim_okx):
     assert snap.instruments[SIM_PERP].venue == "sim"
     assert set(snap.accounts) == {"sim", "okx"}
     assert {"sim", "okx"} <= set(snap.venues)
+    # the policy sees the combined book, and each instrument's own venue's free margin
+    from cockpit.engine_input import state_from_snapshot
+
+    state = state_from_snapshot(snap, with_book=False)
+    assert state.equity_usd == snap.accounts["sim"].equity_usd + snap.accounts["okx"].equity_usd
+    assert {i.venue for i in state.instruments} == {"sim", "okx"}
+    for i in state.instruments:
+        assert i.venue_free_margin_usd == snap.accounts[i.venue].available_usd
 
 
 async def test_combined_margin_is_the_sum_of_each_account_alone(sim_okx):

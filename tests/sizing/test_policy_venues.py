@@ -58,3 +58,22 @@ def test_one_venue_of_perps_names_no_venue():
     only = perp(contracts=0.0, vol=0.5, venue="binanceusdm", bids=deep_b, asks=deep_a)
     (h,) = [d for d in _decide(opt, only) if d.kind == "hedge"]
     assert " on binanceusdm" not in h.reason and "(band ±" in h.reason
+
+
+def test_the_hedge_leaves_a_venue_without_free_margin_and_says_why():
+    """OKX already carries part of the hedge but its account has $100 free; the hedge's
+    initial margin (its notional / max_leverage) cannot fit there, so it goes to Bybit."""
+    opt = call(contracts=-5.0)
+    need = -_option_book_delta_usd() / 60_000
+    okx = perp("BTC/USDT:USDT@okx", contracts=round(0.3 * need, 3), vol=0.5, venue="okx",
+               venue_free_margin_usd=100.0)
+    bybit = perp("BTC/USDT:USDT@bybit", contracts=0.0, vol=0.5, venue="bybit",
+                 venue_free_margin_usd=1_000_000.0)
+    (h,) = [d for d in _decide(opt, okx, bybit) if d.kind == "hedge"]
+    assert h.symbol == "BTC/USDT:USDT@bybit"
+    assert "on bybit (margin is free there, not on okx)" in h.reason
+    # with the margin free on OKX too, the hedge stays where it already is
+    okx_free = perp("BTC/USDT:USDT@okx", contracts=round(0.3 * need, 3), vol=0.5,
+                    venue="okx", venue_free_margin_usd=1_000_000.0)
+    (h2,) = [d for d in _decide(opt, okx_free, bybit) if d.kind == "hedge"]
+    assert h2.symbol == "BTC/USDT:USDT@okx"
