@@ -89,7 +89,8 @@ class CockpitApp(TradingActions, App):
         self.store = runtime.store
         self.config = runtime.config
         self.desk = Desk(runtime.config, runtime.store, runtime.broker, runtime.journal,
-                         live=runtime.mode == "live", on_entry=self._show_entry)
+                         live=runtime.mode == "live", on_entry=self._show_entry,
+                         gate=getattr(runtime, "gate", None))
         self.alerts = Alerts(runtime.config, self.notify)  # on screen and to [alerts]
         self.monotonic = monotonic  # injectable: snapshot tests freeze the clock
         if forecast_process is None:

@@ -51,6 +51,18 @@ def _help_epilog() -> str:
     return "commands (each has its own --help):\n" + "\n".join(lines)
 
 
+class _VenueAction(argparse.Action):
+    """``--venue`` may be given more than once (several venues in one session):
+    ``args.venues`` lists them in order, ``args.venue`` is the first (one venue: as before)."""
+
+    def __call__(self, parser, namespace, value, option_string=None):
+        venues = list(getattr(namespace, "venues", None) or [])
+        if value in venues:
+            parser.error(f"--venue {value} given twice; name each venue once")
+        namespace.venues = [*venues, value]
+        namespace.venue = namespace.venues[0]
+
+
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str):  # one line, exit 2 (argparse prints usage too)
         self.exit(2, f"cockpit: {message}; see cockpit --help\n")
@@ -65,7 +77,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--tick-hz", type=float, help="built-in market updates per second")
     p.add_argument("--acceleration", type=float, help="built-in market time acceleration")
     p.add_argument("--reset", action="store_true", help="start the paper account afresh")
-    p.add_argument("--venue", choices=VENUES, help="a real venue's public data")
+    p.add_argument("--venue", choices=(*VENUES, "sim"), action=_VenueAction,
+                   help="a real venue's public data (sim = the built-in market); give it "
+                   "more than once for several venues in one session")
+    p.set_defaults(venues=[])
     p.add_argument("--symbols", metavar="A,B", help="the venue's symbols (ccxt unified), "
                    "replacing its defaults and config; +A,B adds them instead")
     p.add_argument("--paper", action="store_true", help="paper trading (the default)")
@@ -135,7 +150,8 @@ def check_args(args, config) -> str | None:
     """Every flag of the app checked before anything starts; the problem, or None."""
     if args.live and args.paper:
         return "--live and --paper exclude each other; choose one"
-    if args.live and not args.venue:
+    real = [v for v in (getattr(args, "venues", None) or [args.venue]) if v and v != "sim"]
+    if args.live and not real:
         return "--live needs a venue: add --venue NAME (deribit, binanceusdm, bybit, okx)"
     if args.replay and args.venue:
         return "--replay plays a file; drop --venue"
@@ -161,6 +177,12 @@ def check_args(args, config) -> str | None:
 def _symbols_problem(args) -> str | None:
     if not args.venue:
         return "--symbols chooses a venue's instruments: add --venue NAME"
+    venues = getattr(args, "venues", None) or [args.venue]
+    if len(venues) > 1:  # which venue's list would it be? the config says it per venue
+        return ("--symbols chooses one venue's instruments; with several venues set "
+                "symbols = [...] under each [venues.NAME] in the config")
+    if args.venue == "sim":
+        return "--symbols chooses a venue's instruments; the built-in market has its own"
     from cockpit.venues.defaults import symbols_flag_problem
 
     return symbols_flag_problem(args.symbols)

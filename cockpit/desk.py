@@ -102,7 +102,8 @@ class Desk:
     ``on_entry`` (optional) receives every event-log line as it is made."""
 
     def __init__(self, config: Config, store, broker, journal: Journal, *,
-                 live: bool = False, on_entry: Callable[[LogEntry], None] | None = None) -> None:
+                 live: bool = False, on_entry: Callable[[LogEntry], None] | None = None,
+                 gate=None) -> None:
         self.config = config
         self.store = store
         self.broker = broker
@@ -110,7 +111,8 @@ class Desk:
         self.live = live
         self.on_entry = on_entry
         self.book = SuggestionBook()
-        self.gate = RiskGate(config.risk, config.sizing, time_scale=self.time_scale)
+        # several venues: one gate per venue (cockpit.venue_gates), asked the same way
+        self.gate = gate or RiskGate(config.risk, config.sizing, time_scale=self.time_scale)
         self.states = StateKeeper(config, journal)
         self.auto_execute = False
         self.auto_confirmed = False  # the first switch-on (and the first after a kill) asks

@@ -209,8 +209,15 @@ def _one(snapshot: Snapshot, symbol: str, pos: Position | None, forecasts: Mappi
         asks=np.asarray(book.asks, float) if book is not None else empty,
         adv_contracts=adv, data_age_s=_age_s(snapshot, t.ts_ms, book.ts_ms if book else None),
         margin_tiers=tuple(inst.margin_tiers), maintenance_margin_usd=mm,
-        drift_annual=drift_annual, **option,
+        drift_annual=drift_annual, venue_free_margin_usd=_free_margin(snapshot, inst.venue),
+        **option,
     )
+
+
+def _free_margin(snapshot: Snapshot, venue: str) -> float | None:
+    """Several venues: the free margin of ``venue``'s own account (USD); None with one."""
+    acct = snapshot.accounts.get(venue) if len(snapshot.accounts) > 1 else None
+    return None if acct is None else float(acct.available_usd)
 
 
 def state_from_snapshot(

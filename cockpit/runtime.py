@@ -42,6 +42,8 @@ class Runtime:
     state_path: Path | None
     notes: list[str] = field(default_factory=list)  # shown in the event log at start
     journal: Journal | None = None  # the account's journal (in memory when None is given)
+    gate: object | None = None  # several venues: one risk gate per venue (cockpit.venue_gates)
+    parts: dict = field(default_factory=dict)  # several venues: name -> VenuePart
 
     def __post_init__(self) -> None:
         if self.journal is None:
@@ -173,6 +175,12 @@ def venue_config(config: Config, venue: str, symbols_flag: str | None = None) ->
 
 
 def _build_runtime(args, config: Config) -> Runtime:
+    if len(getattr(args, "venues", None) or ()) > 1:
+        from cockpit.runtime_multi import build_multi
+
+        return build_multi(args, config)
+    if args.venue == "sim":  # the built-in market named as a venue: the demo
+        args.venue = None
     if args.replay:
         from cockpit.venues.replay import ReplayFeed
 

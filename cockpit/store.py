@@ -74,6 +74,10 @@ class Store:
         self._bars: dict[str, Bars] = {}
         self._venues: dict[str, VenueStatus] = {}
         self._account: Account | None = None
+        # venue -> its own account; with ``multi`` set (a session of several venues,
+        # cockpit.runtime_multi) ``_account`` is their sum (cockpit.accounts)
+        self.multi = False
+        self._accounts: dict[str, Account] = {}
         # A venue's account has no high-water mark: the store keeps it (the desk seeds
         # it from the journal and persists rises through ``on_new_peak``).
         self.peak_equity_usd = 0.0
@@ -221,6 +225,11 @@ class Store:
 
     # -- AccountSink --------------------------------------------------------------
     def on_account(self, account: Account) -> None:
+        if self.multi:
+            from cockpit.accounts import combine_accounts
+
+            self._accounts[account.venue] = account
+            account = combine_accounts(self._accounts)
         equity = account.equity_usd
         if account.peak_equity_usd <= 0 and math.isfinite(equity) and equity > 0:
             if equity > self.peak_equity_usd:
@@ -229,6 +238,8 @@ class Store:
                     self.on_new_peak(equity)
             account = replace(account, peak_equity_usd=self.peak_equity_usd)
         self._account = account
+        if not self.multi:
+            self._accounts = {account.venue: account}
         self._changed()
 
     # -- readers -------------------------------------------------------------------
@@ -256,6 +267,7 @@ class Store:
             trades=MappingProxyType({k: tuple(v) for k, v in self._trades.items()}),
             bars=MappingProxyType(dict(self._bars)),
             account=self._account,
+            accounts=MappingProxyType(dict(self._accounts)),
             venues=MappingProxyType({
                 name: replace(v, last_data_ms=max(v.last_data_ms,
                                                   self._venue_data_ms.get(name, 0)),

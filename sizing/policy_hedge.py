@@ -16,7 +16,11 @@ The hedge
 Inside ``+-delta_band_usd`` nothing happens. Outside, one perp takes the
 trade that brings the book delta back to zero (the band's centre, so the
 next small move does not trigger another trade): a hedge perp first, then a
-perp whose position the hedge reduces, then the deepest book. A directional
+perp whose position the hedge reduces, then the deepest book; with several venues,
+a perp whose venue account lacks the free margin for the hedge's initial margin
+(``venue_free_margin_usd``) comes last. The perps may be on any venue of the book (options on one venue, the hedge on another's perpetual);
+when they span several, the decision names the venue chosen and why
+(``hedge["venue"]``, ``hedge["venue_why"]``, and the reason's "on VENUE: ..."). A directional
 perp chosen for the hedge gets the size its risk caps allow (vol target,
 VaR, Kelly, drawdown, margin, liquidation buffer, leverage: the caps that do
 not depend on what is held, so the target does not drift with the hedge it
@@ -105,15 +109,45 @@ def hedge(drafts, s, round_toward) -> None:
         if abs(net) <= s.delta_band_usd:
             continue
         side = 1 if net < 0 else -1
+        fits = {id(p): _margin_fits(p, side, abs(net), s) for p in perps}
 
-        def preference(d, side: int = side) -> tuple:
+        def preference(d, side: int = side, fits: dict = fits) -> tuple:
             reduces = d.inst.contracts != 0 and (d.inst.contracts > 0) != (side > 0)
             depth = cons.slippage_cap(0.0, d.inst.asks if side > 0 else d.inst.bids,
                                       s.slippage_budget_bps)
-            return ("hedge_only" not in d.caps, not reduces, -depth, d.inst.symbol)
+            return (not fits[id(d)], "hedge_only" not in d.caps, not reduces, -depth,
+                    d.inst.symbol)
 
         d = min(perps, key=preference)
         _fold(d, net, s, round_toward)
+        if d.hedge is not None and len({p.inst.venue for p in perps}) > 1:
+            short = [p for p in perps if not fits[id(p)]]
+            d.hedge.update(venue=d.inst.venue, venue_why=_why_here(d, side, short))
+
+
+def _margin_fits(d, side: int, net_usd: float, s) -> bool:
+    """Whether ``d``'s venue account has the free margin for a hedge of ``net_usd``
+    notional: IM = notional x the first tier's initial rate (1 / max_leverage where the
+    venue gives no tiers). A hedge that shrinks the position frees margin: it fits."""
+    free = d.inst.venue_free_margin_usd
+    if free is None or (d.inst.contracts != 0 and (d.inst.contracts > 0) != (side > 0)):
+        return True
+    tiers = d.inst.margin_tiers
+    rate = tiers[0].initial_rate if tiers else 1.0 / max(s.max_leverage, 1e-9)
+    return free >= net_usd * rate
+
+
+def _why_here(d, side: int, short: list) -> str:
+    """Why the hedge goes on this perp's venue when perps of several venues could take it
+    (the order of ``preference`` in :func:`hedge`)."""
+    if short:
+        names = ", ".join(sorted({p.inst.venue for p in short}))
+        return f"margin is free there, not on {names}"
+    if "hedge_only" in d.caps:
+        return "it holds the hedge already"
+    if d.inst.contracts != 0 and (d.inst.contracts > 0) != (side > 0):
+        return "its position there shrinks"
+    return "the deepest book within the slippage budget"
 
 
 def _fold(d, net: float, s, round_toward) -> None:

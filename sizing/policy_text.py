@@ -109,16 +109,18 @@ def reason_for(d, hedge: dict | None, s) -> str:
         band = f"(band ±{usd(hedge['band'])})"
         blocked = (f" (limited by {hedge['blocked'].replace('_', ' ')})"
                    if hedge.get("blocked") else "")
+        where = (f" on {hedge['venue']} ({hedge['venue_why']})"
+                 if hedge.get("venue_why") else "")
         if base == d.current:
             return (f"hedge {sym}: book delta {signed_usd(hedge['net_before'])} → "
                     f"{signed_usd(hedge['net_after'])} {band}: {side} {amount(abs(h))}"
-                    f"{blocked}")
+                    f"{where}{blocked}")
         verb = "cut" if abs(d.target) < abs(d.current) else "add"
         inner = _replace_binding(d, hedge["base_binding"])
         return (f"{verb} {sym} {cur} → {tgt}: {amount(base)} by {why(inner, s)}, "
                 f"{side} {amount(abs(h))} more hedges the options' delta "
                 f"{signed_usd(d.inputs.get('option_delta_usd', 0.0))} → "
-                f"{signed_usd(hedge['net_after'])} {band}{blocked}")
+                f"{signed_usd(hedge['net_after'])} {band}{where}{blocked}")
     if d.kind == "resize":
         verb = "cut" if abs(d.target) < abs(d.current) else "add"
         text = f"{verb} {sym} {cur} → {tgt}: {why(d, s)}"

@@ -130,7 +130,10 @@ class InstrumentState:
     contracts; ``adv_contracts`` average daily volume in contracts (None =
     unknown); ``data_age_s`` age of the newest price; ``maintenance_margin_usd``
     the venue's figure for the current position (None = compute it);
-    ``drift_annual`` overrides the settings' Kelly drift for this instrument.
+    ``drift_annual`` overrides the settings' Kelly drift for this instrument;
+    ``venue_free_margin_usd`` with several venues, the free margin (equity - IM, USD)
+    of the account on this instrument's venue, which must carry its orders (None: one
+    account, whose margin the policy's own caps already watch).
     """
 
     symbol: str
@@ -161,6 +164,7 @@ class InstrumentState:
     margin_tiers: tuple[MarginTier, ...] = ()
     maintenance_margin_usd: float | None = None
     drift_annual: float | None = None
+    venue_free_margin_usd: float | None = None
 
     def __post_init__(self) -> None:
         _check(self.kind in KINDS, f"{self.symbol}.kind", f"must be one of {KINDS}")

@@ -171,7 +171,12 @@ def short_symbol(symbol: str) -> str:
     year or so, and no two of them share a day and month). A quanto contract
     (settled in neither coin) keeps ``BASE/QUOTE:SETTLE``. Anything that is not a
     unified derivative symbol (spot, "Σ BTC", "premium adj BTC") is returned as is.
+    A key of a session of several venues keeps its venue: ``BTC/USD:BTC@deribit``
+    -> ``BTC-PERP@deribit``.
     """
+    name, at, venue = symbol.rpartition("@")
+    if at and name:
+        return f"{short_symbol(name)}@{venue}"
     m = _UNIFIED.match(symbol)
     if m is None or m["settle"] is None:
         return symbol

@@ -6,7 +6,12 @@ from __future__ import annotations
 from rich.console import Group, RenderableType
 from rich.text import Text
 
-from cockpit.model.views import AccountLiquidationRow, MarginView, PositionMarginRow
+from cockpit.model.views import (
+    AccountLiquidationRow,
+    MarginView,
+    PositionMarginRow,
+    VenueAccountRow,
+)
 from widgets import format as f
 from widgets.cells import Cell, FastTable, Fitted, Row, build_table, column_drop, side_by_side
 from widgets.palette import DEFAULT_PALETTE, Palette, style
@@ -57,8 +62,8 @@ def account_rows(view: MarginView) -> list[Row]:
     for und, sides in by.items():
         down, up = sides.get("down"), sides.get("up")
         first = down or up
-        joint = und == "all"
-        cells = [Cell("all together" if joint else und),
+        joint = und == "all" or und.endswith(" all")  # "okx all": one venue of several
+        cells = [Cell(und.replace("all", "all together") if joint else und),
                  Cell("×1" if joint else f.num(first.price_now, first.price_decimals))]
         for r in (down, up):
             cells += _side_cells(r, joint)
@@ -74,6 +79,33 @@ def _side_cells(r: AccountLiquidationRow | None, joint: bool) -> list[Cell]:
         f.num(r.liquidation_price, r.price_decimals)
     return [Cell(price), Cell(f.pct(r.move_pct, 1, sign=True)), Cell(f.sigmas(r.distance_sigmas)),
             Cell(f.duration_days(r.expected_days))]
+
+
+VENUE_COLUMNS = (
+    ("Account", "left"),
+    ("Equity", "right"),
+    ("Avail", "right"),
+    ("IM", "right"),
+    ("MM", "right"),
+    ("Ratio", "right"),
+)
+
+_LEVEL_CLASS = {"ok": "ok", "amber": "amber", "red": "breach", "unknown": "muted"}
+
+
+def venue_account_rows(view: MarginView) -> list[Row]:
+    """Several venues: each venue's own account (its margin ratio is the one its venue
+    liquidates on), then the Σ total of the whole book."""
+    return [Row(r.venue, _venue_cells(r), "header" if r.is_total else "")
+            for r in view.venues]
+
+
+def _venue_cells(r: VenueAccountRow) -> tuple[Cell, ...]:
+    name = "Σ total" if r.is_total else r.venue + (f" ({r.mode})" if r.mode else "")
+    return (Cell(name), Cell(f.usd(r.equity_usd)),
+            Cell(f.usd(r.available_usd), "loss" if r.available_usd < 0 else ""),
+            Cell(f.usd(r.initial_margin_usd)), Cell(f.usd(r.maintenance_margin_usd)),
+            Cell(f.pct(r.margin_ratio, 1), _LEVEL_CLASS.get(r.level, "")))
 
 
 def summary_rows(view: MarginView) -> list[Row]:
@@ -180,8 +212,11 @@ def render_margin(
     if view.account_levels:  # beside the summary: the panel is short, the column is wide
         prev_acct = account_rows(previous) if previous else None
         levels = build_table(ACCOUNT_COLUMNS, account_rows(view), palette, prev_acct)
-    parts: list[RenderableType] = [Fitted(lambda w: top_block(summary, levels, w)),
-                                   Fitted(lambda w: gauge_line(view, palette, w))]
+    parts: list[RenderableType] = [Fitted(lambda w: top_block(summary, levels, w))]
+    if view.venues:
+        prev_venues = venue_account_rows(previous) if previous else None
+        parts.append(build_table(VENUE_COLUMNS, venue_account_rows(view), palette, prev_venues))
+    parts.append(Fitted(lambda w: gauge_line(view, palette, w)))
     if view.empty_reason and not view.rows:
         parts.append(Text(view.empty_reason, style=style(palette, "muted")))
     else:
@@ -210,4 +245,4 @@ class MarginPanel(Panel):
 
 
 __all__ = ["MarginPanel", "account_rows", "gauge_line", "gauge_text", "position_rows",
-           "render_margin", "summary_rows", "top_block"]
+           "render_margin", "summary_rows", "top_block", "venue_account_rows"]

@@ -30,6 +30,8 @@ class Snapshot:
     account: Account | None = None
     venues: Mapping[str, VenueStatus] = field(default_factory=lambda: _EMPTY)
     time_scale: float = 1.0  # data ms per wall ms: the demo's --acceleration, 1 on real venues
+    # venue -> that venue's own account; ``account`` is their sum when there are several
+    accounts: Mapping[str, Account] = field(default_factory=lambda: _EMPTY)
 
     def age_ms(self, ts_ms: int) -> int:
         """Age of an item stamped ``ts_ms`` relative to this snapshot (data time)."""

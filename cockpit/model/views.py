@@ -27,6 +27,7 @@ __all__ = [
     "LadderLevel",
     "LogEntry",
     "MarginView",
+    "VenueAccountRow",
     "OrderRow",
     "PositionMarginRow",
     "PositionRow",
@@ -95,6 +96,23 @@ class AccountLiquidationRow:
 
 
 @dataclass(frozen=True, slots=True)
+class VenueAccountRow:
+    """One venue's own account in a session of several (``venue`` "Σ" for their sum):
+    USD figures, ``margin_ratio`` = MM / equity of that account alone (each venue
+    liquidates its own account), ``level`` "ok" / "amber" / "red" / "unknown"."""
+
+    venue: str
+    mode: str  # "paper" | "live" | "" for the total
+    equity_usd: float
+    available_usd: float
+    initial_margin_usd: float
+    maintenance_margin_usd: float
+    margin_ratio: float
+    level: str = "ok"
+    is_total: bool = False
+
+
+@dataclass(frozen=True, slots=True)
 class MarginView:
     """Account margin health. ``margin_ratio`` = MM / equity (liquidation at 1);
     the gauge turns amber at ``amber_ratio`` and red at ``red_ratio``;
@@ -116,6 +134,7 @@ class MarginView:
     buffer_sigmas: float = 3.0
     revaluation_note: str = ""  # how the account was revalued ("options at today's IV ...")
     margin_source: str = ""  # "venue account" when IM/MM are the venue's account-level figures
+    venues: tuple[VenueAccountRow, ...] = ()  # several venues: each account, then the Σ row
 
     @property
     def level(self) -> str:

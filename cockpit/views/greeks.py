@@ -63,7 +63,7 @@ def greeks_view(snapshot: Snapshot, delta_band_usd: float | None = None) -> Gree
     breach = False
     for und in dict.fromkeys(r.underlying for r in rows):
         group = [r for r in rows if r.underlying == und]
-        extra = _book_lines(snapshot, und, group)
+        extra = _book_lines_by_venue(snapshot, und, group)
         total = _total(und, group + extra)
         band = _band(snapshot, und, group, extra, delta_band_usd)
         if band is not None:
@@ -83,6 +83,24 @@ def greeks_view(snapshot: Snapshot, delta_band_usd: float | None = None) -> Gree
                       delta_convention=DELTA_CONVENTION,
                       note="" if has_options else
                       "no options in this account: gamma, vega and theta are zero")
+
+
+def _book_lines_by_venue(snapshot: Snapshot, und: str, group: list[GreeksRow]) -> list:
+    """Several venues: each account's premium adjustment and coin equity on its own,
+    valued at its own venue's price ("BTC@deribit coin equity"), so the Σ per
+    underlying is the sum of each account's Σ alone."""
+    if len(snapshot.accounts) < 2:
+        return _book_lines(snapshot, und, group)
+    out = []
+    for venue, acct in snapshot.accounts.items():
+        mine = [r for r in group if getattr(snapshot.instruments.get(r.symbol), "venue", "")
+                == venue]
+        alone = replace(snapshot, account=acct)
+        for line in _book_lines(alone, und, mine):
+            name = (f"{line.symbol}@{venue}" if line.symbol.startswith("premium adj")
+                    else f"{und}@{venue} coin equity")
+            out.append(replace(line, symbol=name))
+    return out
 
 
 def _book_lines(snapshot: Snapshot, und: str, group: list[GreeksRow]) -> list[GreeksRow]:

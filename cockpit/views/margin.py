@@ -65,11 +65,16 @@ def margin_view(
         return MarginView(nan, nan, nan, nan, nan, amber, red, nan, None,
                           empty_reason="waiting for the first account update",
                           buffer_sigmas=buffer_sigmas)
-    if liquidations is None:
-        liquidations = solve_liquidations(snapshot)
-    levels = _account_rows(snapshot, liquidations, forecasts, buffer_sigmas)
-    rows = [_margin_row(snapshot, p, forecasts, liquidations) for p in acct.positions
-            if p.contracts]
+    if len(snapshot.accounts) > 1:  # several venues: each account liquidates on its own
+        from cockpit.views.margin_venues import venue_parts
+
+        levels, rows = venue_parts(snapshot, forecasts, buffer_sigmas)
+    else:
+        if liquidations is None:
+            liquidations = solve_liquidations(snapshot)
+        levels = _account_rows(snapshot, liquidations, forecasts, buffer_sigmas)
+        rows = [_margin_row(snapshot, p, forecasts, liquidations) for p in acct.positions
+                if p.contracts]
     rows = [replace(r, inside_buffer=True) if _finite(r.distance_sigmas)
             and r.distance_sigmas < buffer_sigmas else r for r in rows]
     worst = _worst(rows)
@@ -86,7 +91,16 @@ def margin_view(
         empty_reason="" if rows else "no open positions",
         account_levels=tuple(levels), buffer_sigmas=buffer_sigmas,
         revaluation_note=REVALUATION_NOTE if levels else "", margin_source=source,
+        venues=_venue_rows(snapshot, thresholds),
     )
+
+
+def _venue_rows(snapshot: Snapshot, thresholds) -> tuple:
+    if len(snapshot.accounts) < 2:
+        return ()
+    from cockpit.views.margin_venues import venue_rows
+
+    return venue_rows(snapshot, thresholds)
 
 
 def solve_liquidations(snapshot: Snapshot) -> dict:

@@ -110,3 +110,14 @@ def test_different_instruments_get_different_names(specs):
         symbols.add(f"{base}/{quote}:{settle}")  # and the perpetual
     names = {short_symbol(s) for s in symbols}
     assert len(names) == len(symbols)
+
+
+def test_a_key_of_several_venues_keeps_its_venue_so_two_venues_never_read_alike():
+    """A session of several venues keys instruments SYMBOL@VENUE: the short name keeps
+    the venue, in a cell and inside a reason."""
+    assert short_symbol("BTC/USD:BTC@deribit") == "BTC-PERP@deribit"
+    assert short_symbol("BTC/USDT:USDT@okx") == "BTC/USDT perp@okx"
+    assert short_symbol("BTC/USD:BTC-261225-102000-C@sim") == "BTC 25DEC 102k C@sim"
+    assert short_symbol("BTC/USDT:USDT@okx") != short_symbol("BTC/USDT:USDT@bybit")
+    assert (symbols_in_text("hedge BTC/USD:BTC-261225-78000-P@sim on BTC/USDT:USDT@okx")
+            == "hedge BTC 25DEC 78k P@sim on BTC/USDT perp@okx")
