@@ -141,7 +141,7 @@ class SuggestionsPanel(Vertical):
         if s is not None:
             stale = f"  STALE: {s.stale_reason}" if s.stale else ""
             style = f"  ·  {s.style_why} (s switches)" if s.style_why else ""
-            usd = f" = ${s.slippage_usd:,.2f}" if s.slippage_usd is not None else ""
+            usd = f" = {f.usd(s.slippage_usd, 2)}" if s.slippage_usd is not None else ""
             slip = (f"  ·  expected slippage vs mid/mark {f.bps(s.slippage_bps)}{usd}"
                     if s.slippage_bps is not None else "")
             why.update(f"why: {f.symbols_in_text(s.reason)}{stale}{style}{slip}")
