@@ -293,7 +293,7 @@ class CockpitApp(TradingActions, App):
         names: list[str] = []
         for d in self.desk.last_result.decisions if self.desk.last_result else ():
             for b in getattr(d, "breakers", ()):
-                if b not in names and b not in ("reduce-only mode", "increases disabled"):
+                if b not in names and b not in ("trading state not ACTIVE", "increases disabled"):
                     names.append(b)
         return tuple(names)
 

@@ -98,7 +98,7 @@ def breakers_for(inst, s: PolicySettings, spikes: dict, inputs: dict) -> list[st
             out.append(f"vol spike {float(spike.ratio):.1f}x "
                        f"({s.vol_spike_short} vs {s.vol_spike_long} bars)")
     if s.reduce_only:
-        out.append("reduce-only mode")
+        out.append("trading state not ACTIVE")  # the desk is REDUCING or HALTED
     if not s.allow_increases:
         out.append("increases disabled")
     return out

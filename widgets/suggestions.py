@@ -128,7 +128,7 @@ class SuggestionsPanel(Vertical):
         empty.update(view.empty_reason or "no resize proposed: every position is inside its limits")
         empty.display = not view.rows
         working = self.query_one("#suggestions-working", Static)
-        working.update("\n".join(f"exec: {line}" for line in view.working))
+        working.update("\n".join(f"exec: {f.symbols_in_text(line)}" for line in view.working))
         working.display = bool(view.working)
         self._show_why()
 
