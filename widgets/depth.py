@@ -155,8 +155,16 @@ class DepthPanel(Panel):
     def _line_strips(self, i: int) -> list[Strip]:
         strips = self._strips[i]
         if strips is None:
-            content = Content.from_rich_text(self._texts[i])
-            strips = Visual.to_strips(self, content, self._keys[i][3], None, self._base_style)
+            line, width = self._texts[i], self._keys[i][3]
+            if line.cell_len <= width and "\t" not in line.plain:
+                # One row: Rich's segments under the panel's base style. Textual's
+                # Visual path draws the same cells at several times the cost, and on
+                # a moving book nearly every ladder line changes every tick.
+                strip = Strip(list(line.render(self.app.console)), line.cell_len)
+                strips = [strip.apply_style(self._base_style.rich_style)]
+            else:  # a line that wraps: Textual's own wrapping
+                content = Content.from_rich_text(line)
+                strips = Visual.to_strips(self, content, width, None, self._base_style)
             self._strips[i] = strips
         return strips
 
