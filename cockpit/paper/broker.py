@@ -65,7 +65,7 @@ from cockpit.paper.matching import (
 )
 from cockpit.paper.queue import QueueTracker
 from cockpit.paper.storage import FundingEntry
-from cockpit.paper.valuation import build_account, margin_shortfall_usd
+from cockpit.paper.valuation import LiquidationMemo, build_account, margin_shortfall_usd
 from cockpit.utc import utc_time
 from cockpit.venues.base import Broker
 
@@ -121,6 +121,7 @@ class PaperBroker(Broker):
         self._funding_clock = FundingClock()
         self._peak_saved_ms = 0
         self._account: Account | None = None
+        self._liquidation_memo = LiquidationMemo()  # levels re-solved on a book change
         # Inside a feed's batch (one sim step: every ticker of one instant) a mark that
         # only revalues is taken, and the account is revalued once at the batch's end:
         # same marks, same liquidation check, a tenth of the work (issue 12).
@@ -326,6 +327,7 @@ class PaperBroker(Broker):
                     marks, self.price_usd, lg.peak_equity_usd,
                     open_orders=tuple(lg.resting()), fills=tuple(lg.recent),
                     liquidations=lg.liquidations, extra=extra,
+                    liquidation_prices=self._liquidation_memo,
                 )
                 lg.peak_equity_usd = self._account.peak_equity_usd
             return self._account

@@ -25,6 +25,7 @@ __all__ = [
     "build_account",
     "option_delta_notionals",
     "option_implied_vols",
+    "LiquidationMemo",
     "position_liquidation_prices",
     "margin_shortfall_usd",
     "notional_usd",
@@ -153,6 +154,40 @@ def position_liquidation_prices(book: AccountBook) -> dict[str, float | None]:
     return out
 
 
+LIQUIDATION_REFRESH_MS = 1_000
+
+
+class LiquidationMemo:
+    """``position_liquidation_prices`` solved again only when the book's positions or
+    balances change, or ``refresh_ms`` of market time has passed.
+
+    Why it may wait: the price at which a fixed book liquidates is a root of
+    equity(S) = MM(S) over the whole book, which does not depend on today's price
+    (perps and balances are revalued at S itself; options sticky strike, so only
+    their implied vols and time move the root). Between refreshes the level
+    moves by what one second of vol and decay does to it; a fill, a funding
+    payment or a liquidation re-solves at once. The paper broker's own
+    liquidation check never uses these prices: it compares equity with
+    maintenance margin on every valuation.
+    """
+
+    def __init__(self, refresh_ms: int = LIQUIDATION_REFRESH_MS) -> None:
+        self.refresh_ms = refresh_ms
+        self.solves = 0
+        self._last: tuple | None = None  # (key, ts_ms, prices)
+
+    def __call__(self, book: AccountBook) -> dict[str, float | None]:
+        key = (tuple((p.contract.symbol, p.contracts, p.entry_price) for p in book.positions),
+               tuple(sorted(book.balances.items())), book.fixed_equity_usd, book.fixed_mm_usd)
+        last = self._last
+        if last is not None and last[0] == key and 0 <= book.ts_ms - last[1] < self.refresh_ms:
+            return last[2]
+        prices = position_liquidation_prices(book)
+        self.solves += 1
+        self._last = (key, book.ts_ms, prices)
+        return prices
+
+
 def option_delta_notionals(book: AccountBook) -> dict[str, float]:
     """Option symbol -> |plain Black delta| x underlying x size, USD: the underlying an
     option position moves like, so its notional and leverage compare with a perp's
@@ -179,6 +214,7 @@ def build_account(
     marks: Mapping[str, tuple[float, float | None]],
     price_usd: Callable[[str], float],
     peak_equity_usd: float = 0.0,
+    liquidation_prices: Callable[[AccountBook], dict] | None = None,
     **fields,
 ) -> Account:
     """Value a cross-margined account in USD.
@@ -188,6 +224,8 @@ def build_account(
     unknown). equity_usd = sum of balances x price + unrealised PnL in USD. A missing
     price makes the figures it feeds NaN and is named in ``extra["missing"]``.
     ``fields`` pass through to ``Account`` (open_orders, fills, liquidations, extra).
+    ``liquidation_prices`` solves each position's level (default: solved every
+    call; the paper broker passes a :class:`LiquidationMemo`).
     """
     missing: list[str] = []
     bal_rows = []
@@ -219,7 +257,7 @@ def build_account(
     delta_notional: dict[str, float] = {}
     if math.isfinite(equity):
         book = account_book(instruments, balances, positions, marks, price_usd, ts_ms)
-        liq = position_liquidation_prices(book)
+        liq = (liquidation_prices or position_liquidation_prices)(book)
         delta_notional = option_delta_notionals(book)
     out = []
     for pos, _inst in valued:

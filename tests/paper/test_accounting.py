@@ -169,6 +169,31 @@ def test_cross_liquidation_price_of_a_linear_short():
                                                                         rel=1e-9)
 
 
+def test_the_liquidation_level_is_solved_again_when_the_book_changes_not_on_every_tick():
+    """The level of a fixed book does not move with the price, so the broker keeps it
+    between ticks; a fill re-solves at once (hand-solved roots, default tier 0.5 % MM)."""
+    inst = replace(FREE, margin_tiers=())
+    b = PaperBroker([inst])
+    b.seed({"USDT": 10_000.0}, [(SYM, 1.0, 60_000.0)])
+    b.on_ticker(ticker(SYM, 60_000.0, T0))
+    assert b.account().position(SYM).liquidation_price == pytest.approx(50_000 / 0.995, rel=1e-9)
+    solves = b._liquidation_memo.solves
+    b.on_ticker(ticker(SYM, 61_000.0, T0 + 100))  # the price moved, the book did not
+    acct = b.account()
+    assert acct.position(SYM).liquidation_price == pytest.approx(50_000 / 0.995, rel=1e-9)
+    assert b._liquidation_memo.solves == solves
+    trade(b, "buy", 1.0, 61_000.0)  # long 2: 10,000 + 2m - 121,000 = 0.005 x 2m
+    b.on_ticker(ticker(SYM, 61_000.0, T0 + 200))
+    assert b.account().position(SYM).contracts == 2.0
+    assert b.account().position(SYM).liquidation_price == pytest.approx(111_000 / 1.99,
+                                                                        rel=1e-9)
+    solves = b._liquidation_memo.solves
+    b.on_ticker(ticker(SYM, 61_500.0, T0 + 1_500))  # a second on: solved again, same root
+    assert b.account().position(SYM).liquidation_price == pytest.approx(111_000 / 1.99,
+                                                                        rel=1e-9)
+    assert b._liquidation_memo.solves == solves + 1
+
+
 def test_no_liquidation_price_when_fully_collateralised():
     b = PaperBroker([BTC_PERP])
     b.seed({"USDT": 100_000.0}, [(SYM, 1.0, 60_000.0)])
