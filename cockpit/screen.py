@@ -9,6 +9,7 @@ from textual.widgets import Footer
 
 from cockpit import views
 from cockpit.model import Snapshot
+from cockpit.views.liquidation_memo import LiquidationMemo
 from widgets.depth import DepthPanel
 from widgets.event_log import EventLog
 from widgets.format import short_symbol
@@ -37,6 +38,11 @@ RIGHT = (
 class MainScreen(Screen):
     """All panels on one screen (layout in themes/cockpit.tcss)."""
 
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        # the account's liquidation levels, solved again only when they can have moved
+        self.liquidation_levels = LiquidationMemo()
+
     def compose(self) -> ComposeResult:
         yield StatusBar(id="status")
         with Horizontal(id="main"):
@@ -61,9 +67,11 @@ class MainScreen(Screen):
                                       stale_after_s=sizing.stale_after_s))
         _title(depth, f"Depth {short_symbol(selected or '')}".strip())
         if "margin" in which:
+            levels = self.liquidation_levels(snap) if len(snap.accounts) < 2 else None
             _show(self.query_one(MarginPanel),
                   views.margin_view(snap, forecasts, (disp.margin_amber, disp.margin_red),
-                                    buffer_sigmas=sizing.liquidation_buffer_sigmas))
+                                    buffer_sigmas=sizing.liquidation_buffer_sigmas,
+                                    liquidations=levels))
         if "greeks" in which:
             _show(self.query_one(GreeksPanel), views.greeks_view(snap, sizing.delta_band_usd))
         if "positions" in which:

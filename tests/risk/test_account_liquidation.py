@@ -87,3 +87,51 @@ def test_a_suggestions_liquidation_what_if_is_what_the_panel_shows_after_approva
     after = views.margin_view(rt.store.snapshot(), forecasts)
     shown = next(r for r in after.rows if r.symbol == perp.symbol).distance_sigmas
     assert shown == pytest.approx(perp.after.liquidation_sigmas, rel=0.02)
+
+
+
+def _tick(rt, n: int) -> None:
+    """``n`` nominal ticks of the demo market (a tenth of a second each) into the store."""
+    from cockpit.venues.sim import dispatch
+
+    for _ in range(n):
+        dispatch(rt.store, rt.feed.market.step())
+
+
+def test_the_panel_keeps_a_level_between_solves_only_while_it_is_still_true():
+    """The margin panel solves the levels again only on a book change or a second of
+    market time (cockpit.views.liquidation_memo); a level kept across ticks must
+    still be where an independent revaluation of the moved market finds it."""
+    from cockpit.views.liquidation_memo import LiquidationMemo
+
+    rt = demo_runtime()
+    memo = LiquidationMemo()
+    before = rt.store.snapshot()
+    memo(before)
+    _tick(rt, 5)
+    snap = rt.store.snapshot()
+    assert snap.ts_ms - before.ts_ms == 500
+    perp = "BTC/USDT:USDT"
+    assert snap.tickers[perp].index != before.tickers[perp].index  # the market moved
+    view = views.margin_view(snap, liquidations=memo(snap))
+    assert memo.solves == 1  # kept
+    checked = 0
+    for r in view.account_levels:
+        if r.underlying == "all" or r.liquidation_price is None:
+            continue
+        coin_perp = next(i for i in snap.instruments.values()
+                         if i.kind == "perp" and i.base == r.underlying)
+        assert r.price_now == pytest.approx(snap.tickers[coin_perp.symbol].index, rel=1e-12)
+        k = r.liquidation_price / r.price_now
+        assert r.move_pct == pytest.approx(k - 1, rel=1e-12)
+        eq, mm = equity_and_mm(snap, {r.underlying: k})
+        assert abs(eq - mm) <= 0.005 * snap.account.equity_usd, (r.underlying, r.direction)
+        checked += 1
+    assert checked >= 1
+    _tick(rt, 5)  # a second after the solve: solved again
+    memo(rt.store.snapshot())
+    assert memo.solves == 2
+    assert after_R(rt) >= 1  # fills change the book: solved at once, as a fresh solve
+    snap = rt.store.snapshot()
+    assert views.margin_view(snap, liquidations=memo(snap)) == views.margin_view(snap)
+    assert memo.solves == 3
