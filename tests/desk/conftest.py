@@ -140,9 +140,10 @@ class LiveSession:
 
 
 @pytest.fixture
-async def live_okx(monkeypatch, tmp_path):
-    """``await live_okx()`` starts a live session on one fake OKX (``live_okx.srv``);
-    call it again after ``stop()`` for the restart."""
+async def live_okx_venue(monkeypatch, tmp_path):
+    """``(srv, config)``: a fake OKX started on 127.0.0.1, test API keys in the
+    environment, data under ``tmp_path``, and a config naming that venue; the fake is
+    closed after the test (and after any fixture that uses this one)."""
     from tests.venues.fakevenue import SYMBOL, FakeOkx
 
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
@@ -152,6 +153,17 @@ async def live_okx(monkeypatch, tmp_path):
     srv = await FakeOkx(seed=5).start()
     config = Config(venues={"okx": VenueConfig(symbols=(SYMBOL,), rest_url=srv.rest_url,
                                                ws_url=srv.ws_url)})
+    yield srv, config
+    await srv.close()
+
+
+@pytest.fixture
+async def live_okx(live_okx_venue):
+    """``await live_okx()`` starts a live session on one fake OKX (``live_okx.srv``);
+    call it again after ``stop()`` for the restart."""
+    from tests.venues.fakevenue import SYMBOL
+
+    srv, config = live_okx_venue
     args = argparse.Namespace(replay=None, venue="okx", live=True, paper=False, state=None,
                               reset=False, speed=1.0)
     sessions: list[LiveSession] = []
@@ -174,4 +186,3 @@ async def live_okx(monkeypatch, tmp_path):
     for s in sessions:
         if not s.tasks[0].done():
             await s.stop()
-    await srv.close()

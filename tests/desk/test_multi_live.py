@@ -6,22 +6,15 @@ from __future__ import annotations
 
 import asyncio
 
-from cockpit.config import Config, VenueConfig
 from cockpit.model import OrderRequest
 from tests.desk.multi_session import start_multi, until
-from tests.venues.fakevenue import INST_ID, SYMBOL, FakeOkx
+from tests.venues.fakevenue import INST_ID, SYMBOL
 
 OKX_PERP = f"{SYMBOL}@okx"
 
 
-async def test_live_okx_beside_paper_sim(tmp_path, monkeypatch):
-    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
-    monkeypatch.setenv("OKX_API_KEY", "TEST-KEY-1")
-    monkeypatch.setenv("OKX_SECRET", "TEST-SECRET-2")
-    monkeypatch.setenv("OKX_PASSWORD", "TEST-PASS-3")
-    srv = await FakeOkx(seed=5).start()
-    config = Config(venues={"okx": VenueConfig(symbols=(SYMBOL,), rest_url=srv.rest_url,
-                                               ws_url=srv.ws_url)})
+async def test_live_okx_beside_paper_sim(live_okx_venue, tmp_path):
+    srv, config = live_okx_venue
     s = await start_multi(config, ["sim", "okx"], tmp_path / "acct.sqlite",
                           wait_for=(OKX_PERP, f"{SYMBOL}@sim"), live=True, paper=False)
     poll = asyncio.ensure_future(s.rt.broker.run(s.rt.store, poll_s=0.2))
@@ -51,4 +44,3 @@ async def test_live_okx_beside_paper_sim(tmp_path, monkeypatch):
         await asyncio.gather(poll, s.task, return_exceptions=True)
         await s.rt.broker.aclose(disarm_dead_man=True)  # closes every venue's broker
         s.rt.journal.close()
-        await srv.close()

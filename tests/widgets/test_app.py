@@ -125,6 +125,14 @@ def _pos(symbol, mark=100.0):
     return PositionRow(symbol, "long", 1.0, 100.0, mark, 0.0, 1.0)
 
 
+async def _positions_abc(app, pilot) -> tuple[PositionsPanel, DataTable]:
+    """The positions panel showing A, B and C (mark 100), painted; and its table."""
+    panel = app.query_one(PositionsPanel)
+    panel.show(PositionsView((_pos("A"), _pos("B"), _pos("C"))))
+    await pilot.pause()
+    return panel, panel.query_one("#positions-table", DataTable)
+
+
 def _sugg(sid, stale=False):
     return SuggestionRow(sid, "BTC/USDT:USDT", 2.0, 1.0, "sell 1", "vol_target", 1.0, 0.1, 5.0,
                          "cut", stale=stale, stale_reason="40s old" if stale else "",
@@ -170,10 +178,7 @@ async def test_static_panels_render_views_and_state_classes():
 async def test_positions_update_in_place_and_cursor_stays_on_its_row():
     app = PanelsApp()
     async with app.run_test(size=(160, 48)) as pilot:
-        panel = app.query_one(PositionsPanel)
-        panel.show(PositionsView((_pos("A"), _pos("B"), _pos("C"))))
-        await pilot.pause()
-        table = panel.query_one("#positions-table", DataTable)
+        panel, table = await _positions_abc(app, pilot)
         assert table.row_count == 3
         assert not any(m[0] == "instrument" for m in app.messages)  # filling is not selecting
         table.focus()
@@ -207,10 +212,7 @@ async def test_positions_update_in_place_and_cursor_stays_on_its_row():
 async def test_a_width_change_rebuilds_the_table_without_moving_the_selection():
     app = PanelsApp()
     async with app.run_test(size=(160, 48)) as pilot:
-        panel = app.query_one(PositionsPanel)
-        panel.show(PositionsView((_pos("A"), _pos("B"), _pos("C"))))
-        await pilot.pause()
-        table = panel.query_one("#positions-table", DataTable)
+        panel, table = await _positions_abc(app, pilot)
         table.focus()
         table.move_cursor(row=2)  # the trader is on C
         await pilot.pause()
