@@ -1,26 +1,22 @@
 """Liquidity depth panel: price ladder with cumulative sizes and bars, spread,
 depth within N bps of mid, and the selected suggestion's slippage.
 
-The panel draws its own lines (Textual's line API) and repaints only the lines
-whose text or styles changed since the last frame: the ladder is the busiest
-panel (measured: ~12 ms of compositor time per frame when redrawn whole, most
-rows unchanged between ticks).
+Like every panel it repaints only the lines whose text or styles changed since
+the last frame (``widgets.panel.Panel``): the ladder is the busiest panel
+(measured: ~12 ms of compositor time per frame when redrawn whole, most rows
+unchanged between ticks).
 """
 
 from __future__ import annotations
 
 from rich.console import Group, RenderableType
 from rich.text import Text
-from textual.content import Content
-from textual.geometry import Region
-from textual.strip import Strip
-from textual.visual import Visual
 
 from cockpit.model.views import DepthView, LadderLevel
 from widgets import format as f
 from widgets.cells import Cell, Row, build_table
 from widgets.palette import DEFAULT_PALETTE, Palette, style
-from widgets.panel import Panel, _flatten
+from widgets.panel import Panel
 
 BAR_WIDTH = 16
 MIN_BAR_WIDTH = 4
@@ -112,82 +108,3 @@ class DepthPanel(Panel):
 
     def render_view(self, view, palette, previous):
         return render_depth(view, palette, previous, max_width=self.content_size.width or None)
-
-    # -- line-by-line repaint ---------------------------------------------------------
-    _keys: list | None = None  # per logical line: (plain text, spans, style); None: not in use
-    _texts: list[Text] = []
-    _strips: list[list[Strip] | None] = []  # per logical line, its rendered strips (lazily)
-    _rows: list[tuple[int, int]] = []  # content row -> (logical line, strip within it)
-    _base_style = None  # the visual style the strips were rendered with
-
-    def _repaint(self) -> None:
-        width = self.size.width
-        text = None
-        if self.view is not None and width > 0 and self.is_mounted:
-            text = _flatten(self.render_view(self.view, self.palette, self.previous), width)
-        if text is None:  # placeholder, not laid out yet, or not plain text: the Static way
-            self._keys = None
-            super()._repaint()
-            return
-        lines = text.split("\n", allow_blank=True)
-        keys = [(ln.plain, tuple(ln.spans), str(ln.style), width) for ln in lines]
-        old_keys, old_strips = self._keys, self._strips
-        style = self.visual_style
-        same_frame = old_keys is not None and len(old_keys) == len(keys) and (
-            self._base_style == style
-        )
-        self._texts, self._keys, self._base_style = lines, keys, style
-        if not same_frame:
-            self._strips = [None] * len(lines)
-            self._relayout()
-            return
-        changed = {i for i, (a, b) in enumerate(zip(old_keys, keys, strict=True)) if a != b}
-        self._strips = [None if i in changed else st for i, st in enumerate(old_strips)]
-        for i in changed:
-            self._line_strips(i)
-        if any(len(self._strips[i]) != len(old_strips[i] or ()) for i in changed):
-            self._relayout()  # a wrapped line grew or shrank: everything below moves
-            return
-        rows = [y for y, (i, _) in enumerate(self._rows) if i in changed]
-        if rows:
-            self.refresh(*(Region(0, y, width, 1) for y in rows))
-
-    def _line_strips(self, i: int) -> list[Strip]:
-        strips = self._strips[i]
-        if strips is None:
-            line, width = self._texts[i], self._keys[i][3]
-            if line.cell_len <= width and "\t" not in line.plain:
-                # One row: Rich's segments under the panel's base style. Textual's
-                # Visual path draws the same cells at several times the cost, and on
-                # a moving book nearly every ladder line changes every tick.
-                strip = Strip(list(line.render(self.app.console)), line.cell_len)
-                strips = [strip.apply_style(self._base_style.rich_style)]
-            else:  # a line that wraps: Textual's own wrapping
-                content = Content.from_rich_text(line)
-                strips = Visual.to_strips(self, content, width, None, self._base_style)
-            self._strips[i] = strips
-        return strips
-
-    def _relayout(self) -> None:
-        """Map content rows to lines and repaint all; a layout pass only when the
-        row count changed and the panel's height follows its content."""
-        before = len(self._rows)
-        self._rows = [(i, j) for i in range(len(self._strips))
-                      for j in range(len(self._line_strips(i)))]
-        height = self.styles.height
-        self.refresh(layout=len(self._rows) != before and (height is None or height.is_auto))
-
-    def get_content_height(self, container, viewport, width: int) -> int:
-        if self._keys is None:
-            return super().get_content_height(container, viewport, width)
-        return len(self._rows)
-
-    def render_line(self, y: int) -> Strip:
-        if self._keys is None:
-            return super().render_line(y)
-        if self._base_style != self.visual_style:  # theme or state class changed the base
-            self._repaint()
-        if y < len(self._rows):
-            i, j = self._rows[y]
-            return self._line_strips(i)[j]
-        return Strip.blank(self.size.width, self.visual_style.rich_style)
