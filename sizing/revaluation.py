@@ -69,20 +69,25 @@ def option_values(book, options, moves: Mapping[str, np.ndarray], n: int,
     if not options:
         return {}
     ones = np.ones(n)
-    s0 = np.array([p.underlying_price for p in options])[:, None]
-    f = np.concatenate([s0, np.vstack([p.underlying_price * _k(moves, ones, p.underlying)
-                                       for p in options])], axis=1)
-    iv = np.array([p.implied_vol for p in options])[:, None]
-    vol = np.concatenate([iv, np.broadcast_to(iv * vol_scale, (len(options), f.shape[1] - 1))],
-                         axis=1)
-    strike = np.array([float(p.contract.strike or math.nan) for p in options])[:, None]
-    years = np.array([p.years for p in options])[:, None]
+    m = len(options)
+    f = np.empty((m, n + 1))  # column 0 is today
+    for i, p in enumerate(options):
+        f[i, 0] = p.underlying_price
+        f[i, 1:] = p.underlying_price * _k(moves, ones, p.underlying)
+    iv = np.array([p.implied_vol for p in options])
+    vol = np.empty((m, n + 1))
+    vol[:, 0] = iv
+    vol[:, 1:] = (iv * vol_scale)[:, None]
+    strike = np.array([float(p.contract.strike or math.nan) for p in options])
+    years = np.array([p.years for p in options])
     calls = np.array([bool(p.contract.is_call) for p in options])[:, None]
-    ok = np.isfinite(f).all(axis=1) & np.isfinite(iv[:, 0]) & np.isfinite(strike[:, 0]) \
-        & np.isfinite(years[:, 0]) & (iv[:, 0] > 0) & (years[:, 0] > 0)
-    okc = ok[:, None]
-    f, vol = np.where(okc, f, 1.0), np.where(okc, vol, 0.5)
-    strike, years = np.where(okc, strike, 1.0), np.where(okc, years, 1.0)
+    ok = np.isfinite(f).all(axis=1) & np.isfinite(iv) & np.isfinite(strike) \
+        & np.isfinite(years) & (iv > 0) & (years > 0)
+    strike, years = strike[:, None], years[:, None]
+    if not ok.all():  # safe stand-ins where a price or the vol is unknown
+        okc = ok[:, None]
+        f, vol = np.where(okc, f, 1.0), np.where(okc, vol, 0.5)
+        strike, years = np.where(okc, strike, 1.0), np.where(okc, years, 1.0)
     if (f > 0).all() and (strike > 0).all() and (years > 0).all() and (vol > 0).all():
         price = _black76_price(f, strike, years, vol, calls * 2.0 - 1.0)  # black76's live path
     else:
@@ -91,22 +96,40 @@ def option_values(book, options, moves: Mapping[str, np.ndarray], n: int,
     for i, p in enumerate(options):
         mark_usd = p.mark_price * p.underlying_price if not p.contract.linear else p.mark_price
         if not (ok[i] and math.isfinite(mark_usd)):
-            out[option_key(p)] = np.full(f.shape[1] - 1, math.nan)  # unknown vol or price
+            out[option_key(p)] = np.full(n, math.nan)  # unknown vol or price
         else:
             out[option_key(p)] = np.maximum(mark_usd + price[i, 1:] - price[i, 0], 0.0)
     return out
 
 
+_TIER_TABLES: dict[int, tuple] = {}
+
+
+def _tier_table(tiers) -> tuple:
+    """(max notionals, IM rates, MM rates, MM amounts, sorted?) of a tier table, by identity."""
+    hit = _TIER_TABLES.get(id(tiers))
+    if hit is not None and hit[0] is tiers:
+        return hit[1]
+    cols = [np.array([getattr(t, name) for t in tiers], float) for name in
+            ("max_notional", "initial_rate", "maintenance_rate", "maintenance_amount")]
+    table = (*cols, bool((np.diff(cols[0]) >= 0).all()))
+    if len(_TIER_TABLES) > 256:
+        _TIER_TABLES.clear()
+    _TIER_TABLES[id(tiers)] = (tiers, table)  # holding ``tiers`` keeps its id unique
+    return table
+
+
 def _tiered(notional: np.ndarray, tiers) -> tuple[np.ndarray, np.ndarray]:
     """``sizing.margin.initial_margin`` / ``maintenance_margin`` elementwise."""
     a = np.abs(notional)
-    idx = np.full(a.shape, len(tiers) - 1)
-    for j in range(len(tiers) - 1, -1, -1):  # the first tier that holds wins (NaN: the last)
-        idx = np.where(a <= tiers[j].max_notional, j, idx)
-    im_rate = np.array([t.initial_rate for t in tiers])[idx]
-    mm_rate = np.array([t.maintenance_rate for t in tiers])[idx]
-    mm_amount = np.array([t.maintenance_amount for t in tiers])[idx]
-    return a * im_rate, np.maximum(a * mm_rate - mm_amount, 0.0)
+    top, im_rate, mm_rate, mm_amount, ascending = _tier_table(tiers)
+    if ascending:  # the first tier with a <= its max (NaN sorts last: the last tier)
+        idx = np.minimum(np.searchsorted(top, a, side="left"), len(top) - 1)
+    else:
+        idx = np.full(a.shape, len(tiers) - 1)
+        for j in range(len(tiers) - 1, -1, -1):
+            idx = np.where(a <= top[j], j, idx)
+    return a * im_rate[idx], np.maximum(a * mm_rate[idx] - mm_amount[idx], 0.0)
 
 
 def margins(c, contracts: float, marks: np.ndarray, coin_usd: np.ndarray,
