@@ -48,7 +48,7 @@ CONTRACTS = {
 def _scenarios(contract):
     spot = 60_000.0 * np.array([0.3, 0.7, 0.9166, 1.0, 1.25, 2.0])
     if contract.kind == "option":  # mark: coin per coin, or USD for a linear option
-        marks = np.array([1.8, 0.004, 0.02, 0.0, 0.2, 0.55])  # 1.8: deep in the money
+        marks = np.array([1.8, 0.004, 0.02, 0.0, 0.2, 1.5])  # extremes: every max() binds
         marks = marks * spot if contract.linear else marks
     else:
         marks = spot * 1.0003
