@@ -205,15 +205,15 @@ def _surplus(book: AccountBook, names: tuple[str, ...], ratios: np.ndarray,
     return (equity - mm) + fixed_usd
 
 
-def _level(book: AccountBook, names: tuple[str, ...], direction: int, ref_price: float,
-           max_move: float) -> LiquidationLevel | None:
-    """Nearest ratio from 1 in ``direction`` where surplus (equity - MM) reaches 0.
+def _level_ratio(book: AccountBook, names: tuple[str, ...], direction: int,
+                 max_move: float) -> float | None:
+    """Nearest ratio from 1 in ``direction`` where surplus (equity - MM) reaches 0
+    (None: none within ``max_move``).
 
     A 2.5 % grid finds the first bracket (so a second crossing further out is
     never reported first), then Illinois false position narrows it to 1e-13 of
     the price; the safe end of the bracket is reported (equity >= MM there).
     """
-    full = book
     book, fixed = _moving_part(book, names)
     steps = np.arange(1, int(math.ceil(max_move / GRID_STEP)) + 1) * GRID_STEP
     ratios = np.concatenate(([1.0], 1.0 + direction * np.minimum(steps, max_move)))
@@ -254,7 +254,16 @@ def _level(book: AccountBook, names: tuple[str, ...], direction: int, ref_price:
                 break
             if abs(bust - safe) <= 1e-13:
                 break
-    rev = revalue(full, {u: safe for u in names})
+    return safe
+
+
+def _level(book: AccountBook, names: tuple[str, ...], direction: int, ref_price: float,
+           max_move: float) -> LiquidationLevel | None:
+    """The account at its nearest liquidation in ``direction`` (see ``_level_ratio``)."""
+    safe = _level_ratio(book, names, direction, max_move)
+    if safe is None:
+        return None
+    rev = revalue(book, {u: safe for u in names})
     return LiquidationLevel(float(ref_price * safe), float(safe - 1.0), rev.equity_usd,
                             rev.maintenance_margin_usd)
 
@@ -316,8 +325,8 @@ def resized(book: AccountBook, position: BookPosition, contracts: float) -> Acco
 def liquidation_move(book: AccountBook, underlying: str, direction: int) -> float | None:
     """Signed fraction of ``underlying``'s price to the account's liquidation in
     ``direction`` (-1 down, +1 up); None when none within +-95 %."""
-    lv = _level(book, (underlying,), direction, book.price(underlying), MAX_MOVE)
-    return None if lv is None else lv.move_pct
+    safe = _level_ratio(book, (underlying,), direction, MAX_MOVE)  # the account there: unused
+    return None if safe is None else float(safe - 1.0)
 
 
 def max_contracts_within_buffer(book: AccountBook, position: BookPosition, buffer_move: float,

@@ -95,12 +95,12 @@ class StressGrid:
 
 def _ewma_daily_sigma(r: np.ndarray, lam: float = EWMA_LAMBDA) -> np.ndarray:
     """Conditional daily sigma known before each hour: sqrt(24 x EWMA of r^2)."""
-    var = np.empty(len(r))
     v = float(np.mean(r[: min(len(r), 168)] ** 2)) if len(r) else math.nan
-    for i, x in enumerate(r):
-        var[i] = v
-        v = lam * v + (1.0 - lam) * x * x
-    return np.sqrt(HOURS_PER_DAY * var)
+    var, w = [], 1.0 - lam
+    for x in np.asarray(r, float).tolist():  # Python floats: the same doubles, faster
+        var.append(v)
+        v = lam * v + w * x * x
+    return np.sqrt(HOURS_PER_DAY * np.array(var, float))
 
 
 def fhs_scenarios(returns: Mapping[str, np.ndarray],

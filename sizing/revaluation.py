@@ -29,7 +29,10 @@ from scipy.special import ndtr
 
 from sizing.contracts import DEFAULT_TIERS, STABLE, contract_pnl, is_inverse_future, position_margin
 
-__all__ = ["legs", "option_key", "option_values", "revalue_arrays", "totals"]
+__all__ = ["legs", "margins", "option_key", "option_values", "revalue_arrays", "totals"]
+
+# the ufuncs' own reductions: ndarray.all()/min() add a Python-level wrapper per call
+_ALL, _MIN, _MAX = np.logical_and.reduce, np.minimum.reduce, np.maximum.reduce
 
 
 def _k(moves: Mapping[str, np.ndarray], ones: np.ndarray, coin: str) -> np.ndarray:
@@ -81,14 +84,15 @@ def option_values(book, options, moves: Mapping[str, np.ndarray], n: int,
     strike = np.array([float(p.contract.strike or math.nan) for p in options])
     years = np.array([p.years for p in options])
     calls = np.array([bool(p.contract.is_call) for p in options])[:, None]
-    ok = np.isfinite(f).all(axis=1) & np.isfinite(iv) & np.isfinite(strike) \
+    ok = _ALL(np.isfinite(f), axis=1) & np.isfinite(iv) & np.isfinite(strike) \
         & np.isfinite(years) & (iv > 0) & (years > 0)
     strike, years = strike[:, None], years[:, None]
-    if not ok.all():  # safe stand-ins where a price or the vol is unknown
+    if not _ALL(ok):  # safe stand-ins where a price or the vol is unknown
         okc = ok[:, None]
         f, vol = np.where(okc, f, 1.0), np.where(okc, vol, 0.5)
         strike, years = np.where(okc, strike, 1.0), np.where(okc, years, 1.0)
-    if (f > 0).all() and (strike > 0).all() and (years > 0).all() and (vol > 0).all():
+    if _MIN(f, axis=None) > 0 and _MIN(strike, axis=None) > 0 and _MIN(years, axis=None) > 0 \
+            and _MIN(vol, axis=None) > 0:  # (NaN compares False)
         price = _black76_price(f, strike, years, vol, calls * 2.0 - 1.0)  # black76's live path
     else:
         price = black76(f, strike, years, vol, calls).price
@@ -119,6 +123,14 @@ def _tier_table(tiers) -> tuple:
     return table
 
 
+def _finite_from(a: np.ndarray, low: float, strict: bool) -> bool:
+    """Every element finite and above ``low`` (or at it, unless ``strict``)."""
+    if a.size == 0:
+        return True
+    lo, hi = _MIN(a, axis=None), _MAX(a, axis=None)  # NaN propagates: False below
+    return bool((lo > low if strict else lo >= low) and hi < math.inf)
+
+
 def _tiered(notional: np.ndarray, tiers) -> tuple[np.ndarray, np.ndarray]:
     """``sizing.margin.initial_margin`` / ``maintenance_margin`` elementwise."""
     a = np.abs(notional)
@@ -146,8 +158,8 @@ def margins(c, contracts: float, marks: np.ndarray, coin_usd: np.ndarray,
             return abs(coins) * mark_coin * to_usd, 0.0 * to_usd
         k, size = float(c.strike or 0.0), abs(float(coins))
         if not (math.isfinite(k) and k > 0 and math.isfinite(size)
-                and np.isfinite(mark_coin).all() and (mark_coin >= 0).all()
-                and np.isfinite(spot).all() and (spot > 0).all()):
+                and _finite_from(mark_coin, 0.0, strict=False)
+                and _finite_from(spot, 0.0, strict=True)):
             return _scalar_margins(c, contracts, marks, coin_usd, settle_usd, spot)  # NaN, raises
         otm = np.maximum(k - spot, 0.0) if c.is_call else np.maximum(spot - k, 0.0)
         im_base = np.maximum(0.15 - otm / spot, 0.10)
