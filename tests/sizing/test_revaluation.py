@@ -99,3 +99,25 @@ def test_the_largest_size_within_the_buffer_is_the_boundary():
 
     assert surplus_at_buffer(n) > 0  # at the answer, a 10 % fall leaves equity above MM
     assert surplus_at_buffer(n + 1.0) <= 0  # one contract more and it does not
+
+
+def test_option_values_are_mark_plus_the_black76_change_sticky_strike():
+    from sizing.greeks import black76
+    from sizing.revaluation import option_key, option_values
+
+    s, ratios, scale = 60_000.0, np.array([0.5, 0.93, 1.0, 1.4]), 1.25
+    opts = [BookPosition(CONTRACTS["coin call"], -2.0, 0.03, 0.031, s, 0.55, 0.2),
+            BookPosition(CONTRACTS["coin put"], 1.0, 0.01, 0.012, s, 0.7, 0.05),
+            BookPosition(CONTRACTS["linear put"], -3.0, 900.0, 950.0, s, 0.6, 0.5),
+            BookPosition(CONTRACTS["coin put"], 1.0, 0.01, 0.012, s, math.nan, 0.05)]
+    book = AccountBook({}, {"BTC": s}, tuple(opts))
+    got = option_values(book, opts, {"BTC": ratios}, len(ratios), vol_scale=scale)
+    for p in opts[:3]:
+        c = p.contract
+        price = black76(np.r_[s, s * ratios], c.strike, p.years,
+                        np.r_[p.implied_vol, np.full(len(ratios), p.implied_vol * scale)],
+                        c.is_call).price
+        mark_usd = p.mark_price if c.linear else p.mark_price * s
+        want = np.maximum(mark_usd + price[1:] - price[0], 0.0)
+        assert np.array_equal(got[option_key(p)], want)
+    assert np.isnan(got[option_key(opts[3])]).all()  # unknown vol: no value, not a guess
