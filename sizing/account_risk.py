@@ -9,8 +9,9 @@ price at which that happens is found by revaluing everything at once:
   option's value at S' is ``mark + BS(S') - BS(S)``, so today's mark is
   reproduced exactly and the change is Black-76's;
 * coin balances (collateral) and coin-settled PnL at the new coin price;
-* margin recomputed at the new prices by ``sizing.contracts.position_margin``,
-  the same function the paper broker charges.
+* margin recomputed at the new prices by the rules of
+  ``sizing.contracts.position_margin``, the function the paper broker charges
+  (applied to whole scenario arrays by ``sizing.revaluation``, same floats).
 
 Scenarios are price ratios per underlying (``{"BTC": 0.75}`` = BTC down 25 %,
 every other underlying unchanged). Pure numbers: numpy, scipy, stdlib.
@@ -30,7 +31,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from sizing.contracts import STABLE, contract_pnl, position_margin
+from sizing.contracts import STABLE
+from sizing.revaluation import legs, option_values, revalue_arrays, totals
 
 __all__ = [
     "AccountBook",
@@ -150,38 +152,6 @@ class UnderlyingLiquidation:
     up: LiquidationLevel | None
 
 
-def _option_values_usd(book: AccountBook, options: list[BookPosition], spots: list[np.ndarray],
-                       vol_scale: float) -> list[np.ndarray]:
-    """USD value per coin of underlying of each option at its ``spots`` (arrays of one
-    length), sticky strike: ``mark + BS(S', vol x scale) - BS(S, vol)``, all in one
-    Black-76 call (column 0 is today). NaN where a price or the vol is unknown."""
-    from sizing.greeks import black76
-
-    if not options:
-        return []
-    s0 = np.array([p.underlying_price for p in options])[:, None]
-    f = np.concatenate([s0, np.vstack(spots)], axis=1)
-    iv = np.array([p.implied_vol for p in options])[:, None]
-    vol = np.concatenate([iv, np.broadcast_to(iv * vol_scale, (len(options), f.shape[1] - 1))],
-                         axis=1)
-    strike = np.array([float(p.contract.strike or math.nan) for p in options])[:, None]
-    years = np.array([p.years for p in options])[:, None]
-    calls = np.array([bool(p.contract.is_call) for p in options])[:, None]
-    ok = np.isfinite(f).all(axis=1) & np.isfinite(iv[:, 0]) & np.isfinite(strike[:, 0]) \
-        & np.isfinite(years[:, 0]) & (iv[:, 0] > 0) & (years[:, 0] > 0)
-    safe = np.where(ok[:, None], f, 1.0), np.where(ok[:, None], vol, 0.5)
-    price = black76(safe[0], np.where(ok[:, None], strike, 1.0),
-                    np.where(ok[:, None], years, 1.0), safe[1], calls).price
-    out = []
-    for i, p in enumerate(options):
-        mark_usd = p.mark_price * p.underlying_price if not p.contract.linear else p.mark_price
-        if not (ok[i] and math.isfinite(mark_usd)):
-            out.append(np.full(f.shape[1] - 1, math.nan))  # unknown vol or price
-        else:
-            out.append(np.maximum(mark_usd + price[i, 1:] - price[i, 0], 0.0))
-    return out
-
-
 def calibrated(book: AccountBook, equity_usd: float, maintenance_margin_usd: float,
                tolerance_usd: float = 0.01) -> AccountBook:
     """``book`` with fixed amounts so that today it shows ``equity_usd`` and
@@ -209,43 +179,9 @@ def _revalue_many(book: AccountBook, moves: Mapping[str, np.ndarray], n: int,
                   vol_scale: float = 1.0, with_margin: bool = True) -> list:
     """Revaluations at ``n`` scenarios; ``moves`` maps underlying -> ratio array (n,);
     ``vol_scale`` multiplies every option's implied vol; without margin, IM/MM are 0."""
-    ones = np.ones(n)
-
-    def k(coin: str) -> np.ndarray:
-        return moves.get(coin, ones) if coin not in STABLE else ones
-
-    wallet = np.zeros(n)
-    for coin, amount in book.balances.items():
-        wallet = wallet + amount * book.price(coin) * k(coin)
-    equity = wallet + book.fixed_equity_usd
-    im_tot, mm_tot = np.zeros(n), np.zeros(n) + book.fixed_mm_usd
-    per_position = []
-    options = [p for p in book.positions if p.is_option]
-    values = dict(zip((id(p) for p in options), _option_values_usd(
-        book, options, [p.underlying_price * k(p.underlying) for p in options], vol_scale),
-        strict=True))
-    for p in book.positions:
-        c = p.contract
-        ku = k(p.underlying)
-        settle_usd = book.price(c.settle) * k(c.settle)
-        coin_usd = book.price(c.base) * k(c.base)
-        spot = p.underlying_price * ku
-        if p.is_option:
-            value = values[id(p)]
-            marks = value / spot if not c.linear else value
-        else:
-            marks = p.mark_price * ku
-        pnl_usd = contract_pnl(c, p.contracts, p.entry_price, marks) * settle_usd
-        im, mm = np.zeros(n), np.zeros(n)
-        for i in range(n if with_margin else 0):
-            im[i], mm[i] = position_margin(c, p.contracts, float(marks[i]), float(coin_usd[i]),
-                                           float(settle_usd[i]), float(spot[i]))
-        equity = equity + pnl_usd
-        im_tot, mm_tot = im_tot + im, mm_tot + mm
-        per_position.append(pnl_usd)
-    mm_tot = np.maximum(mm_tot, 0.0)
-    return [Revaluation(float(equity[i]), float(im_tot[i]), float(mm_tot[i]),
-                        tuple(float(x[i]) for x in per_position)) for i in range(n)]
+    equity, im, mm, pnls = revalue_arrays(book, moves, n, vol_scale, with_margin)
+    return [Revaluation(float(equity[i]), float(im[i]), float(mm[i]),
+                        tuple(float(x[i]) for x in pnls)) for i in range(n)]
 
 
 def _moving_part(book: AccountBook, names: tuple[str, ...]) -> tuple[AccountBook, float]:
@@ -265,19 +201,19 @@ def _moving_part(book: AccountBook, names: tuple[str, ...]) -> tuple[AccountBook
 
 def _surplus(book: AccountBook, names: tuple[str, ...], ratios: np.ndarray,
              fixed_usd: float = 0.0) -> np.ndarray:
-    revs = _revalue_many(book, {u: ratios for u in names}, len(ratios))
-    return np.array([r.surplus_usd for r in revs]) + fixed_usd
+    equity, _, mm, _ = revalue_arrays(book, {u: ratios for u in names}, len(ratios))
+    return (equity - mm) + fixed_usd
 
 
-def _level(book: AccountBook, names: tuple[str, ...], direction: int, ref_price: float,
-           max_move: float) -> LiquidationLevel | None:
-    """Nearest ratio from 1 in ``direction`` where surplus (equity - MM) reaches 0.
+def _level_ratio(book: AccountBook, names: tuple[str, ...], direction: int,
+                 max_move: float) -> float | None:
+    """Nearest ratio from 1 in ``direction`` where surplus (equity - MM) reaches 0
+    (None: none within ``max_move``).
 
     A 2.5 % grid finds the first bracket (so a second crossing further out is
     never reported first), then Illinois false position narrows it to 1e-13 of
     the price; the safe end of the bracket is reported (equity >= MM there).
     """
-    full = book
     book, fixed = _moving_part(book, names)
     steps = np.arange(1, int(math.ceil(max_move / GRID_STEP)) + 1) * GRID_STEP
     ratios = np.concatenate(([1.0], 1.0 + direction * np.minimum(steps, max_move)))
@@ -318,7 +254,16 @@ def _level(book: AccountBook, names: tuple[str, ...], direction: int, ref_price:
                 break
             if abs(bust - safe) <= 1e-13:
                 break
-    rev = revalue(full, {u: safe for u in names})
+    return safe
+
+
+def _level(book: AccountBook, names: tuple[str, ...], direction: int, ref_price: float,
+           max_move: float) -> LiquidationLevel | None:
+    """The account at its nearest liquidation in ``direction`` (see ``_level_ratio``)."""
+    safe = _level_ratio(book, names, direction, max_move)
+    if safe is None:
+        return None
+    rev = revalue(book, {u: safe for u in names})
     return LiquidationLevel(float(ref_price * safe), float(safe - 1.0), rev.equity_usd,
                             rev.maintenance_margin_usd)
 
@@ -359,8 +304,8 @@ def with_position(book: AccountBook, position: BookPosition) -> AccountBook:
     return replace(book, positions=(*rest, position) if position.contracts else rest)
 
 
-def resized(book: AccountBook, position: BookPosition, contracts: float) -> AccountBook:
-    """``book`` with ``position`` held at ``contracts`` (a change trades at mark)."""
+def _resized_position(position: BookPosition, contracts: float) -> BookPosition:
+    """``position`` held at ``contracts``; a change trades at mark."""
     from dataclasses import replace
 
     entry = position.entry_price
@@ -369,14 +314,19 @@ def resized(book: AccountBook, position: BookPosition, contracts: float) -> Acco
     elif abs(contracts) > abs(position.contracts):  # adds at mark: the average entry moves
         added = abs(contracts) - abs(position.contracts)
         entry = (abs(position.contracts) * entry + added * position.mark_price) / abs(contracts)
-    return with_position(book, replace(position, contracts=contracts, entry_price=entry))
+    return replace(position, contracts=contracts, entry_price=entry)
+
+
+def resized(book: AccountBook, position: BookPosition, contracts: float) -> AccountBook:
+    """``book`` with ``position`` held at ``contracts`` (a change trades at mark)."""
+    return with_position(book, _resized_position(position, contracts))
 
 
 def liquidation_move(book: AccountBook, underlying: str, direction: int) -> float | None:
     """Signed fraction of ``underlying``'s price to the account's liquidation in
     ``direction`` (-1 down, +1 up); None when none within +-95 %."""
-    lv = _level(book, (underlying,), direction, book.price(underlying), MAX_MOVE)
-    return None if lv is None else lv.move_pct
+    safe = _level_ratio(book, (underlying,), direction, MAX_MOVE)  # the account there: unused
+    return None if safe is None else float(safe - 1.0)
 
 
 def max_contracts_within_buffer(book: AccountBook, position: BookPosition, buffer_move: float,
@@ -396,10 +346,20 @@ def max_contracts_within_buffer(book: AccountBook, position: BookPosition, buffe
     direction = -1 if falling else 1
     names = (position.underlying,)
     ratios = 1.0 + direction * np.linspace(0.0, buffer_move, 9)[1:]
+    moves, n = {u: ratios for u in names}, len(ratios)
+    # Only this position changes between trials: the rest of the account (what does
+    # not move with the underlying, and the other positions' legs) is revalued once,
+    # and each trial adds its own leg in the order ``resized`` puts it (last).
+    base, fixed = _moving_part(with_position(book, _resized_position(position, 0.0)), names)
+    options = [p for p in (*base.positions, position) if p.is_option]
+    values = option_values(base, options, moves, n)
+    rest_legs = legs(base, base.positions, moves, n, values)
 
-    def safe(n: float) -> bool:
-        trial, fixed = _moving_part(resized(book, position, side * n), names)
-        return bool((_surplus(trial, names, ratios, fixed) > 0).all())
+    def safe(size: float) -> bool:
+        trial = _resized_position(position, side * size)
+        own = legs(base, (trial,), moves, n, values) if trial.contracts else []
+        equity, _, mm = totals(base, moves, n, rest_legs + own)
+        return bool((((equity - mm) + fixed) > 0).all())
 
     if not safe(0.0):
         return 0.0

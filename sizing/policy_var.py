@@ -27,12 +27,14 @@ import math
 INF = math.inf
 
 
-def _scales(book, scenarios, alpha, var, limit, live, rounds: int = 4) -> dict[str, float]:
+def _scales(book, scenarios, alpha, var, limit, live, values, rounds: int = 4,
+            ) -> dict[str, float]:
     """Per-symbol size factors that bring the book's VaR to ``limit`` (when over it).
 
     One Euler step scales the positive components by a common factor; options make
     VaR non-linear in size, so the step is repeated on the scaled book (a few
-    rounds; each revalues the whole book over the same scenarios).
+    rounds; each revalues the whole book over the same scenarios, the options' values
+    ``values`` at them computed once: they do not depend on the sizes).
     """
     from sizing.account_risk import resized
     from sizing.policy_liquidation import book_position
@@ -54,7 +56,7 @@ def _scales(book, scenarios, alpha, var, limit, live, rounds: int = 4) -> dict[s
                 book = resized(book, book_position(book, inst), inst.contracts * scale[sym])
         from sizing.portfolio_risk import portfolio_var
 
-        var = portfolio_var(book, scenarios, alpha)
+        var = portfolio_var(book, scenarios, alpha, values)
         if not math.isfinite(var.var_usd):
             break
     return scale
@@ -63,7 +65,7 @@ def _scales(book, scenarios, alpha, var, limit, live, rounds: int = 4) -> dict[s
 def apply(drafts, state, s) -> None:
     """Replace each draft's stand-alone ``var`` cap by its share of the portfolio limit."""
     from sizing.policy_exposure import daily_sigma
-    from sizing.portfolio_risk import fhs_scenarios, portfolio_var
+    from sizing.portfolio_risk import fhs_scenarios, portfolio_var, scenario_option_values
 
     live = [d for d in drafts if not d.nan]
     if not live or state.book is None:
@@ -77,12 +79,13 @@ def apply(drafts, state, s) -> None:
     scenarios = fhs_scenarios(returns, sigma)
     if not scenarios:
         return
-    var = portfolio_var(state.book, scenarios, s.var_alpha)
+    values = scenario_option_values(state.book, scenarios)
+    var = portfolio_var(state.book, scenarios, s.var_alpha, values)
     if not math.isfinite(var.var_usd):
         return
     limit = s.var_limit * state.equity_usd
     comps = var.components
-    scale = _scales(state.book, scenarios, s.var_alpha, var, limit, live)
+    scale = _scales(state.book, scenarios, s.var_alpha, var, limit, live, values)
     headroom = limit - var.var_usd
     for d in live:
         cur = abs(d.inst.contracts)

@@ -41,12 +41,15 @@ import numpy as np
 
 from sizing.account_risk import AccountBook, _revalue_many
 from sizing.contracts import STABLE
+from sizing.revaluation import option_values as _option_values
+from sizing.revaluation import revalue_arrays
 
 __all__ = [
     "PortfolioVaR",
     "StressGrid",
     "fhs_scenarios",
     "portfolio_var",
+    "scenario_option_values",
     "scenario_pnl",
     "stress_grid",
 ]
@@ -92,12 +95,12 @@ class StressGrid:
 
 def _ewma_daily_sigma(r: np.ndarray, lam: float = EWMA_LAMBDA) -> np.ndarray:
     """Conditional daily sigma known before each hour: sqrt(24 x EWMA of r^2)."""
-    var = np.empty(len(r))
     v = float(np.mean(r[: min(len(r), 168)] ** 2)) if len(r) else math.nan
-    for i, x in enumerate(r):
-        var[i] = v
-        v = lam * v + (1.0 - lam) * x * x
-    return np.sqrt(HOURS_PER_DAY * var)
+    var, w = [], 1.0 - lam
+    for x in np.asarray(r, float).tolist():  # Python floats: the same doubles, faster
+        var.append(v)
+        v = lam * v + w * x * x
+    return np.sqrt(HOURS_PER_DAY * np.array(var, float))
 
 
 def fhs_scenarios(returns: Mapping[str, np.ndarray],
@@ -127,18 +130,19 @@ def fhs_scenarios(returns: Mapping[str, np.ndarray],
 
 
 def scenario_pnl(book: AccountBook, scenarios: Mapping[str, np.ndarray],
-                 ) -> tuple[np.ndarray, tuple[str, ...]]:
+                 option_values: Mapping | None = None) -> tuple[np.ndarray, tuple[str, ...]]:
     """(n_scenarios, n_items) USD P&L against today, items = positions then coin balances.
 
     ``scenarios`` underlying -> log moves; margin is not needed and not computed.
+    ``option_values`` (``scenario_option_values`` of the same scenarios) spares
+    revaluing the options again when several sizes of one book meet the same days.
     """
     n = len(next(iter(scenarios.values()))) if scenarios else 0
     moves = {u: np.exp(m) for u, m in scenarios.items()}
-    today = _revalue_many(book, {}, 1, with_margin=False)[0].position_equity_usd
-    revs = _revalue_many(book, moves, n, with_margin=False)
+    today = revalue_arrays(book, {}, 1, with_margin=False)[3]
+    pnls = revalue_arrays(book, moves, n, with_margin=False, values=option_values)[3]
     names = [p.contract.symbol for p in book.positions]
-    cols = [np.array([r.position_equity_usd[i] for r in revs]) - today[i]
-            for i in range(len(names))]
+    cols = [pnls[i] - float(today[i][0]) for i in range(len(names))]
     for coin, amount in sorted(book.balances.items()):
         if coin in STABLE or not amount:
             continue
@@ -149,10 +153,20 @@ def scenario_pnl(book: AccountBook, scenarios: Mapping[str, np.ndarray],
     return matrix, tuple(names)
 
 
+def scenario_option_values(book: AccountBook, scenarios: Mapping[str, np.ndarray]) -> dict:
+    """Every option of ``book`` valued at ``scenarios`` (for ``scenario_pnl``); the
+    values do not depend on the sizes held, so any resized copy of ``book`` may use them."""
+    n = len(next(iter(scenarios.values()))) if scenarios else 0
+    moves = {u: np.exp(m) for u, m in scenarios.items()}
+    options = [p for p in book.positions if p.is_option]
+    return _option_values(book, options, moves, n)
+
+
 def portfolio_var(book: AccountBook, scenarios: Mapping[str, np.ndarray],
-                  alpha: float = 0.99) -> PortfolioVaR:
-    """VaR / CVaR of the book's P&L over ``scenarios`` with component allocation."""
-    pnl, names = scenario_pnl(book, scenarios)
+                  alpha: float = 0.99, option_values: Mapping | None = None) -> PortfolioVaR:
+    """VaR / CVaR of the book's P&L over ``scenarios`` with component allocation
+    (``option_values`` as for ``scenario_pnl``)."""
+    pnl, names = scenario_pnl(book, scenarios, option_values)
     n = pnl.shape[0]
     if n == 0:
         return PortfolioVaR(math.nan, math.nan, alpha, 0, "no scenarios", {}, {})
