@@ -157,16 +157,20 @@ class FastTable:
             line.append_text(cell)
         return line
 
-    def to_text(self, max_width: int) -> Text:
-        """The whole table as one Text, fitted to ``max_width`` cells (a line that
-        still cannot fit is cropped, never wrapped into the next row)."""
+    def lines(self, max_width: int) -> list[Text]:
+        """The table's lines, header first, fitted to ``max_width`` cells."""
         widths = self._fit(max_width)
         lines = []
         if self.show_header:
             lines.append(self._line([Text(c[0], style=self.header_style)
                                      for c in self.columns], widths))
         lines.extend(self._line(r, widths) for r in self.rows)
-        out = Text("\n", no_wrap=True, overflow="crop").join(lines)
+        return lines
+
+    def to_text(self, max_width: int) -> Text:
+        """The whole table as one Text, fitted to ``max_width`` cells (a line that
+        still cannot fit is cropped, never wrapped into the next row)."""
+        out = Text("\n", no_wrap=True, overflow="crop").join(self.lines(max_width))
         out.no_wrap, out.overflow = True, "crop"
         return out
 

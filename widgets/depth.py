@@ -9,6 +9,9 @@ unchanged between ticks).
 
 from __future__ import annotations
 
+from functools import lru_cache
+
+from rich.cells import cell_len
 from rich.console import Group, RenderableType
 from rich.text import Text
 
@@ -26,6 +29,13 @@ COLUMNS = (("Price", "right"), ("Size", "right"), ("Cum", "right"), ("Depth", "l
 def ladder_rows(view: DepthView, bar_width: int = BAR_WIDTH) -> list[Row]:
     """Asks from the worst shown down to the best, a spread line, then bids from
     the best down: the spread sits in the middle as on a trading ladder."""
+    return list(_ladder_rows(view, bar_width))
+
+
+@lru_cache(maxsize=8)
+def _ladder_rows(view: DepthView, bar_width: int) -> tuple[Row, ...]:
+    # Cached: each frame formats its view once and compares with the previous
+    # frame's rows, formatted the frame before.
     deepest = max([lv.cumulative for lv in view.bids + view.asks] or [0.0])
 
     def row(side: str, lv: LadderLevel) -> Row:
@@ -45,7 +55,7 @@ def ladder_rows(view: DepthView, bar_width: int = BAR_WIDTH) -> list[Row]:
     spread = Row("spread", (Cell(f.num(view.spread, view.price_decimals), "muted"),
                             Cell("spread", "muted"), Cell(f.bps(view.spread_bps), "muted"),
                             Cell("")))
-    return asks + [spread] + bids
+    return (*asks, spread, *bids)
 
 
 def title_text(view: DepthView, palette: Palette) -> Text:
@@ -88,11 +98,14 @@ def render_depth(
     title = title_text(view, palette)
     if view.empty_reason:
         return Group(title, Text(view.empty_reason, style=style(palette, "muted")))
-    if max_width:
-        numbers = build_table(COLUMNS[:3], ladder_rows(view, 0), palette)
-        bar_width = max(MIN_BAR_WIDTH, min(bar_width, max_width - numbers.width(10**6) - 1))
-    prev = ladder_rows(previous, bar_width) if previous and previous.symbol == view.symbol else None
-    table = build_table(COLUMNS, ladder_rows(view, bar_width), palette, prev)
+    if max_width:  # the numbers' columns as wide as their widest cell, one apart
+        rows = _ladder_rows(view, 0)
+        numbers = sum(max(cell_len(header), *(cell_len(r.cells[i].text) for r in rows))
+                      for i, (header, _) in enumerate(COLUMNS[:3])) + 2
+        bar_width = max(MIN_BAR_WIDTH, min(bar_width, max_width - numbers - 1))
+    prev = _ladder_rows(previous, bar_width) if previous and previous.symbol == view.symbol \
+        else None
+    table = build_table(COLUMNS, _ladder_rows(view, bar_width), palette, prev)
     return Group(title, table, info_text(view, palette))
 
 

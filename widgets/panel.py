@@ -93,12 +93,12 @@ class Panel(Static):
         width = self.size.width
         text = None
         if self.view is not None and width > 0 and self.is_mounted:
-            text = _flatten(self.render_view(self.view, self.palette, self.previous), width)
+            text = _lines(self.render_view(self.view, self.palette, self.previous), width)
         if text is None:  # placeholder, not laid out yet, or not plain text: the Static way
             self._keys = None
             self._repaint_static()
             return
-        lines = text.split("\n", allow_blank=True)
+        lines = text
         keys = [(ln.plain, tuple(ln.spans), str(ln.style), width) for ln in lines]
         old_keys, old_strips = self._keys, self._strips
         style = self.visual_style
@@ -196,6 +196,23 @@ def _flatten(renderable, width: int) -> Text | None:
         if all(p is not None for p in parts):
             return Text("\n").join(parts)
     return None
+
+
+def _lines(renderable, width: int) -> list[Text] | None:
+    """``_flatten(renderable, width)`` split into its lines; a table's lines are taken
+    as built rather than joined into one Text and split again."""
+    if isinstance(renderable, FastTable):
+        return renderable.lines(width)
+    if isinstance(renderable, Group):
+        parts = [_lines(r, width) for r in renderable.renderables]
+        if all(p is not None for p in parts):
+            return [line for p in parts for line in p]
+        return None
+    text = _flatten(renderable, width)
+    if text is None:
+        return None
+    # joined as a Group's parts always were: a part's base style becomes a span
+    return Text("\n").join([text]).split("\n", allow_blank=True)
 
 
 def as_content(renderable: RenderableType, width: int) -> RenderableType | Content:
