@@ -260,16 +260,26 @@ class CockpitApp(TradingActions, App):
             else:  # one account panel per frame, in turn
                 self._rotation = (self._rotation + 1) % len(SLOW_PANELS)
                 which = (SLOW_PANELS[self._rotation],)
-            screen.show_market(snap, forecasts=forecasts, selected=self.selected,
-                               underlying=self._underlying(self.selected),
-                               suggestion_row=row if row and row.symbol == self.selected else None,
-                               suggestions=sugg, config=self.config, which=which)
+            show = partial(screen.show_market, snap, forecasts=forecasts,
+                           selected=self.selected, underlying=self._underlying(self.selected),
+                           suggestion_row=row if row and row.symbol == self.selected else None,
+                           suggestions=sugg, config=self.config)
+            show(which=())  # the ladder now
+            if forced:
+                show(which=which, depth=False)
+            else:  # the account panel half a frame later: two short frames, not one long
+                self.set_timer(0.5 / self.config.display.refresh_hz,
+                               partial(self._show_later, show, which))
             self._triggers(snap)
             if self.first_paint_s is None and snap.account is not None:
                 self.first_paint_s = time.perf_counter() - self._t0
         screen.query_one(StatusBar).show(self._status(snap))
         self.alerts.observe(snap, self.desk.states.state, self.desk.states.reason,
                             self._breakers())
+
+    def _show_later(self, show, which: tuple[str, ...]) -> None:
+        if self.is_running:
+            show(which=which, depth=False)
 
     def repaint_all(self) -> None:
         """Rebuild every panel now (not one account panel per frame)."""

@@ -56,16 +56,17 @@ class MainScreen(Screen):
 
     def show_market(self, snap: Snapshot, *, forecasts, selected: str | None,
                     underlying: str, suggestion_row, suggestions, config,
-                    which: tuple[str, ...] = SLOW_PANELS) -> None:
-        """Rebuild the panels from one snapshot: the ladder every time, and of the
+                    which: tuple[str, ...] = SLOW_PANELS, depth: bool = True) -> None:
+        """Rebuild the panels from one snapshot: the ladder (unless ``depth`` is False), and of the
         account panels only those named in ``which``. The App rotates through
         them one per frame — a trader cannot read a Greeks table that changes 50
         times a second, and one panel per frame keeps every frame short."""
         disp, sizing = config.display, config.sizing
-        depth = self.query_one(DepthPanel)
-        _show(depth, views.depth_view(snap, selected, suggestion_row,
-                                      stale_after_s=sizing.stale_after_s))
-        _title(depth, f"Depth {short_symbol(selected or '')}".strip())
+        if depth:
+            ladder = self.query_one(DepthPanel)
+            _show(ladder, views.depth_view(snap, selected, suggestion_row,
+                                           stale_after_s=sizing.stale_after_s))
+            _title(ladder, f"Depth {short_symbol(selected or '')}".strip())
         if "margin" in which:
             levels = self.liquidation_levels(snap) if len(snap.accounts) < 2 else None
             _show(self.query_one(MarginPanel),
