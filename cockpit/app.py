@@ -22,7 +22,7 @@ from textual.binding import Binding
 from textual.message import Message
 from textual.worker import Worker, WorkerState
 
-from cockpit import chain_screen, serve, theming, views
+from cockpit import chain_screen, serve_token, theming, views
 from cockpit.alerts import Alerts
 from cockpit.desk import Desk, policy_settings
 from cockpit.engine import EngineResult, EngineRunner
@@ -135,7 +135,7 @@ class CockpitApp(TradingActions, App):
         self.theme = theming.theme_name(wanted, self.available_themes) or theming.DEFAULT_THEME
         if self.config.keymap:
             self.set_keymap(self.config.keymap)
-        serve.ask_token_if_served_live(self)  # live in a browser: the token again, first
+        serve_token.ask_token_if_served_live(self)  # live in a browser: the token again, first
         logging.getLogger("cockpit").addHandler(self._bridge)
         for note in self.runtime.notes:
             self.desk.note("info", note, who="start")

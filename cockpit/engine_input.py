@@ -26,11 +26,14 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from cockpit.model import Bars, Instrument, Position, Snapshot, Ticker
-from sizing.policy import InstrumentState, PortfolioState
+
+if TYPE_CHECKING:  # sizing.policy loads with the engine's first run, after the first screen
+    from sizing.policy import InstrumentState, PortfolioState
 
 __all__ = ["book_from_snapshot", "log_returns", "price_usd_from", "state_from_snapshot"]
 
@@ -169,6 +172,8 @@ def _resting_net(snapshot: Snapshot, symbol: str) -> float:
 
 def _one(snapshot: Snapshot, symbol: str, pos: Position | None, forecasts: Mapping,
          drift_annual: float | None, max_returns: int, returns: dict) -> InstrumentState:
+    from sizing.policy import InstrumentState
+
     inst = snapshot.instruments.get(symbol)
     t = snapshot.tickers.get(symbol)
     contracts = (pos.contracts if pos is not None else 0.0) + _resting_net(snapshot, symbol)
@@ -235,6 +240,8 @@ def state_from_snapshot(
     ``with_book`` adds the account book (``book_from_snapshot``), so the policy's
     liquidation buffer and what-if revalue the whole account as the margin panel does.
     """
+    from sizing.policy import PortfolioState
+
     acct = snapshot.account
     if acct is None:
         return PortfolioState(0.0, 0.0, 0.0, ())

@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import hashlib
 import hmac
 import ipaddress
 import os
@@ -34,17 +33,19 @@ import sys
 from pathlib import Path
 from urllib.parse import urlencode, urlsplit
 
-from textual.app import ComposeResult
-from textual.binding import Binding
-from textual.containers import Horizontal, Vertical
-from textual.screen import ModalScreen
-from textual.widgets import Button, Input, Static
+# the child's side (the token asked again), re-exported: one home for the digest and its name
+from cockpit.serve_token import (  # noqa: F401
+    CHILD_TOKEN_ENV,
+    MAX_TOKEN_TRIES,
+    TokenScreen,
+    ask_token_if_served_live,
+    digest,
+    token_matches,
+)
 
 TOKEN_ENV = "COCKPIT_SERVE_TOKEN"  # the trader's token, read by ``cockpit serve`` only
-CHILD_TOKEN_ENV = "COCKPIT_SERVED_TOKEN_SHA256"  # what the child app gets: a digest
 COOKIE = "cockpit_session"
 MIN_TOKEN_CHARS = 16
-MAX_TOKEN_TRIES = 5
 _SERVE_ONLY = ("--host", "--port", "--token")  # never passed on to the child
 _LOOPBACK_NAMES = {"localhost", "localhost."}
 
@@ -58,15 +59,6 @@ def is_loopback(host: str) -> bool:
         return ipaddress.ip_address(host).is_loopback
     except ValueError:
         return False
-
-
-def digest(token: str) -> str:
-    return hashlib.sha256(token.encode("utf-8")).hexdigest()
-
-
-def token_matches(given: str, expected_sha256: str) -> bool:
-    """Constant-time: both sides are hashed to 32 bytes before comparing."""
-    return hmac.compare_digest(digest(given), expected_sha256)
 
 
 def build_parser():
@@ -298,60 +290,3 @@ def _harden(resp) -> None:
     resp.headers["Referrer-Policy"] = "no-referrer"
     resp.headers["X-Frame-Options"] = "DENY"  # no clickjacking of the approve key
     resp.headers["X-Content-Type-Options"] = "nosniff"
-
-
-# -- in the child: live trading asks for the token again ------------------------------
-def ask_token_if_served_live(app) -> None:
-    """Called by the App at mount: a live cockpit served to a browser shows the
-    token screen before any key reaches the desk; a wrong token five times, or
-    Quit, ends the session."""
-    expected = os.environ.pop(CHILD_TOKEN_ENV, "")
-    if app.runtime.mode != "live" or not expected:
-        return
-    app.push_screen(TokenScreen(expected), lambda ok: None if ok else app.exit())
-
-
-class TokenScreen(ModalScreen[bool]):
-    """Live trading in a browser: the serve token again, before the first order.
-    Modal, so the desk's keys (approve, order, auto-execute) do not reach the App."""
-
-    BINDINGS = [Binding("escape", "nothing", show=False)]  # no way around it but Quit
-
-    def __init__(self, expected_sha256: str) -> None:
-        super().__init__(classes="-danger")
-        self.expected = expected_sha256
-        self.tries = 0
-
-    def compose(self) -> ComposeResult:
-        with Vertical(id="confirm-dialog"):
-            yield Static("LIVE trading in a browser: enter the serve token to trade",
-                         id="confirm-question")
-            yield Static("The panels are live behind this; no order goes out until "
-                         "the token is given.", id="serve-token-why")
-            yield Input(password=True, placeholder="serve token", id="serve-token")
-            with Horizontal(id="confirm-buttons"):
-                yield Button("Quit", id="serve-token-quit", variant="primary")
-
-    def on_mount(self) -> None:
-        self.query_one(Input).focus()
-
-    def action_nothing(self) -> None:
-        pass
-
-    def on_input_submitted(self, event: Input.Submitted) -> None:
-        event.stop()
-        if token_matches(event.value, self.expected):
-            self.dismiss(True)
-            return
-        self.tries += 1
-        event.input.value = ""
-        if self.tries >= MAX_TOKEN_TRIES:
-            self.dismiss(False)
-            return
-        left = MAX_TOKEN_TRIES - self.tries
-        self.query_one("#serve-token-why", Static).update(
-            f"wrong token; {left} {'try' if left == 1 else 'tries'} left, then the session ends")
-
-    def on_button_pressed(self, event: Button.Pressed) -> None:
-        event.stop()
-        self.dismiss(False)

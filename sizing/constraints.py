@@ -21,7 +21,6 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from scipy.special import ndtri  # the normal quantile; scipy.stats costs ~0.7 s to import
 
 from sizing.policy_exposure import (
     daily_sigma,
@@ -29,6 +28,7 @@ from sizing.policy_exposure import (
     linear_mm_per_contract,
     option_value_usd,
 )
+from sizing.special import ndtri  # the normal quantile (scipy.stats costs ~0.7 s to import)
 
 INF = math.inf
 MIN_DAILY_SAMPLES = 30  # fewer daily returns than this: historical VaR falls back to normal

@@ -31,7 +31,8 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.special import log_ndtr, ndtr, ndtri
+
+from sizing.special import log_ndtr, ndtr, ndtri
 
 __all__ = [
     "LiquidationDistance",

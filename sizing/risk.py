@@ -16,9 +16,9 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.special import gammaln, ndtri
 
 from sizing.greeks import black76
+from sizing.special import gammaln, ndtri
 
 __all__ = [
     "DEFAULT_DRAWDOWN_TIERS",
