@@ -105,6 +105,7 @@ class CockpitApp(TradingActions, App):
         self.selected_suggestion: str | None = None
         self._painted_seq = -1
         self._rotation = 0
+        self._due: list[str] = []  # account panels to repaint before the rotation goes on
         self._broker_closed = False
         self._quitting = False
         self._policy_reduce_only = False
@@ -237,7 +238,7 @@ class CockpitApp(TradingActions, App):
             self._log(e.kind, e.text)
         snap = self.store.snapshot()
         screen = self.main
-        if snap.seq != self._painted_seq:
+        if snap.seq != self._painted_seq or self._due:
             forced = self._painted_seq == -1
             self._painted_seq = snap.seq
             if self.selected is None:
@@ -257,6 +258,9 @@ class CockpitApp(TradingActions, App):
             row = next((r for r in sugg.rows if r.id == self.selected_suggestion), None)
             if forced:
                 which = SLOW_PANELS
+                self._due.clear()
+            elif self._due:  # a panel whose content changed off the market's clock
+                which = (self._due.pop(0),)
             else:  # one account panel per frame, in turn
                 self._rotation = (self._rotation + 1) % len(SLOW_PANELS)
                 which = (SLOW_PANELS[self._rotation],)
@@ -276,6 +280,14 @@ class CockpitApp(TradingActions, App):
         screen.query_one(StatusBar).show(self._status(snap))
         self.alerts.observe(snap, self.desk.states.state, self.desk.states.reason,
                             self._breakers())
+
+    def repaint_soon(self, *panels: str) -> None:
+        """Repaint these account panels on the coming frames, one a frame, ahead of
+        the rotation: for changes the trader did not key (an engine run, an
+        execution's step). A forced repaint of everything would make that frame
+        draw the whole screen (measured: a 50 ms repaint and a 24 ms compositor
+        frame after every engine run at 50 updates/s)."""
+        self._due.extend(p for p in panels if p not in self._due)
 
     def _show_later(self, show, which: tuple[str, ...]) -> None:
         if self.is_running:
@@ -351,7 +363,7 @@ class CockpitApp(TradingActions, App):
             gc.freeze()
         self.desk.on_result(message.result, self.store.snapshot())
         self._after_state_change()
-        self._painted_seq = -1  # suggestions changed: repaint on the next tick
+        self.repaint_soon("suggestions")
         self._auto_execute()
         if message.result.provisional:
             self._engine_pending = True  # the GARCH run follows the quick first one

@@ -11,6 +11,8 @@ With ``forecast_process=True`` the refits run in a child process
 stretches, which in a thread stalls the UI's event loop (measured: worst
 wake-up ~120 ms at 50 updates/s). The child is started on the first run, fed
 the log returns only, and restarted if it dies; ``EngineResult.notice`` says so.
+The policy's run goes there too (``ForecastWorker.decide``), all but the quick
+first run: its ~11 ms of Python in this thread took the GIL from the event loop.
 """
 
 from __future__ import annotations
@@ -135,7 +137,10 @@ class EngineRunner:
             self._runs += 1
             forecasts, refits = ({}, 0) if provisional else self.forecasts(snapshot)
             state = state_from_snapshot(snapshot, forecasts=forecasts)
-            decisions = tuple(decide(state, self.settings, forecasts=forecasts))
+            if self._worker is not None and not provisional:
+                decisions = self._worker.decide(state, self.settings, forecasts)
+            else:  # the quick first run: the child is still importing
+                decisions = tuple(decide(state, self.settings, forecasts=forecasts))
         except Exception as exc:  # the UI shows it; previous suggestions go stale
             log.exception("engine run failed")
             return EngineResult(

@@ -123,7 +123,7 @@ class TradingActions:
     @work(group="executions", exit_on_error=False)
     async def _run_executions(self) -> None:
         await self.desk.step_executions()
-        self._painted_seq = -1  # progress lines and orders changed
+        self.repaint_soon("suggestions", "positions")  # progress lines and orders changed
 
     def action_switch_style(self) -> None:
         """``s``: the selected suggestion's next execution style, before approving."""

@@ -89,3 +89,28 @@ def test_a_hung_worker_is_replaced_and_the_fit_still_comes_back(demo):
     assert again == expected
     assert len(notices) == 1 and "did not answer within 8 s" in notices[0]
     assert worker.restarts == 1
+
+
+def test_the_policy_run_in_the_child_decides_as_it_does_in_this_process(demo):
+    """The child runs ``decide`` too (off the UI's GIL): on the same state and forecasts
+    its decisions are this process's, field for field; an error in the child's run
+    comes back as the engine's one-line error, not a dead worker."""
+    from cockpit.engine_input import state_from_snapshot
+    from sizing.policy import decide
+
+    config, snapshot = demo
+    runner = EngineRunner(partial(policy_settings, config), forecast_process=True)
+    try:
+        result = runner.run(snapshot)
+        state = state_from_snapshot(snapshot, forecasts=result.forecasts)
+        here = tuple(decide(state, runner.settings, forecasts=result.forecasts))
+        there = runner.forecast_worker.decide(state, runner.settings, result.forecasts)
+        runner.settings = "not a PolicySettings"  # the child's decide raises on it
+        broken = runner.run(snapshot)
+        restarts = runner.forecast_worker.restarts
+    finally:
+        runner.close()
+    assert result.error is None and result.decisions == there
+    assert there == here and len(here) >= 1
+    assert broken.error and broken.decisions == () and broken.notice is None
+    assert restarts == 0  # the same child answered the failing run

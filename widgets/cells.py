@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from rich.cells import cell_len
 from rich.console import Console, ConsoleOptions, RenderResult
 from rich.measure import Measurement
-from rich.text import Text
+from rich.text import Span, Text
 
 from widgets.palette import Palette, style
 
@@ -142,6 +142,11 @@ class FastTable:
         return Measurement(min(total, options.max_width), total)
 
     def _line(self, cells: list[Text], widths: list[int]) -> Text:
+        fast = self._padded_line(cells, widths)
+        return fast if fast is not None else self._rich_line(cells, widths)
+
+    def _rich_line(self, cells: list[Text], widths: list[int]) -> Text:
+        """One line of cells cut, aligned and joined by Rich (any cell)."""
         line = Text(no_wrap=True, overflow="crop", end="")
         first = True
         for i, (width, column) in enumerate(zip(widths, self.columns, strict=False)):
@@ -156,6 +161,32 @@ class FastTable:
             first = False
             line.append_text(cell)
         return line
+
+    def _padded_line(self, cells: list[Text], widths: list[int]) -> Text | None:
+        """``_line`` by string padding, for cells that fit and are one cell a character
+        (the same text and spans; None otherwise). Why: Rich's copy, align and
+        append per cell were most of a ladder frame."""
+        plain: list[str] = []
+        spans: list[Span] = []
+        pos = 0
+        for i, (width, column) in enumerate(zip(widths, self.columns, strict=False)):
+            if not width:
+                continue
+            if plain:
+                plain.append(" " * self.gap)
+                pos += self.gap
+            cell = cells[i] if i < len(cells) else None
+            text = cell.plain if cell is not None else ""
+            if len(text) > width or (cell is not None and cell.cell_len != len(text)):
+                return None
+            left = width - len(text) if column[1] == "right" else 0
+            plain.append(" " * left + text + " " * (width - len(text) - left))
+            if cell is not None:
+                if cell.style:
+                    spans.append(Span(pos, pos + width, cell.style))
+                spans.extend(Span(a + pos + left, b + pos + left, st) for a, b, st in cell.spans)
+            pos += width
+        return Text("".join(plain), spans=spans, no_wrap=True, overflow="crop", end="")
 
     def lines(self, max_width: int) -> list[Text]:
         """The table's lines, header first, fitted to ``max_width`` cells."""
