@@ -125,10 +125,10 @@ class SuggestionsPanel(Vertical):
         sync_table(self.table, suggestion_rows(view), COLUMNS, app_palette(self),
                    suggestion_rows(prev) if prev else None, self.content_size.width or None)
         empty = self.query_one("#suggestions-empty", Static)
-        empty.update(view.empty_reason or "no resize proposed: every position is inside its limits")
+        _set_text(empty, view.empty_reason or "no resize proposed: every position is inside its limits")
         empty.display = not view.rows
         working = self.query_one("#suggestions-working", Static)
-        working.update("\n".join(f"exec: {f.symbols_in_text(line)}" for line in view.working))
+        _set_text(working, "\n".join(f"exec: {f.symbols_in_text(line)}" for line in view.working))
         working.display = bool(view.working)
         self._show_why()
 
@@ -144,7 +144,7 @@ class SuggestionsPanel(Vertical):
             usd = f" = {f.usd(s.slippage_usd, 2)}" if s.slippage_usd is not None else ""
             slip = (f"  ·  expected slippage vs mid/mark {f.bps(s.slippage_bps)}{usd}"
                     if s.slippage_bps is not None else "")
-            why.update(f"why: {f.symbols_in_text(s.reason)}{stale}{style}{slip}")
+            _set_text(why, f"why: {f.symbols_in_text(s.reason)}{stale}{style}{slip}")
 
     def selected(self) -> SuggestionRow | None:
         """The suggestion under the cursor, or None."""
@@ -189,3 +189,11 @@ class SuggestionsPanel(Vertical):
         if key and key != self._last_selected:
             self._last_selected = key
             self.post_message(SuggestionSelected(key, by_trader=by_trader))
+
+
+def _set_text(static: Static, text: str) -> None:
+    """``Static.update`` only when the text changed: each update lays the whole screen
+    out again (measured: three a run of the engine, ~12 ms each)."""
+    if getattr(static, "_cockpit_text", None) != text:
+        static._cockpit_text = text
+        static.update(text)
