@@ -359,7 +359,10 @@ class CockpitApp(TradingActions, App):
             # Everything alive now (Textual, numpy, scipy, arch, the demo's history)
             # lives for the whole session; moving it out of the cyclic collector's
             # reach turns 150-230 ms full collections into tens of ms (measured).
-            self._gc_frozen = True
+            # Again after the first full run: what it imported lazily (arch and
+            # pandas when the refits run in this process) left 110,000 objects in
+            # the oldest generation, whose collections then took 72-83 ms.
+            self._gc_frozen = not message.result.provisional
             gc.freeze()
         self.desk.on_result(message.result, self.store.snapshot())
         self._after_state_change()

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import signal
+import time
 from functools import partial
 
 import pytest
@@ -114,3 +115,24 @@ def test_the_policy_run_in_the_child_decides_as_it_does_in_this_process(demo):
     assert there == here and len(here) >= 1
     assert broken.error and broken.decisions == () and broken.notice is None
     assert restarts == 0  # the same child answered the failing run
+
+
+def test_the_child_runs_below_the_screens_priority_with_one_blas_thread():
+    """Refits are background work: the scheduler gives the cockpit's own process
+    the core first, and numpy's BLAS in the child does not fan out over the machine."""
+    worker = ForecastWorker(horizon=24)
+    worker.start()
+    try:
+        pid = worker.pid
+        assert os.getpriority(os.PRIO_PROCESS, pid) >= os.getpriority(os.PRIO_PROCESS, 0) + 1 \
+            or os.getpriority(os.PRIO_PROCESS, 0) >= 19
+        deadline = time.monotonic() + 10
+        while b"forecast_worker" not in open(f"/proc/{pid}/cmdline", "rb").read():
+            assert time.monotonic() < deadline, "the child never started"
+            time.sleep(0.005)  # before its exec, /proc shows this process's environment
+        with open(f"/proc/{pid}/environ", "rb") as fh:
+            env = dict(v.split(b"=", 1) for v in fh.read().split(b"\0") if b"=" in v)
+        if "OPENBLAS_NUM_THREADS" not in os.environ:
+            assert env[b"OPENBLAS_NUM_THREADS"] == b"1"
+    finally:
+        worker.close()

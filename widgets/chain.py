@@ -25,7 +25,7 @@ from cockpit.model.views import ChainExpiry, ChainQuote, ChainView
 from widgets import format as f
 from widgets.cells import Cell, Row
 from widgets.palette import DEFAULT_PALETTE, Palette, style
-from widgets.table_sync import setup_columns, sync_table
+from widgets.table_sync import LiveTable, setup_columns, sync_table
 
 SIDE = (("OI", "right"), ("Delta", "right"), ("IV", "right"),
         ("Bid", "right"), ("Mark", "right"), ("Ask", "right"))
@@ -207,7 +207,7 @@ class ChainScreen(Screen[tuple[str, bool] | None]):
     def compose(self) -> ComposeResult:
         yield Static("", id="chain-title")
         yield Static("", id="chain-tabs")
-        yield DataTable(id="chain-table", cursor_type="cell", zebra_stripes=False)
+        yield LiveTable(id="chain-table", cursor_type="cell", zebra_stripes=False)
         yield Static("", id="chain-hint")
         yield SmilePlot(id="chain-smile")
         yield Footer()

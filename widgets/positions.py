@@ -12,7 +12,7 @@ from widgets import format as f
 from widgets.cells import Cell, Row
 from widgets.messages import InstrumentSelected
 from widgets.panel import app_palette
-from widgets.table_sync import setup_columns, sync_table
+from widgets.table_sync import LiveTable, setup_columns, sync_table
 
 # (header, justify, drop): a narrow panel drops the highest ``drop`` first
 POSITION_COLUMNS = (
@@ -76,9 +76,9 @@ class PositionsPanel(Vertical):
         self._last_selected = ""
 
     def compose(self) -> ComposeResult:
-        yield DataTable(id="positions-table", cursor_type="row", zebra_stripes=False)
+        yield LiveTable(id="positions-table", cursor_type="row", zebra_stripes=False)
         yield Static("", id="positions-empty", classes="empty-reason")
-        yield DataTable(id="orders-table", cursor_type="row", zebra_stripes=False)
+        yield LiveTable(id="orders-table", cursor_type="row", zebra_stripes=False)
         yield Static("no open orders", id="orders-empty", classes="empty-reason")
 
     def on_mount(self) -> None:

@@ -20,7 +20,7 @@ from widgets.messages import (
     SuggestionSelected,
 )
 from widgets.panel import app_palette
-from widgets.table_sync import setup_columns, sync_table
+from widgets.table_sync import LiveTable, setup_columns, sync_table
 
 # (header, justify, drop). "after" columns are the what-if once the orders fill. As
 # the panel narrows, what the why line under the table repeats goes first (the
@@ -86,7 +86,7 @@ class SuggestionsPanel(Vertical):
         self._refreshed_key: str | None = None  # where the last refresh left the cursor
 
     def compose(self) -> ComposeResult:
-        yield DataTable(id="suggestions-table", cursor_type="row", zebra_stripes=False)
+        yield LiveTable(id="suggestions-table", cursor_type="row", zebra_stripes=False)
         yield Static("", id="suggestions-empty", classes="empty-reason")
         yield Static("", id="suggestions-why", classes="why")
         yield Static("", id="suggestions-working", classes="why")
@@ -192,8 +192,13 @@ class SuggestionsPanel(Vertical):
 
 
 def _set_text(static: Static, text: str) -> None:
-    """``Static.update`` only when the text changed: each update lays the whole screen
-    out again (measured: three a run of the engine, ~12 ms each)."""
-    if getattr(static, "_cockpit_text", None) != text:
-        static._cockpit_text = text
-        static.update(text)
+    """``Static.update`` only when the text changed, and a new layout of the screen
+    only when the text's wrapped height changed: each update laid the whole screen
+    out again (measured: three a run of the engine, 9-13 ms each)."""
+    if getattr(static, "_cockpit_text", None) == text:
+        return
+    static._cockpit_text = text
+    size = static.content_size
+    static.update(text, layout=False)
+    if not size.width or static.get_content_height(size, static.app.size, size.width) != size.height:
+        static.refresh(layout=True)

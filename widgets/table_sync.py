@@ -12,16 +12,85 @@ idle without repainting its cached header, which then sat at the old widths."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager, nullcontext
 
 from rich.cells import cell_len
 from rich.text import Text
 from textual.widgets import DataTable
+from textual.widgets.data_table import CellDoesNotExist, ColumnKey, RowKey
 
 from widgets.cells import Row, changed_cells, fit_widths, to_text
 from widgets.palette import Palette
 
 SCROLLBAR = 1  # kept free for the vertical scrollbar a long table shows
+
+
+class LiveTable(DataTable):
+    """A DataTable whose ``update_cell`` re-renders only that row.
+
+    Textual's own ``update_cell`` bumps a counter that keys every render cache,
+    so one changed P&L re-rendered every cell of the table and repainted all of
+    it (about a third of a frame's compositor time at 50 updates/s). Here the
+    changed row's cached cells, row lines and renderables are dropped on the next
+    render and only its region is refreshed. It reads DataTable's private caches:
+    textual is pinned (pyproject.toml) and tests/widgets/test_live_table.py
+    checks the screen against a plain DataTable given the same updates."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self._stale_rows: set[RowKey] = set()
+        self._hold_layout = self._layout_held = False
+
+    def refresh(self, *regions, repaint: bool = True, layout: bool = False,
+                recompose: bool = False):
+        if layout and self._hold_layout:
+            self._layout_held, layout = True, False
+        return super().refresh(*regions, repaint=repaint, layout=layout, recompose=recompose)
+
+    @contextmanager
+    def same_rows_same_layout(self) -> Iterator[None]:
+        """Rows removed and added inside lay the screen out again only if the row
+        count changed: the table is ``height: auto`` and its columns have fixed
+        widths, so the same count is the same size. (Each engine run replaces the
+        suggestions' rows; the whole-screen layout that followed took 9-13 ms.)"""
+        before, self._hold_layout = self.row_count, True
+        try:
+            yield
+        finally:
+            self._hold_layout = False
+            if self._layout_held:
+                self._layout_held = False
+                self.refresh(layout=self.row_count != before)
+
+    def update_cell(self, row_key: RowKey | str, column_key: ColumnKey | str, value,
+                    *, update_width: bool = False) -> None:
+        if update_width:
+            super().update_cell(row_key, column_key, value, update_width=True)
+            return
+        row_key = RowKey(row_key) if isinstance(row_key, str) else row_key
+        column_key = ColumnKey(column_key) if isinstance(column_key, str) else column_key
+        if row_key not in self._row_locations or column_key not in self._column_locations:
+            raise CellDoesNotExist(f"No cell exists for row_key={row_key!r}, "
+                                   f"column_key={column_key!r}.")
+        self._data[row_key][column_key] = value
+        self._stale_rows.add(row_key)
+        self.refresh_row(self._row_locations.get(row_key))
+
+    def _evict_stale_rows(self) -> None:
+        stale, self._stale_rows = self._stale_rows, set()
+        indexes = {self._row_locations.get(k) for k in stale}
+        for cache in (self._cell_render_cache, self._row_render_cache):
+            for key in [k for k in cache.keys() if k[0] in stale]:
+                cache.discard(key)
+        for key in [k for k in self._row_renderable_cache.keys() if k[1] in indexes]:
+            self._row_renderable_cache.discard(key)
+        self._line_cache.clear()  # keyed by screen line: rebuilt from the row caches kept
+
+    def render_lines(self, crop):
+        if self._stale_rows:
+            self._evict_stale_rows()
+        return super().render_lines(crop)
 
 
 def setup_columns(table: DataTable, columns: Sequence[tuple],
@@ -96,17 +165,19 @@ def sync_table(
     if _layout(table) != wanted:
         _rebuild(table, texts, columns, widths, shown, cursor_key)
         return
-    for key in [k.value for k in table.rows]:
-        if key not in texts:
-            table.remove_row(key)
-    existing = {k.value for k in table.rows}
-    for key, cells in texts.items():
-        if key in existing:
-            for i in shown:
-                if not _same(table.get_cell(key, f"c{i}"), cells[i]):
-                    table.update_cell(key, f"c{i}", cells[i])
-        else:
-            table.add_row(*(cells[i] for i in shown), key=key)
+    held = table.same_rows_same_layout() if isinstance(table, LiveTable) else nullcontext()
+    with held:
+        for key in [k.value for k in table.rows]:
+            if key not in texts:
+                table.remove_row(key)
+        existing = {k.value for k in table.rows}
+        for key, cells in texts.items():
+            if key in existing:
+                for i in shown:
+                    if not _same(table.get_cell(key, f"c{i}"), cells[i]):
+                        table.update_cell(key, f"c{i}", cells[i])
+            else:
+                table.add_row(*(cells[i] for i in shown), key=key)
     if cursor_key is not None and cursor_key in texts:
         index = table.get_row_index(cursor_key)
         if index != table.cursor_row:
