@@ -56,17 +56,27 @@ class MainScreen(Screen):
 
     def show_market(self, snap: Snapshot, *, forecasts, selected: str | None,
                     underlying: str, suggestion_row, suggestions, config,
-                    which: tuple[str, ...] = SLOW_PANELS, depth: bool = True) -> None:
+                    which: tuple[str, ...] = SLOW_PANELS, depth: bool = True,
+                    defer_solve: bool = False) -> tuple[str, ...]:
         """Rebuild the panels from one snapshot: the ladder (unless ``depth`` is False), and of the
         account panels only those named in ``which``. The App rotates through
         them one per frame — a trader cannot read a Greeks table that changes 50
-        times a second, and one panel per frame keeps every frame short."""
+        times a second, and one panel per frame keeps every frame short.
+
+        With ``defer_solve``, a margin panel whose liquidation levels are due to be
+        solved again gets only the solve in this frame and is returned, to be shown
+        on the next (the solve and the panel were one 10-13 ms frame once a second)."""
         disp, sizing = config.display, config.sizing
+        deferred: tuple[str, ...] = ()
         if depth:
             ladder = self.query_one(DepthPanel)
             _show(ladder, views.depth_view(snap, selected, suggestion_row,
                                            stale_after_s=sizing.stale_after_s))
             _title(ladder, f"Depth {short_symbol(selected or '')}".strip())
+        if "margin" in which and defer_solve and len(snap.accounts) < 2 \
+                and self.liquidation_levels.due(snap):
+            self.liquidation_levels(snap)
+            deferred, which = ("margin",), tuple(w for w in which if w != "margin")
         if "margin" in which:
             levels = self.liquidation_levels(snap) if len(snap.accounts) < 2 else None
             _show(self.query_one(MarginPanel),
@@ -83,6 +93,7 @@ class MainScreen(Screen):
             _title(vol, f"Volatility {underlying}  C chain".strip())
         if "suggestions" in which:
             _show(self.query_one(SuggestionsPanel), suggestions)
+        return deferred
 
 
 def _title(panel, title: str) -> None:

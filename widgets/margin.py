@@ -179,10 +179,15 @@ def gauge_line(view: MarginView, palette: Palette, max_width: int) -> Text:
     """The gauge on one line of ``max_width``: the bar shrinks (to
     ``MIN_GAUGE_WIDTH``) before the notes after the thresholds are left out."""
     for extras in (2, 1, 0):
-        for width in range(GAUGE_WIDTH, MIN_GAUGE_WIDTH - 1, -1):
-            text = gauge_text(view, palette, width, extras)
-            if text.cell_len <= max_width:
-                return text
+        text = gauge_text(view, palette, GAUGE_WIDTH, extras)
+        # the bar is the only part whose length follows its width, one cell a cell:
+        # the widest bar that fits is found in one step (trying each width in turn
+        # built the gauge up to 45 times a repaint)
+        width = GAUGE_WIDTH - max(text.cell_len - max_width, 0)
+        if width == GAUGE_WIDTH:
+            return text
+        if width >= MIN_GAUGE_WIDTH:
+            return gauge_text(view, palette, width, extras)
     return gauge_text(view, palette, MIN_GAUGE_WIDTH, 0)
 
 

@@ -313,3 +313,23 @@ async def test_an_unexpected_error_in_the_app_ends_it_with_one_line_not_a_traceb
     assert "cockpit: unexpected error ValueError: venue said no for" in text
     assert "details in /logs/cockpit.log; run with --debug for the traceback" in text
     assert "Traceback" not in text and "s3cr3t-key-123" not in text
+
+
+async def test_the_margin_panel_keeps_up_when_its_liquidation_levels_are_due_every_frame():
+    """The levels' solve runs a frame ahead of the margin panel; a market so fast that
+    the solve is due again every frame (as at --acceleration 3600) must still see the
+    panel shown with the latest account, not deferred for ever."""
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        app.main.liquidation_levels.refresh_ms = -1  # due on every call
+        margin = app.main.query_one(MarginPanel)
+        shown, equities = [], []
+        for _ in range(24):  # enough frames for the rotation to reach the margin panel often
+            step(app.runtime)
+            equities.append(app.store.snapshot().account.equity_usd)
+            app.repaint()
+            await pilot.pause(0.06)  # the account panel is shown half a frame later
+            shown.append(margin.view.equity_usd)
+        assert len(set(shown)) >= 3, "the margin panel stopped updating"
+        assert shown[-1] in equities[-8:], "the panel fell behind the account"
