@@ -25,9 +25,9 @@ import math
 from collections.abc import Mapping
 
 import numpy as np
-from scipy.special import ndtr
 
 from sizing.contracts import DEFAULT_TIERS, STABLE, contract_pnl, is_inverse_future, position_margin
+from sizing.special import ndtr  # not scipy.special: its __init__ costs ~0.12 s of start-up
 
 __all__ = ["legs", "margins", "option_key", "option_values", "revalue_arrays", "totals"]
 

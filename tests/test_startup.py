@@ -1,6 +1,6 @@
 """Start-up stays light: the demo reaches its first full screen without importing
-ccxt (about 1 s), arch (about 1.5 s) or httpx (alerts webhook only); they load where they
-are used."""
+ccxt (about 1 s), arch (about 1.5 s), httpx (alerts webhook only), scipy's special,
+stats and optimize packages or pandas; they load where they are used."""
 
 import subprocess
 import sys
@@ -22,6 +22,8 @@ SCRIPT = textwrap.dedent(
                 await pilot.pause()
             loaded = sorted({m.split(".")[0] for m in sys.modules} & {"ccxt", "arch", "aiohttp", "httpx"})
             print("LOADED", ",".join(loaded) or "-")
+            heavy = sorted({"scipy.special", "scipy.stats", "scipy.optimize", "pandas"} & set(sys.modules))
+            print("SCIPY", ",".join(heavy) or "-")
 
     asyncio.run(main())
     """
@@ -34,3 +36,8 @@ def test_demo_first_screen_imports_neither_ccxt_nor_arch(tmp_path):
     assert out.returncode == 0, out.stderr[-2000:]
     line = next(ln for ln in out.stdout.splitlines() if ln.startswith("LOADED"))
     assert line == "LOADED -", line
+    # scipy.special's own __init__ (~0.12 s), scipy.stats and scipy.optimize (~0.5 s)
+    # and pandas are not needed for the first screen either: sizing.special loads the
+    # compiled normal-distribution ufuncs alone
+    heavy = next(ln for ln in out.stdout.splitlines() if ln.startswith("SCIPY"))
+    assert heavy == "SCIPY -", heavy
