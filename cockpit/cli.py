@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import math
 import os
+import signal
 import sys
 import textwrap
 import threading
@@ -249,6 +250,9 @@ def _main(argv: list[str]) -> int:
     app.crash_line = None if args.debug else partial(_crash_line, where=log_path)
     if sys.__stdin__ is not None:  # a closed window or dropped ssh session closes it
         watch_terminal(sys.__stdin__.fileno(), partial(_exit_on_hang_up, app))
+    # SIGHUP (the window closed) closes it as q does too, not by the signal's default
+    # abrupt end; if that cannot finish, the watch above ends it
+    signal.signal(signal.SIGHUP, lambda _sig, _frame: _exit_on_hang_up(app))
     app.run()
     return app.return_code or 0
 
@@ -262,7 +266,7 @@ def _exit_on_hang_up(app) -> None:
     # (textual is pinned; without that queue the watch's grace period ends it).
     writer = getattr(getattr(app, "_driver", None), "_writer_thread", None)
     queue = getattr(writer, "_queue", None)
-    if queue is not None:
+    if queue is not None and not writer.is_alive():  # a live one still takes its stop mark
         threading.Thread(target=_discard_forever, args=(queue,), name="dead-terminal-output",
                          daemon=True).start()
     loop = getattr(app, "_loop", None)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import select
+import signal
 import subprocess
 import sys
 import time
@@ -56,6 +57,31 @@ def test_a_cockpit_whose_terminal_hangs_up_closes_and_frees_its_account(tmp_path
     proc, master, screen = _start_on_a_terminal(state)
     assert b"in use by another cockpit" not in screen
     assert b"Margin" in screen, screen[-2000:]
+    assert _exit_code_after_hang_up(proc, master) == HUNG_UP_EXIT
+
+
+def test_sighup_closes_the_cockpit_as_q_does_not_by_the_signal(tmp_path):
+    """A window that closes sends SIGHUP: the cockpit exits through its own close
+    (exit code 129), not killed by the signal, and its account is free again."""
+    state = tmp_path / "account.sqlite"
+    proc, master, screen = _start_on_a_terminal(state)
+    assert b"Margin" in screen, screen[-2000:]
+    proc.send_signal(signal.SIGHUP)
+    t0 = time.monotonic()  # the terminal stays open and is read, as a window's would be
+    while proc.poll() is None and time.monotonic() - t0 < 20:
+        if select.select([master], [], [], 0.1)[0]:
+            try:
+                os.read(master, 1 << 16)
+            except OSError:
+                break
+    os.close(master)
+    code = proc.poll()
+    if code is None:
+        proc.kill()
+        proc.wait()
+    assert code == HUNG_UP_EXIT, f"exit {code}: killed by the signal, not closed"
+    proc, master, screen = _start_on_a_terminal(state)
+    assert b"Margin" in screen and b"in use by another cockpit" not in screen
     assert _exit_code_after_hang_up(proc, master) == HUNG_UP_EXIT
 
 
