@@ -110,7 +110,6 @@ class CockpitApp(TradingActions, App):
         self._quitting = False
         self._policy_reduce_only = False
         self._gc_frozen = False
-        self._solved_ahead: set[str] = set()  # panels whose solve ran a frame ahead
         self._started = False
         self._engine_busy = False
         self._engine_pending = False
@@ -293,11 +292,7 @@ class CockpitApp(TradingActions, App):
     def _show_later(self, show, which: tuple[str, ...]) -> None:
         if not self.is_running:
             return
-        # A panel deferred once is shown next time even if its solve is due again (an
-        # accelerated market makes it due every frame: it would never be shown).
-        ahead, self._solved_ahead = self._solved_ahead, set()
-        for panel in reversed(show(which=which, depth=False, defer_solve=not ahead)):
-            self._solved_ahead.add(panel)
+        for panel in reversed(show(which=which, depth=False, defer_solve=True)):
             if panel not in self._due:
                 self._due.insert(0, panel)  # the next frame, ahead of the rotation
 

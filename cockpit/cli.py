@@ -13,10 +13,8 @@ from __future__ import annotations
 import argparse
 import math
 import os
-import signal
 import sys
 import textwrap
-import threading
 from functools import partial
 from pathlib import Path
 
@@ -244,39 +242,13 @@ def _main(argv: list[str]) -> int:
     except RuntimeError_ as exc:
         return _error(str(exc))
     from cockpit.app import CockpitApp
-    from cockpit.terminal_watch import watch_terminal
+    from cockpit.terminal_watch import close_on_hang_up
 
     app = CockpitApp(runtime, theme=args.theme)
     app.crash_line = None if args.debug else partial(_crash_line, where=log_path)
-    if sys.__stdin__ is not None:  # a closed window or dropped ssh session closes it
-        watch_terminal(sys.__stdin__.fileno(), partial(_exit_on_hang_up, app))
-    # SIGHUP (the window closed) closes it as q does too, not by the signal's default
-    # abrupt end; if that cannot finish, the watch above ends it
-    signal.signal(signal.SIGHUP, lambda _sig, _frame: _exit_on_hang_up(app))
+    close_on_hang_up(app)  # a closed window or a dropped ssh session closes it as q does
     app.run()
     return app.return_code or 0
-
-
-def _exit_on_hang_up(app) -> None:
-    """From the terminal watch's thread: exit as ``q`` does, on the app's own loop."""
-    from cockpit.terminal_watch import HUNG_UP_EXIT
-
-    # Textual's output thread died on the dead terminal's EIO and the loop blocks on
-    # its full queue: empty it from here so the loop runs on to a normal exit
-    # (textual is pinned; without that queue the watch's grace period ends it).
-    writer = getattr(getattr(app, "_driver", None), "_writer_thread", None)
-    queue = getattr(writer, "_queue", None)
-    if queue is not None and not writer.is_alive():  # a live one still takes its stop mark
-        threading.Thread(target=_discard_forever, args=(queue,), name="dead-terminal-output",
-                         daemon=True).start()
-    loop = getattr(app, "_loop", None)
-    if loop is not None and not loop.is_closed():
-        loop.call_soon_threadsafe(partial(app.exit, return_code=HUNG_UP_EXIT))
-
-
-def _discard_forever(queue) -> None:
-    while True:
-        queue.get()
 
 
 def setup_logging() -> Path | None:

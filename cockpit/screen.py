@@ -42,6 +42,7 @@ class MainScreen(Screen):
         super().__init__(*args, **kwargs)
         # the account's liquidation levels, solved again only when they can have moved
         self.liquidation_levels = LiquidationMemo()
+        self._solved_ahead = False  # the margin's solve ran a frame ahead of the panel
 
     def compose(self) -> ComposeResult:
         yield StatusBar(id="status")
@@ -73,12 +74,16 @@ class MainScreen(Screen):
             _show(ladder, views.depth_view(snap, selected, suggestion_row,
                                            stale_after_s=sizing.stale_after_s))
             _title(ladder, f"Depth {short_symbol(selected or '')}".strip())
-        if "margin" in which and defer_solve and len(snap.accounts) < 2 \
+        one_account = len(snap.accounts) < 2  # several: the levels are the venues' own
+        if "margin" in which and defer_solve and one_account and not self._solved_ahead \
                 and self.liquidation_levels.due(snap):
             self.liquidation_levels(snap)
             deferred, which = ("margin",), tuple(w for w in which if w != "margin")
         if "margin" in which:
-            levels = self.liquidation_levels(snap) if len(snap.accounts) < 2 else None
+            # shown now even if due again: a market fast enough to make the solve due
+            # every frame (--acceleration 3600) would otherwise never see the panel
+            self._solved_ahead = False
+            levels = self.liquidation_levels(snap) if one_account else None
             _show(self.query_one(MarginPanel),
                   views.margin_view(snap, forecasts, (disp.margin_amber, disp.margin_red),
                                     buffer_sigmas=sizing.liquidation_buffer_sigmas,
@@ -93,6 +98,8 @@ class MainScreen(Screen):
             _title(vol, f"Volatility {underlying}  C chain".strip())
         if "suggestions" in which:
             _show(self.query_one(SuggestionsPanel), suggestions)
+        if deferred:
+            self._solved_ahead = True
         return deferred
 
 

@@ -20,10 +20,13 @@ from __future__ import annotations
 
 import logging
 import os
+import signal
+import sys
 import termios
 import threading
 import time
 from collections.abc import Callable
+from functools import partial
 
 log = logging.getLogger("cockpit")
 
@@ -64,3 +67,34 @@ def watch_terminal(fd: int, ask_exit: Callable[[], None], *, interval_s: float =
     thread = threading.Thread(target=watch, name="terminal-watch", daemon=True)
     thread.start()
     return thread
+
+
+def close_on_hang_up(app) -> None:
+    """Watch the terminal the cockpit runs on, and take SIGHUP (a window closing) the
+    same way: exit as ``q`` does, not by the signal's abrupt default; if that cannot
+    finish, the watch ends the process."""
+    if sys.__stdin__ is not None:
+        watch_terminal(sys.__stdin__.fileno(), partial(exit_app, app))
+    signal.signal(signal.SIGHUP, lambda _sig, _frame: exit_app(app))
+
+
+def exit_app(app) -> None:
+    """From any thread: ``app.exit(return_code=HUNG_UP_EXIT)`` on the app's own loop.
+
+    Textual's output thread dies on a dead terminal's EIO and the loop then blocks
+    on its full queue: that queue is emptied from here so the loop runs on to a
+    normal exit (a live output thread still takes its stop mark, so it is left
+    alone; textual is pinned, and without that queue the watch's grace ends it)."""
+    writer = getattr(getattr(app, "_driver", None), "_writer_thread", None)
+    queue = getattr(writer, "_queue", None)
+    if queue is not None and not writer.is_alive():
+        threading.Thread(target=_discard_forever, args=(queue,), name="dead-terminal-output",
+                         daemon=True).start()
+    loop = getattr(app, "_loop", None)
+    if loop is not None and not loop.is_closed():
+        loop.call_soon_threadsafe(partial(app.exit, return_code=HUNG_UP_EXIT))
+
+
+def _discard_forever(queue) -> None:
+    while True:
+        queue.get()

@@ -36,16 +36,18 @@ class LiquidationMemo:
 
     def due(self, snapshot: Snapshot) -> bool:
         """Whether the next call for this snapshot solves (rather than rebases)."""
+        return self._due(_book_key(snapshot), snapshot.ts_ms)
+
+    def _due(self, key: tuple | None, ts_ms: int) -> bool:
         last = self._last
-        return not (last is not None and last[0] == _book_key(snapshot)
-                    and 0 <= snapshot.ts_ms - last[1] < self.refresh_ms)
+        return not (last is not None and last[0] == key and 0 <= ts_ms - last[1] < self.refresh_ms)
 
     def __call__(self, snapshot: Snapshot) -> dict:
         from cockpit.views.margin import solve_liquidations
 
-        if not self.due(snapshot):
-            return _rebased(self._last[2], snapshot)
         key = _book_key(snapshot)
+        if not self._due(key, snapshot.ts_ms):
+            return _rebased(self._last[2], snapshot)
         levels = solve_liquidations(snapshot)
         self.solves += 1
         self._last = (key, snapshot.ts_ms, levels)

@@ -139,3 +139,33 @@ async def test_a_why_line_that_wraps_onto_more_lines_gets_the_height_to_show_the
         _set_text(why, "why: short again")
         await pilot.pause()
         assert why.size.height == 1
+
+
+async def test_an_update_keeps_the_other_rows_cached_and_drops_dead_entries():
+    app = Pair()
+    async with app.run_test(size=(80, 30)) as pilot:
+        live = app.query_one("#live", LiveTable)
+        for i, c in enumerate(COLUMNS):
+            live.add_column(c, key=f"c{i}", width=12)
+        for k in ("a", "b", "c"):
+            live.add_row(Text(k), Text("1"), Text("2"), key=k)
+        await pilot.pause()
+        live.refresh()  # every row rendered at today's update count
+        await pilot.pause()
+
+        def rows_cached() -> set[str]:
+            return {k[0].value for k in live._cell_render_cache.keys()
+                    if k[0].value and k[6] == live._update_count}
+
+        assert {"a", "b", "c"} <= rows_cached(), "the cache keys moved (textual upgraded?)"
+        live.update_cell("a", "c1", Text("9"))
+        await pilot.pause()
+        assert {"b", "c"} <= rows_cached(), "an update to row a dropped the other rows' cells"
+        for step in range(20):  # rows come and go: dead entries do not pile up
+            live.remove_row("c")
+            live.add_row(Text("c"), Text("1"), Text("2"), key="c")
+            live.update_cell("a", "c1", Text(str(step)))
+            await pilot.pause()
+        counts = {k[6] for k in live._cell_render_cache.keys()}
+        assert counts <= {live._update_count}, "entries of older update counts were kept"
+        assert len(live._cell_render_cache) <= 4 * len(COLUMNS) * 3
