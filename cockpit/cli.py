@@ -234,6 +234,10 @@ def _main(argv: list[str]) -> int:
         return _error(str(exc))
     if problem := check_args(args, config):
         return _error(problem)
+    if config.engine.forecast_process:
+        from cockpit.forecast_worker import prestart
+
+        prestart()  # its ~1 s of imports (arch) run beside ours, on the other core
     from cockpit.runtime import RuntimeError_, build_runtime
 
     log_path = setup_logging()  # before anything logs: the last-resort handler prints to stderr
@@ -247,6 +251,12 @@ def _main(argv: list[str]) -> int:
     app = CockpitApp(runtime, theme=args.theme)
     app.crash_line = None if args.debug else partial(_crash_line, where=log_path)
     close_on_hang_up(app)  # a closed window or a dropped ssh session closes it as q does
+    return run_app(app)
+
+
+def run_app(app) -> int:
+    """Run the App on this terminal until it exits; its exit code. (benchmarks/bench_app.py
+    runs the command line's whole start with this replaced by a headless run.)"""
     app.run()
     return app.return_code or 0
 

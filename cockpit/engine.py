@@ -127,7 +127,7 @@ class EngineRunner:
 
         t0 = self.timer()
         if self._worker is not None:
-            self._worker.start()  # at once: it imports arch while the quick first run goes
+            self._worker.start()  # (or adopt prestart's): it imports arch while the quick run goes
         try:
             # The very first run may skip GARCH: importing arch and fitting cold takes
             # seconds while the UI holds the GIL, and the trader should see the

@@ -7,11 +7,19 @@ GIL for long stretches. Here the engine thread sends each bar series' log
 returns (plain float arrays) and the previous fit, and blocks on a pipe, which
 releases the GIL; the child fits and sends the forecasts back.
 
-The child is ``python -m cockpit.forecast_worker``: it imports numpy and
-``sizing.volatility`` only (arch on the first fit), reads pickled requests on
-stdin and writes pickled replies on its own pipe. It exits when stdin closes,
-so it never outlives the cockpit. A child that dies or stops answering is
-killed, restarted once, and the restart is reported by :meth:`take_notices`.
+The child is ``python -m cockpit.forecast_worker``: it imports arch and the
+policy (~1 s, most of it pandas and scipy.stats) before it reads its first
+request, reads pickled requests on stdin and writes pickled replies on its own
+pipe. It exits when stdin closes, so it never outlives the cockpit. A child
+that dies or stops answering is killed, restarted once, and the restart is
+reported by :meth:`take_notices`.
+
+Start-up: the command line calls :func:`prestart` before its own imports (the
+App, Textual, the sizing modules), so the child's imports run on the other core
+while the first screen is drawn, and the first engine run adopts that child.
+Measured (benchmarks/bench_app.py, fresh processes): the first GARCH-based
+suggestions came 2.3 s after process start when the child was started by the
+first engine run and imported arch on its first request; 1.4 s with both.
 
 The policy (``sizing.policy.decide``, ~11 ms of pure Python a run on the demo
 book) runs here too: in the engine's thread it took the GIL from the event loop
@@ -21,6 +29,7 @@ numbers (~40 kB pickled, 0.3 ms), its output the decisions (~4 kB).
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import logging
 import os
@@ -66,21 +75,7 @@ class ForecastWorker:
                 return
             self._restart(f"died between runs (exit code {code})")  # starts it again
             return
-        root = str(Path(__file__).resolve().parent.parent)  # the same code as this process
-        env = dict(os.environ)
-        env["PYTHONPATH"] = os.pathsep.join([root, *filter(None, [env.get("PYTHONPATH")])])
-        for var in BLAS_THREAD_VARS:  # one thread: a pool as wide as the machine took
-            env.setdefault(var, "1")  # the core the screen was drawn on
-        self._proc = subprocess.Popen(
-            [sys.executable, "-m", "cockpit.forecast_worker", str(self.horizon)],
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
-            env=env, close_fds=True,
-        )
-        # Background work, from its first import on: the scheduler gives the
-        # cockpit's screen the core first when both want it.
-        with contextlib.suppress(OSError, AttributeError):
-            mine = os.getpriority(os.PRIO_PROCESS, 0)
-            os.setpriority(os.PRIO_PROCESS, self._proc.pid, min(mine + CHILD_NICENESS, 19))
+        self._proc = _take_spare(self.horizon) or _spawn(self.horizon)
 
     @property
     def pid(self) -> int | None:
@@ -89,16 +84,8 @@ class ForecastWorker:
     def close(self) -> None:
         """Stop the child (closing its stdin ends its loop); kill it if it lingers."""
         proc, self._proc = self._proc, None
-        if proc is None:
-            return
-        try:
-            proc.stdin.close()
-            proc.wait(timeout=2.0)
-        except (OSError, subprocess.TimeoutExpired):
-            proc.kill()
-            proc.wait()
-        finally:
-            proc.stdout.close()
+        if proc is not None:
+            _close(proc)
 
     def take_notices(self) -> list[str]:
         """Restarts since the last call, one line each, for the event log."""
@@ -158,9 +145,87 @@ class ForecastWorker:
         return payload
 
 
+def _spawn(horizon: int) -> subprocess.Popen:
+    root = str(Path(__file__).resolve().parent.parent)  # the same code as this process
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join([root, *filter(None, [env.get("PYTHONPATH")])])
+    for var in BLAS_THREAD_VARS:  # one thread: a pool as wide as the machine took
+        env.setdefault(var, "1")  # the core the screen was drawn on
+    # arch fits GARCH with its compiled (Cython) recursions; with numba installed
+    # it would still import numba (~0.15 s of the child's start) for nothing.
+    env.setdefault("ARCH_DISABLE_NUMBA", "1")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "cockpit.forecast_worker", str(horizon)],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+        env=env, close_fds=True,
+    )
+    # Background work, from its first import on: the scheduler gives the
+    # cockpit's screen the core first when both want it.
+    with contextlib.suppress(OSError, AttributeError):
+        mine = os.getpriority(os.PRIO_PROCESS, 0)
+        os.setpriority(os.PRIO_PROCESS, proc.pid, min(mine + CHILD_NICENESS, 19))
+    return proc
+
+
+_spare: tuple[int, subprocess.Popen] | None = None  # (horizon, child) from prestart()
+
+
+def prestart(horizon: int = 24) -> None:
+    """Start a forecast child now, for the first :class:`ForecastWorker` of this
+    horizon to adopt; the command line calls it before importing the App. One
+    not adopted by the time this process exits is closed then."""
+    global _spare
+    if _spare is not None:
+        return
+    _spare = (horizon, _spawn(horizon))
+    atexit.register(_close_spare)
+
+
+def _take_spare(horizon: int) -> subprocess.Popen | None:
+    global _spare
+    if _spare is None:
+        return None
+    (made_for, proc), _spare = _spare, None
+    if made_for == horizon and proc.poll() is None:
+        return proc
+    _close(proc)  # another horizon, or it died: a fresh one
+    return None
+
+
+def _close_spare() -> None:
+    global _spare
+    if _spare is not None:
+        (_, proc), _spare = _spare, None
+        _close(proc)
+
+
+def _close(proc: subprocess.Popen) -> None:
+    """Close the child's stdin (its loop ends) and reap it; kill it if it lingers."""
+    try:
+        proc.stdin.close()
+        proc.wait(timeout=2.0)
+    except (OSError, subprocess.TimeoutExpired):
+        proc.kill()
+        proc.wait()
+    finally:
+        proc.stdout.close()
+
+
+def _preload() -> None:
+    """What the first requests need, before they come: arch for the fits and the
+    policy (scipy.stats) for decide. A failure here is left for the request that
+    needs the module, which reports it (a GARCH fit falls back to EWMA)."""
+    with contextlib.suppress(Exception):
+        import arch.univariate  # noqa: F401
+
+        import sizing.policy  # noqa: F401
+
+
 def serve(horizon: int, requests, replies) -> None:
     """The child's loop: one reply per request until ``requests`` ends."""
     from sizing.volatility import vol_forecast
+
+    _preload()
 
     while True:
         try:

@@ -136,3 +136,76 @@ def test_the_child_runs_below_the_screens_priority_with_one_blas_thread():
             assert env[b"OPENBLAS_NUM_THREADS"] == b"1"
     finally:
         worker.close()
+
+
+def _maps(pid: int) -> str:
+    with open(f"/proc/{pid}/maps") as fh:
+        return fh.read()
+
+
+def test_the_child_imports_arch_before_its_first_request():
+    """Its ~1 s of imports overlap the cockpit's first screen instead of delaying the
+    first GARCH fit: arch's compiled recursions are loaded with no request sent."""
+    worker = ForecastWorker(horizon=24)
+    worker.start()
+    try:
+        deadline = time.monotonic() + 30
+        while "arch/univariate/recursions" not in _maps(worker.pid):
+            assert time.monotonic() < deadline, "arch not imported without a request"
+            time.sleep(0.02)
+    finally:
+        worker.close()
+
+
+def test_the_first_worker_adopts_the_child_started_before_the_imports(monkeypatch):
+    """``prestart`` (called by the command line) starts the child; the engine's worker
+    of the same horizon takes that very process, later workers start their own, and a
+    worker of another horizon closes the spare rather than leaving it running."""
+    import cockpit.forecast_worker as fw
+
+    monkeypatch.setattr(fw, "_spare", None)
+    fw.prestart(24)
+    spare = fw._spare[1]
+    first, second = ForecastWorker(horizon=24), ForecastWorker(horizon=24)
+    try:
+        first.start()
+        second.start()
+        assert first.pid == spare.pid and second.pid != spare.pid
+    finally:
+        first.close()
+        second.close()
+    fw.prestart(24)
+    stale = fw._spare[1]
+    other = ForecastWorker(horizon=12)
+    try:
+        other.start()
+        assert other.pid != stale.pid and stale.poll() is not None  # closed and reaped
+    finally:
+        other.close()
+    assert fw._spare is None
+
+
+@pytest.mark.parametrize(("toml", "argv", "started"), [
+    ("", [], True),
+    ("[engine]\nforecast_process = false\n", [], False),  # refits in the engine's thread
+    ("", ["--tick-hz", "-1"], False),  # a refused flag starts nothing
+])
+def test_the_command_line_starts_the_child_before_its_imports_only_when_it_will_be_used(
+        tmp_path, monkeypatch, capsys, toml, argv, started):
+    import cockpit.forecast_worker as fw
+    import cockpit.runtime as runtime
+    from cockpit.cli import main
+
+    calls: list[int] = []
+    monkeypatch.setattr(fw, "prestart", lambda horizon=24: calls.append(horizon))
+
+    def stop_here(args, config):  # the runtime comes after the early start
+        raise runtime.RuntimeError_("stopped by the test")
+
+    monkeypatch.setattr(runtime, "build_runtime", stop_here)
+    cfg = tmp_path / "c.toml"
+    cfg.write_text(toml)
+    cfg.chmod(0o600)
+    code = main(["--config", str(cfg), "--state", str(tmp_path / "s.sqlite"), *argv])
+    assert code == 2 and calls == ([24] if started else [])
+    assert len(capsys.readouterr().err.strip().splitlines()) == 1
