@@ -188,7 +188,7 @@ def _take_spare(horizon: int) -> subprocess.Popen | None:
     (made_for, proc), _spare = _spare, None
     if made_for == horizon and proc.poll() is None:
         return proc
-    _close(proc)  # another horizon, or it died: a fresh one
+    _discard(proc)  # another horizon, or it died: a fresh one
     return None
 
 
@@ -196,7 +196,17 @@ def _close_spare() -> None:
     global _spare
     if _spare is not None:
         (_, proc), _spare = _spare, None
-        _close(proc)
+        _discard(proc)
+
+
+def _discard(proc: subprocess.Popen) -> None:
+    """End a child that holds no work (killed: closing its stdin would wait for the
+    end of its imports, a second on an error's way out)."""
+    with contextlib.suppress(OSError):
+        proc.kill()
+    proc.wait()
+    proc.stdin.close()
+    proc.stdout.close()
 
 
 def _close(proc: subprocess.Popen) -> None:

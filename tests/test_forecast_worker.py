@@ -209,3 +209,39 @@ def test_the_command_line_starts_the_child_before_its_imports_only_when_it_will_
     code = main(["--config", str(cfg), "--state", str(tmp_path / "s.sqlite"), *argv])
     assert code == 2 and calls == ([24] if started else [])
     assert len(capsys.readouterr().err.strip().splitlines()) == 1
+
+
+def _processes_with(marker: bytes) -> list[int]:
+    found = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/environ", "rb") as fh:
+                    if marker in fh.read().split(b"\0"):
+                        found.append(int(entry))
+            except OSError:
+                continue
+    return found
+
+
+def test_a_start_refused_after_the_early_child_leaves_no_process_behind(tmp_path):
+    """The account is in use, found after the child was started: one line, exit 2, and
+    the child (still importing arch) is gone with the cockpit, not left to finish."""
+    import fcntl
+    import subprocess
+    import sys
+    import uuid
+
+    state = tmp_path / "paper.sqlite"
+    fd = os.open(f"{state}.lock", os.O_RDWR | os.O_CREAT, 0o600)
+    fcntl.flock(fd, fcntl.LOCK_EX)  # as a running cockpit holds it
+    marker = f"COCKPIT_TEST_RUN={uuid.uuid4().hex}"
+    try:
+        done = subprocess.run(
+            [sys.executable, "-m", "cockpit", "--state", str(state)], capture_output=True,
+            text=True, timeout=60, env={**os.environ, **dict([marker.split("=")])})
+    finally:
+        os.close(fd)
+    lines = done.stderr.strip().splitlines()
+    assert done.returncode == 2 and len(lines) == 1 and "in use by another cockpit" in lines[0]
+    assert _processes_with(marker.encode()) == []
