@@ -5,14 +5,20 @@ PYTHON ?= $(shell command -v python3.11 2>/dev/null || command -v python3)
 VENV := .venv
 STAMP := $(VENV)/.installed
 
-.PHONY: run test bench clean
+.PHONY: run test bench clean bytecode
 
 $(STAMP): pyproject.toml
 	@test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/python -m pip install -q --disable-pip-version-check -e '.[dev]'
 	@touch $(STAMP)
 
-run: $(STAMP)
+# pip compiles the packages it installs; our own code (an editable install) compiles
+# on import, and on every start where PYTHONDONTWRITEBYTECODE is set (0.14 s of the
+# first screen, measured). Up to date, this takes 0.07 s.
+bytecode: $(STAMP)
+	@$(VENV)/bin/python -m compileall -q cockpit sizing widgets themes
+
+run: bytecode
 	$(VENV)/bin/cockpit $(ARGS)
 
 test: $(STAMP)
@@ -20,7 +26,7 @@ test: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/python -m pytest -q $(PYTEST_ARGS)
 
-bench: $(STAMP)
+bench: bytecode
 	$(VENV)/bin/python benchmarks/run_all.py
 
 clean:
