@@ -5,11 +5,15 @@ bar's bounded free text, owner-only files and the exposed-keys warning."""
 from __future__ import annotations
 
 import logging
+import math
 import os
 import stat
 from types import SimpleNamespace
 
+import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from cockpit.market_checks import JumpGuard, RejectionTally
 from cockpit.venues.errors import refusal_sentence, venue_code_and_message
@@ -173,3 +177,21 @@ def test_the_exposed_keys_warning_reaches_the_event_log_notes(tmp_path, monkeypa
         assert rt.notes[0].startswith("WARNING: config") and "AAAA" not in rt.notes[0]
     finally:
         rt.broker.close()
+
+
+_VALUES = st.sampled_from([0.0, -0.0, 1e-9, 1.5, 9e4, 1e9, 1e15, -2.0, math.nan, math.inf,
+                           -math.inf]) | st.floats(-10, 1e6, allow_nan=False)
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(st.tuples(_VALUES, _VALUES), min_size=1, max_size=30))
+def test_a_book_side_is_refused_exactly_when_a_level_is_unusable(levels):
+    """Against the definition, level by level: a price finite, > 0 and <= MAX_PRICE, an
+    amount finite and >= 0 (NaN fails every comparison)."""
+    from cockpit.market_checks import MAX_PRICE, book_side_problem
+
+    usable = all(math.isfinite(p) and 0 < p <= MAX_PRICE and math.isfinite(a) and a >= 0
+                 for p, a in levels)
+    problem = book_side_problem(np.array(levels, float))
+    assert (problem == "") == usable
+    assert "\n" not in problem
