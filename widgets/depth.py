@@ -35,18 +35,31 @@ def ladder_rows(view: DepthView, bar_width: int = BAR_WIDTH) -> list[Row]:
 @lru_cache(maxsize=8)
 def _ladder_rows(view: DepthView, bar_width: int) -> tuple[Row, ...]:
     # Cached: each frame formats its view once and compares with the previous
-    # frame's rows, formatted the frame before.
+    # frame's rows, formatted the frame before. The bars are added to the numbers'
+    # rows (formatted once a view, whatever the width: the panel measures them
+    # before it knows how wide the bars can be).
+    numbers = _number_rows(view)
+    if not bar_width:
+        return numbers
     deepest = max([lv.cumulative for lv in view.bids + view.asks] or [0.0])
+    levels = (*reversed(view.asks), None, *view.bids)  # None: the spread line
+    return tuple(
+        r if lv is None else Row(r.key, (*r.cells[:3], Cell(
+            f.bar(lv.cumulative / deepest if deepest > 0 else 0.0, bar_width), r.key[0])))
+        for r, lv in zip(numbers, levels, strict=True)
+    )
 
+
+@lru_cache(maxsize=8)
+def _number_rows(view: DepthView) -> tuple[Row, ...]:
     def row(side: str, lv: LadderLevel) -> Row:
-        frac = lv.cumulative / deepest if deepest > 0 else 0.0
         return Row(
             (side, lv.price),
             (
                 Cell(f.num(lv.price, view.price_decimals), side),
                 Cell(f.num(lv.amount, view.amount_decimals)),
                 Cell(f.num(lv.cumulative, view.amount_decimals)),
-                Cell(f.bar(frac, bar_width), side),
+                Cell("", side),
             ),
         )
 
