@@ -6,8 +6,8 @@ built-in market, with the engine on its default cadence (refits in the
 forecast process, as ``EngineRunner(forecast_process=True)``).
 
 * ``cpu``: process CPU time over fixed wall intervals after the first GARCH
-  run, as % of one core (plus the forecast child's): the median and the worst of
-  three equal windows. Baseline in the same run:
+  run, as % of one core (plus the forecast child's), in five fresh processes:
+  the median of their medians and the worst window of any. Baseline in the same run:
   a bare Textual app of the same size showing one static line.
 * ``terminal``: the same CPU figure for the ``cockpit`` command itself on a
   pseudo-terminal of the same size, its output read as a terminal would (the
@@ -90,6 +90,11 @@ async def wait_for_garch(app: CockpitApp, limit_s: float = 60.0) -> float:
 
 
 WINDOWS = 3  # the CPU phase: median and worst of this many equal windows
+# Fresh processes for the CPU figures: the same work (the same frames, panels and
+# engine runs, counted) cost 12-18 % of a core from one process to the next on this
+# host, steady within each; the median over processes is the figure.
+PROCESSES = 5
+TERMINAL_PROCESSES = 3
 
 
 async def cpu_phase(seconds: float) -> dict:
@@ -114,7 +119,28 @@ async def cpu_phase(seconds: float) -> dict:
     return out
 
 
-def terminal_phase(seconds: float, warm_up_s: float = 10.0) -> dict:
+def over_processes(phases: list[dict]) -> dict:
+    """One CPU figure from several processes' phases: the median of their medians,
+    the worst window of any."""
+    medians = [p["cpu_percent_of_one_core"] for p in phases]
+    return {"cpu_percent_of_one_core": round(statistics.median(medians), 1),
+            "cpu_percent_worst_window": max(p["cpu_percent_worst_window"] for p in phases),
+            "cpu_percent_per_process": medians, "processes": len(phases),
+            **{k: v for k, v in phases[0].items() if not k.startswith("cpu_percent")}}
+
+
+def cpu_in_fresh_processes(seconds: float) -> dict:
+    """``cpu_phase`` in ``PROCESSES`` fresh processes, ``seconds`` split among them."""
+    runs = []
+    for _ in range(PROCESSES):
+        done = subprocess.run(
+            [sys.executable, __file__, "--cpu-only", "--seconds", f"{seconds / PROCESSES:g}"],
+            capture_output=True, text=True, check=True, cwd=ROOT)
+        runs.append(json.loads(done.stdout))
+    return over_processes(runs)
+
+
+def terminal_phase(seconds: float, warm_up_s: float = 8.0) -> dict:
     """The cockpit command (``python -m cockpit``, the demo, seed 7, a fresh account) on
     a 160x48 pseudo-terminal whose output is read and dropped: CPU in windows after the
     warm-up (its first GARCH run is done by then)."""
@@ -226,8 +252,9 @@ async def soak_phase(days: float) -> dict:
 
 
 async def main(seconds: float, soak_days: float) -> dict:
-    cpu = await cpu_phase(seconds)
-    terminal = terminal_phase(seconds)
+    cpu = cpu_in_fresh_processes(seconds)
+    terminal = over_processes([terminal_phase(seconds / TERMINAL_PROCESSES)
+                               for _ in range(TERMINAL_PROCESSES)])
     bare = await baseline_phase(seconds)
     accel = await acceleration_phase(seconds)
     soak = await soak_phase(soak_days)
@@ -239,16 +266,16 @@ async def main(seconds: float, soak_days: float) -> dict:
         "aims": {"cpu_percent_of_one_core": 15, "achieved_acceleration": 3600},
         "load_avg_1m": round(os.getloadavg()[0], 2),
         "summary": [
-            {"name": "demo CPU at default tick rate (% of a core)",
-             "work": f"{WINDOWS}x{seconds / WINDOWS:g} s",
+            {"name": "demo CPU at default tick rate, headless (% of a core)",
+             "work": f"{PROCESSES} processes x{seconds / PROCESSES:g} s",
              "unit": "%", "median": cpu["cpu_percent_of_one_core"],
              "worst": cpu["cpu_percent_worst_window"],
              "baseline": "bare Textual app",
              "ratio": round(cpu["cpu_percent_of_one_core"]
                             / max(bare["cpu_percent_of_one_core"], 0.1), 1)},
             {"name": "demo CPU, the cockpit command on a terminal (% of a core)",
-             "work": f"{WINDOWS}x{seconds / WINDOWS:g} s", "unit": "%",
-             "median": terminal["cpu_percent_of_one_core"],
+             "work": f"{TERMINAL_PROCESSES} processes x{seconds / TERMINAL_PROCESSES:g} s",
+             "unit": "%", "median": terminal["cpu_percent_of_one_core"],
              "worst": terminal["cpu_percent_worst_window"], "baseline": "headless, above",
              "ratio": round(terminal["cpu_percent_of_one_core"]
                             / max(cpu["cpu_percent_of_one_core"], 0.1), 2)},
@@ -268,5 +295,9 @@ if __name__ == "__main__":
     ap = argparse.ArgumentParser()
     ap.add_argument("--seconds", type=float, default=15.0)
     ap.add_argument("--soak-days", type=float, default=30.0)
+    ap.add_argument("--cpu-only", action="store_true", help="one process's CPU phase (JSON)")
     args = ap.parse_args()
-    print(json.dumps(asyncio.run(main(args.seconds, args.soak_days)), indent=2))
+    if args.cpu_only:
+        print(json.dumps(asyncio.run(cpu_phase(args.seconds))))
+    else:
+        print(json.dumps(asyncio.run(main(args.seconds, args.soak_days)), indent=2))
