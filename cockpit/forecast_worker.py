@@ -177,7 +177,10 @@ def prestart(horizon: int = 24) -> None:
     global _spare
     if _spare is not None:
         return
-    _spare = (horizon, _spawn(horizon))
+    try:
+        _spare = (horizon, _spawn(horizon))
+    except OSError:  # no process to spare now: the engine's first run starts (or reports) it
+        return
     atexit.register(_close_spare)
 
 

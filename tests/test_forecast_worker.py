@@ -245,3 +245,27 @@ def test_a_start_refused_after_the_early_child_leaves_no_process_behind(tmp_path
     lines = done.stderr.strip().splitlines()
     assert done.returncode == 2 and len(lines) == 1 and "in use by another cockpit" in lines[0]
     assert _processes_with(marker.encode()) == []
+
+
+def test_an_early_start_that_cannot_spawn_leaves_the_start_to_the_engine(monkeypatch):
+    """No process to spare (fork refused) is not the trader's error: the command line
+    goes on, and the engine's first run starts the child as it always could."""
+    import subprocess
+
+    import cockpit.forecast_worker as fw
+
+    monkeypatch.setattr(fw, "_spare", None)
+
+    def refuse(*args, **kwargs):
+        raise BlockingIOError(11, "Resource temporarily unavailable")
+
+    with monkeypatch.context() as m:
+        m.setattr(subprocess, "Popen", refuse)
+        fw.prestart(24)  # no exception
+    assert fw._spare is None
+    worker = ForecastWorker(horizon=24)
+    try:
+        worker.start()
+        assert worker.pid is not None
+    finally:
+        worker.close()
