@@ -22,11 +22,10 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from cockpit.forecast_worker import FORECAST_HORIZON_H, HOURS_PER_YEAR
 from cockpit.model import Snapshot
 
 log = logging.getLogger("cockpit.engine")
-
-HOURS_PER_YEAR = 24 * 365  # crypto trades every day
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,7 +49,8 @@ class EngineRunner:
     """Holds policy settings and the forecast cache; :meth:`run` is thread-safe
     only in the sense that the App never runs two at once."""
 
-    def __init__(self, settings, *, forecast_horizon_h: int = 24, timer=time.perf_counter,
+    def __init__(self, settings, *, forecast_horizon_h: int = FORECAST_HORIZON_H,
+                 timer=time.perf_counter,
                  forecast_process: bool = False) -> None:
         # ``settings`` may be a zero-argument callable: the policy module pulls in
         # scipy.stats (~0.8 s), so the App builds its settings on the first run,

@@ -44,7 +44,8 @@ BLAS_THREAD_VARS = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"
 
 log = logging.getLogger("cockpit.engine")
 
-HOURS_PER_YEAR = 24 * 365
+HOURS_PER_YEAR = 24 * 365  # crypto trades every day
+FORECAST_HORIZON_H = 24  # bars ahead (hourly): the engine's horizon unless it is given another
 REPLY_TIMEOUT_S = 60.0  # a cold fit of a few series takes < 1 s; a minute means it hung
 
 
@@ -170,7 +171,7 @@ def _spawn(horizon: int) -> subprocess.Popen:
 _spare: tuple[int, subprocess.Popen] | None = None  # (horizon, child) from prestart()
 
 
-def prestart(horizon: int = 24) -> None:
+def prestart(horizon: int = FORECAST_HORIZON_H) -> None:
     """Start a forecast child now, for the first :class:`ForecastWorker` of this
     horizon to adopt; the command line calls it before importing the App. One
     not adopted by the time this process exits is closed then."""
@@ -267,7 +268,7 @@ def serve(horizon: int, requests, replies) -> None:
 
 
 def main() -> None:
-    horizon = int(sys.argv[1]) if len(sys.argv) > 1 else 24
+    horizon = int(sys.argv[1]) if len(sys.argv) > 1 else FORECAST_HORIZON_H
     # Replies get a private copy of stdout; anything a library prints goes to stderr.
     replies = os.fdopen(os.dup(1), "wb")
     os.dup2(2, 1)
