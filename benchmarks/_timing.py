@@ -4,6 +4,7 @@ wall clock and process CPU time, in milliseconds."""
 
 from __future__ import annotations
 
+import os
 import statistics
 import time
 from collections.abc import Callable
@@ -29,3 +30,20 @@ def figures(wall: list[float], cpu: list[float] | None = None) -> dict:
     if cpu:
         out["cpu_median_ms"] = round(statistics.median(cpu), 3)
     return out
+
+
+def child_cpu_s(pid: int | None) -> float:
+    """User + system CPU seconds of a live process (all its threads), from /proc
+    (0 if unknown)."""
+    try:
+        with open(f"/proc/{pid}/stat") as fh:
+            fields = fh.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError, TypeError):
+        return 0.0
+
+
+def garch_shown(app) -> bool:
+    """The cockpit's first GARCH-based run is done and shown (not the quick EWMA one)."""
+    r = app.desk.last_result
+    return r is not None and not r.provisional and not app._engine_busy

@@ -32,6 +32,7 @@ import sys  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 import numpy as np  # noqa: E402
+from _timing import child_cpu_s, garch_shown  # noqa: E402
 
 from cockpit.app import CockpitApp  # noqa: E402
 from cockpit.config import Config  # noqa: E402
@@ -48,16 +49,6 @@ async def _probe(lags: list[float], stop: asyncio.Event) -> None:
         t = loop.time()
         await asyncio.sleep(PROBE_S)
         lags.append(max(loop.time() - t - PROBE_S, 0.0) * 1e3)
-
-
-def child_cpu_s(pid: int | None) -> float:
-    """User + system CPU seconds of a live child process, from /proc (0 if unknown)."""
-    try:
-        with open(f"/proc/{pid}/stat") as fh:
-            fields = fh.read().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-    except (OSError, ValueError, IndexError, TypeError):
-        return 0.0
 
 
 async def phase(seconds: float, *, refit: bool, first: bool, in_process: bool = False) -> dict:
@@ -95,11 +86,7 @@ async def phase(seconds: float, *, refit: bool, first: bool, in_process: bool = 
         # Steady state: wait for the first GARCH run (it imports arch, ~1 s holding
         # the GIL once per process), then measure.
         t_wait = time.perf_counter()
-        def garch_done() -> bool:
-            r = app.desk.last_result
-            return r is not None and not r.provisional and not app._engine_busy
-
-        while not garch_done() and time.perf_counter() - t_wait < 30:
+        while not garch_shown(app) and time.perf_counter() - t_wait < 30:
             await asyncio.sleep(0.01)
         out["first_garch_run_s"] = round(time.perf_counter() - t_wait, 2)
         lags: list[float] = []

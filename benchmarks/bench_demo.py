@@ -39,6 +39,7 @@ import termios
 import time
 from pathlib import Path
 
+from _timing import child_cpu_s, garch_shown
 from textual.app import App
 from textual.widgets import Static
 
@@ -60,15 +61,6 @@ def rss_mb() -> float:
     return float("nan")
 
 
-def child_cpu_s(pid: int | None) -> float:
-    try:
-        with open(f"/proc/{pid}/stat") as fh:
-            fields = fh.read().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-    except (OSError, ValueError, IndexError, TypeError):
-        return 0.0
-
-
 def make_app(acceleration: float | None = None) -> CockpitApp:
     runtime = build_demo(Config(), seed=7, acceleration=acceleration, state_path=None)
     app = CockpitApp(runtime, remember_theme=False)
@@ -82,8 +74,7 @@ def make_app(acceleration: float | None = None) -> CockpitApp:
 async def wait_for_garch(app: CockpitApp, limit_s: float = 60.0) -> float:
     t0 = time.perf_counter()
     while time.perf_counter() - t0 < limit_s:
-        r = app.desk.last_result
-        if r is not None and not r.provisional and not app._engine_busy:
+        if garch_shown(app):
             break
         await asyncio.sleep(0.05)
     return round(time.perf_counter() - t0, 2)
